@@ -1,0 +1,2 @@
+/** Every workflow the cutover worker registers. */
+export { healthCheck } from './health';

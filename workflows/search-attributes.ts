@@ -1,0 +1,13 @@
+/**
+ * Typed search attributes of a migration, so `cutover list` and the Web UI can filter by them.
+ * The dev server registers them at start (see worker/dev-server.ts); a cluster operator registers them once.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const CutoverStage = defineSearchAttributeKey('CutoverStage', SearchAttributeType.KEYWORD);
+export const CutoverApp = defineSearchAttributeKey('CutoverApp', SearchAttributeType.KEYWORD);
+export const CutoverAccount = defineSearchAttributeKey('CutoverAccount', SearchAttributeType.KEYWORD);
+export const CutoverTicket = defineSearchAttributeKey('CutoverTicket', SearchAttributeType.KEYWORD);
+export const CutoverOutcome = defineSearchAttributeKey('CutoverOutcome', SearchAttributeType.KEYWORD);
+
+export const ALL_SEARCH_ATTRIBUTES = [CutoverStage, CutoverApp, CutoverAccount, CutoverTicket, CutoverOutcome] as const;
