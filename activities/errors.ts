@@ -1,0 +1,59 @@
+/**
+ * The one place that turns Azure SDK errors into activity failures. 4xx are permanent (non-retryable) except 408,
+ * 429 and 409 conflicts that mean "another operation is in progress"; 5xx and network errors are transient.
+ */
+import { isRestError } from '@azure/core-rest-pipeline';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../workflows/failures';
+
+const IN_PROGRESS_CONFLICTS = new Set(['Conflict', 'OperationInProgress', 'AnotherOperationInProgress']);
+
+export interface AzureErrorInfo {
+  readonly statusCode?: number;
+  readonly code?: string;
+  readonly message: string;
+}
+
+export function azureErrorInfo(err: unknown): AzureErrorInfo {
+  if (isRestError(err)) return { statusCode: err.statusCode, code: err.code, message: firstLine(err.message) };
+  return { message: firstLine(err instanceof Error ? err.message : String(err)) };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].slice(0, 500);
+}
+
+export function isTransient(info: AzureErrorInfo): boolean {
+  const status = info.statusCode;
+  if (status === undefined) return true; // no answer: network, TLS, timeout
+  if (status === 408 || status === 429 || status >= 500) return true;
+  return status === 409 && info.code !== undefined && IN_PROGRESS_CONFLICTS.has(info.code);
+}
+
+/** Wraps an Azure call's error as a typed activity failure naming what was being done. */
+export function toActivityFailure(action: string, err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  const info = azureErrorInfo(err);
+  const where = info.statusCode ? ` (${info.statusCode}${info.code ? ` ${info.code}` : ''})` : '';
+  const message = `${action} failed${where}: ${info.message}`;
+  return isTransient(info)
+    ? ApplicationFailure.create({ type: FailureType.AzureUnavailable, message, details: [info] })
+    : ApplicationFailure.create({ type: FailureType.AzureRequestRejected, message, nonRetryable: true, details: [info] });
+}
+
+/** Runs one Azure call; any error becomes a typed failure. */
+export async function azureCall<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toActivityFailure(action, err);
+  }
+}
+
+export function statusOf(err: unknown): number | undefined {
+  return isRestError(err) ? err.statusCode : undefined;
+}
+
+export function codeOf(err: unknown): string | undefined {
+  return isRestError(err) ? err.code : undefined;
+}

@@ -1,0 +1,313 @@
+/**
+ * The migration plan: what a change manager writes (YAML on disk) and what the workflow receives (JSON, normalized).
+ *
+ * The file format uses human durations ("15m") and sensible defaults; `parsePlan` turns it into a `MigrationPlan`
+ * whose durations are milliseconds (`…Ms`) and whose optional parts are filled in. Unknown fields are errors, and
+ * every error names the field it is about. A plan never holds a secret: settings to *set* are plain values by
+ * definition, settings to *remove* are names.
+ */
+import { z } from 'zod';
+
+export const DEFAULT_ROLE = 'Cognitive Services OpenAI User';
+
+/** Roles that can read keys, manage access or change the account: never needed for inference. */
+export const PRIVILEGED_ROLES = [
+  'Owner',
+  'Contributor',
+  'User Access Administrator',
+  'Role Based Access Control Administrator',
+  'Cognitive Services Contributor',
+] as const;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RESOURCE_GROUP = /^[-\w._()]{1,89}[-\w_()]$/;
+const SITE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}[a-zA-Z0-9]$/;
+const SLOT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}$/;
+const ACCOUNT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/;
+const DEPLOYMENT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
+const UAMI_ID =
+  /^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([-\w._()]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([-\w]{3,128})$/i;
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses "90s", "15m", "1.5h" into milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 86_400_000 === 0 && ms > 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function duration(min: number, max: number) {
+  return z
+    .string({ error: 'must be a duration such as "90s", "15m" or "2h"' })
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as "90s", "15m" or "2h"` });
+        return z.NEVER;
+      }
+      if (ms < min || ms > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${text} is out of range: must be between ${formatDuration(min)} and ${formatDuration(max)}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+const s = (re: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(re, `must be ${what}`);
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const identitySchema = z
+  .strictObject({
+    type: z.enum(['system-assigned', 'user-assigned']).default('system-assigned'),
+    resourceId: s(UAMI_ID, 'the ARM id of a user-assigned identity').optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.type === 'user-assigned' && !v.resourceId)
+      ctx.addIssue({ code: 'custom', path: ['resourceId'], message: 'is required for a user-assigned identity' });
+    if (v.type === 'system-assigned' && v.resourceId)
+      ctx.addIssue({ code: 'custom', path: ['resourceId'], message: 'only applies to a user-assigned identity' });
+  });
+
+const smokeTestSchema = z.strictObject({
+  path: z.string().startsWith('/', 'must start with "/"').default('/health'),
+  identityProbePath: z.string().startsWith('/', 'must start with "/"').default('/health/identity'),
+  baseUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
+  expectStatus: z.number().int().min(100).max(599).default(200),
+  expectJson: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .default({ authMode: 'identity' }),
+  requestTimeout: duration(SECOND, 2 * MINUTE).default(10 * SECOND),
+  interval: duration(100, 5 * MINUTE).default(2 * SECOND),
+});
+
+const planFileSchema = z
+  .strictObject({
+    version: z.literal(1, 'must be 1').default(1),
+    changeTicket: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
+    description: z.string().max(2000).optional(),
+    tenantId: s(GUID, 'a GUID (the Entra tenant id)'),
+    subscriptionId: s(GUID, 'a GUID (the subscription id)'),
+    app: z.strictObject({
+      resourceGroup: s(RESOURCE_GROUP, 'a resource group name'),
+      name: s(SITE_NAME, 'an App Service app name (2–60 letters, digits or hyphens)'),
+      slot: s(SLOT_NAME, 'a deployment slot name').optional(),
+    }),
+    identity: identitySchema.default({ type: 'system-assigned' }),
+    account: z.strictObject({
+      subscriptionId: s(GUID, 'a GUID').optional(),
+      resourceGroup: s(RESOURCE_GROUP, 'a resource group name').optional(),
+      name: s(ACCOUNT_NAME, 'an Azure OpenAI account name'),
+      deployment: s(DEPLOYMENT_NAME, 'a deployment name'),
+    }),
+    role: z.string().min(1).default(DEFAULT_ROLE),
+    allowPrivilegedRole: z.boolean().default(false),
+    settings: z
+      .strictObject({
+        remove: z.array(s(SETTING_NAME, 'an app setting name')).default(['AZURE_OPENAI_API_KEY']),
+        set: z
+          .record(s(SETTING_NAME, 'an app setting name'), z.string().max(1024))
+          .default({ AZURE_OPENAI_AUTH_MODE: 'identity' }),
+      })
+      .default({ remove: ['AZURE_OPENAI_API_KEY'], set: { AZURE_OPENAI_AUTH_MODE: 'identity' } }),
+    strategy: z
+      .strictObject({
+        type: z.enum(['in-place', 'slot-swap']).default('in-place'),
+        stagingSlot: s(SLOT_NAME, 'a deployment slot name').optional(),
+      })
+      .default({ type: 'in-place' }),
+    smokeTest: smokeTestSchema.default(smokeTestSchema.parse({})),
+    budgets: z
+      .strictObject({
+        propagationWait: duration(SECOND, 2 * HOUR).default(15 * MINUTE),
+        downtime: duration(SECOND, HOUR).default(2 * MINUTE),
+        approvalTimeout: duration(MINUTE / 6, 30 * DAY).default(DAY),
+        localAuthSwitch: duration(SECOND, 2 * HOUR).default(15 * MINUTE),
+      })
+      .default({ propagationWait: 15 * MINUTE, downtime: 2 * MINUTE, approvalTimeout: DAY, localAuthSwitch: 15 * MINUTE }),
+    approvals: z
+      .strictObject({
+        beforeSettingsSwap: z.boolean().default(false),
+        beforeDisableLocalAuth: z.boolean().default(true),
+        fourEyes: z.boolean().default(true),
+        onTimeout: z.enum(['rollback', 'wait']).default('rollback'),
+      })
+      .default({ beforeSettingsSwap: false, beforeDisableLocalAuth: true, fourEyes: true, onTimeout: 'rollback' }),
+    localAuth: z
+      .strictObject({
+        disable: z.boolean().default(true),
+        ifOtherCallers: z.enum(['skip', 'wait', 'fail']).default('skip'),
+      })
+      .default({ disable: true, ifOtherCallers: 'skip' }),
+  })
+  .superRefine((p, ctx) => {
+    if (p.strategy.type === 'slot-swap') {
+      if (!p.strategy.stagingSlot)
+        ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'is required for slot-swap' });
+      if (p.app.slot)
+        ctx.addIssue({ code: 'custom', path: ['app', 'slot'], message: 'must be absent for slot-swap (it swaps into production)' });
+      if (p.strategy.stagingSlot && p.strategy.stagingSlot.toLowerCase() === 'production')
+        ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'must not be "production"' });
+    } else if (p.strategy.stagingSlot) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'only applies to the slot-swap strategy' });
+    }
+    const privileged = PRIVILEGED_ROLES.find((r) => r.toLowerCase() === p.role.trim().toLowerCase());
+    if (privileged && !p.allowPrivilegedRole)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['role'],
+        message: `"${privileged}" grants far more than inference; use "${DEFAULT_ROLE}" or set allowPrivilegedRole: true`,
+      });
+    for (const name of p.settings.remove) {
+      if (name in p.settings.set)
+        ctx.addIssue({ code: 'custom', path: ['settings', 'set', name], message: 'is also listed in settings.remove' });
+    }
+    if (p.settings.remove.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['settings', 'remove'], message: 'must name the key setting to remove' });
+    if (p.identity.type === 'user-assigned' && 'AZURE_CLIENT_ID' in p.settings.set)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['settings', 'set', 'AZURE_CLIENT_ID'],
+        message: 'is set automatically to the user-assigned identity’s client id',
+      });
+  });
+
+export type PlanFile = z.input<typeof planFileSchema>;
+
+/** The normalized plan the workflow runs: every default filled in, durations in milliseconds. */
+export interface MigrationPlan {
+  readonly changeTicket: string;
+  readonly description?: string;
+  readonly tenantId: string;
+  readonly subscriptionId: string;
+  readonly app: { readonly resourceGroup: string; readonly name: string; readonly slot?: string };
+  readonly identity: { readonly type: 'system-assigned' | 'user-assigned'; readonly resourceId?: string };
+  readonly account: {
+    readonly subscriptionId: string;
+    readonly resourceGroup: string;
+    readonly name: string;
+    readonly deployment: string;
+  };
+  readonly role: string;
+  readonly allowPrivilegedRole: boolean;
+  readonly settings: { readonly remove: readonly string[]; readonly set: Readonly<Record<string, string>> };
+  readonly strategy: { readonly type: 'in-place' | 'slot-swap'; readonly stagingSlot?: string };
+  readonly smokeTest: {
+    readonly path: string;
+    readonly identityProbePath: string;
+    readonly baseUrl?: string;
+    readonly expectStatus: number;
+    readonly expectJson: Readonly<Record<string, string | number | boolean>>;
+    readonly requestTimeoutMs: number;
+    readonly intervalMs: number;
+  };
+  readonly budgets: {
+    readonly propagationWaitMs: number;
+    readonly downtimeMs: number;
+    readonly approvalTimeoutMs: number;
+    readonly localAuthSwitchMs: number;
+  };
+  readonly approvals: {
+    readonly beforeSettingsSwap: boolean;
+    readonly beforeDisableLocalAuth: boolean;
+    readonly fourEyes: boolean;
+    readonly onTimeout: 'rollback' | 'wait';
+  };
+  readonly localAuth: { readonly disable: boolean; readonly ifOtherCallers: 'skip' | 'wait' | 'fail' };
+}
+
+/** One problem with a plan: where (a dotted field path, or "" for the whole file) and what. */
+export interface PlanProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Thrown when a plan is malformed; carries every problem found, not just the first. */
+export class PlanValidationError extends Error {
+  constructor(
+    readonly problems: readonly PlanProblem[],
+    readonly source?: string,
+  ) {
+    super(
+      `${source ? `${source}: ` : ''}the plan has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p.field || '(plan)'}: ${p.message}`).join('\n'),
+    );
+    this.name = 'PlanValidationError';
+  }
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((k) => String(k)).join('.');
+}
+
+function toProblems(issue: z.core.$ZodIssue): PlanProblem[] {
+  if (issue.code === 'unrecognized_keys')
+    return issue.keys.map((key) => ({ field: fieldPath([...issue.path, key]), message: 'is not a plan field (check the spelling)' }));
+  if (issue.code === 'invalid_type' && issue.input === undefined) return [{ field: fieldPath(issue.path), message: 'is required' }];
+  return [{ field: fieldPath(issue.path), message: issue.message }];
+}
+
+/** Validates a parsed document (from YAML or JSON) and returns the normalized plan. */
+export function parsePlan(document: unknown, source?: string): MigrationPlan {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    throw new PlanValidationError([{ field: '', message: 'a plan must be a mapping of fields (see the plan reference)' }], source);
+  }
+  const result = planFileSchema.safeParse(document);
+  if (!result.success) {
+    throw new PlanValidationError(
+      result.error.issues.flatMap(toProblems),
+      source,
+    );
+  }
+  const p = result.data;
+  return {
+    changeTicket: p.changeTicket,
+    ...(p.description ? { description: p.description } : {}),
+    tenantId: p.tenantId.toLowerCase(),
+    subscriptionId: p.subscriptionId.toLowerCase(),
+    app: p.app,
+    identity: p.identity,
+    account: {
+      subscriptionId: (p.account.subscriptionId ?? p.subscriptionId).toLowerCase(),
+      resourceGroup: p.account.resourceGroup ?? p.app.resourceGroup,
+      name: p.account.name,
+      deployment: p.account.deployment,
+    },
+    role: p.role.trim(),
+    allowPrivilegedRole: p.allowPrivilegedRole,
+    settings: { remove: [...new Set(p.settings.remove)], set: p.settings.set },
+    strategy: p.strategy,
+    smokeTest: {
+      path: p.smokeTest.path,
+      identityProbePath: p.smokeTest.identityProbePath,
+      ...(p.smokeTest.baseUrl ? { baseUrl: p.smokeTest.baseUrl } : {}),
+      expectStatus: p.smokeTest.expectStatus,
+      expectJson: p.smokeTest.expectJson,
+      requestTimeoutMs: p.smokeTest.requestTimeout,
+      intervalMs: p.smokeTest.interval,
+    },
+    budgets: {
+      propagationWaitMs: p.budgets.propagationWait,
+      downtimeMs: p.budgets.downtime,
+      approvalTimeoutMs: p.budgets.approvalTimeout,
+      localAuthSwitchMs: p.budgets.localAuthSwitch,
+    },
+    approvals: p.approvals,
+    localAuth: p.localAuth,
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * The data that crosses the workflow ↔ activity ↔ client boundary. Everything here is plain, serializable and
+ * free of secrets: setting values appear only as fingerprints unless they are provably not secret.
+ */
+import type { MigrationPlan } from '../plan/schema';
+
+/** An App Service app or one of its slots (`slot` absent = production). */
+export interface SiteRef {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+  readonly slot?: string;
+}
+
+export interface AccountRef {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+}
+
+/**
+ * How a setting's earlier value can be brought back on rollback without the value ever entering history:
+ * - `absent`: the setting did not exist;
+ * - `plain`: not secret; `value` kept verbatim;
+ * - `key-vault-reference`: an `@Microsoft.KeyVault(...)` reference, kept verbatim (it names a secret, holds none);
+ * - `account-key`: one of the account's keys (`key1`/`key2`), read again from Azure on restore;
+ * - `secret`: looks secret and is not an account key: cannot be restored, so preflight refuses to touch it.
+ */
+export type SettingSnapshot =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'plain'; readonly fingerprint: string; readonly value: string }
+  | { readonly kind: 'key-vault-reference'; readonly fingerprint: string; readonly value: string }
+  | { readonly kind: 'account-key'; readonly fingerprint: string; readonly keyName: 'key1' | 'key2' }
+  | { readonly kind: 'secret'; readonly fingerprint: string };
+
+export interface IdentitySnapshot {
+  /** Azure's identity type: None, SystemAssigned, UserAssigned, "SystemAssigned, UserAssigned". */
+  readonly type: string;
+  readonly principalId?: string;
+  /** ARM ids of attached user-assigned identities, lower-cased. */
+  readonly userAssignedIdentityIds: readonly string[];
+}
+
+export interface SiteSnapshot {
+  readonly site: SiteRef;
+  readonly resourceId: string;
+  /** Where the app answers, e.g. https://claims-bot.azurewebsites.net. */
+  readonly baseUrl: string;
+  readonly identity: IdentitySnapshot;
+  /** Names of every app setting (values never recorded). */
+  readonly settingNames: readonly string[];
+  /** The settings this migration touches, as they were. */
+  readonly touchedSettings: Readonly<Record<string, SettingSnapshot>>;
+  /** Slot-sticky setting names (production's list; it applies to every slot). */
+  readonly slotConfigNames: readonly string[];
+}
+
+export interface RoleAssignmentSnapshot {
+  readonly id: string;
+  readonly name: string;
+  readonly principalId: string;
+  readonly roleDefinitionId: string;
+  readonly scope: string;
+}
+
+/** Everything preflight read, before anything changed: the reference for rollback and for evidence. */
+export interface BeforeState {
+  readonly capturedAt: string;
+  /** The sites the migration changes: the target, plus the staging slot for slot-swap. */
+  readonly sites: readonly SiteSnapshot[];
+  readonly account: {
+    readonly ref: AccountRef;
+    readonly resourceId: string;
+    readonly endpoint: string;
+    readonly customSubDomainName?: string;
+    readonly disableLocalAuth: boolean;
+    readonly keyFingerprints: readonly string[];
+  };
+  readonly role: { readonly name: string; readonly definitionId: string };
+  readonly userAssignedIdentity?: {
+    readonly resourceId: string;
+    readonly principalId: string;
+    readonly clientId: string;
+    readonly tenantId: string;
+  };
+  /** Role assignments on the account scope (and inherited) that exist already. */
+  readonly roleAssignments: readonly RoleAssignmentSnapshot[];
+  /** Non-blocking observations for the change manager. */
+  readonly warnings: readonly string[];
+}
+
+export interface PreflightProblem {
+  readonly check: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export interface EnableIdentityResult {
+  readonly principalId: string;
+  readonly clientId?: string;
+  readonly changed: boolean;
+}
+
+export interface RoleAssignmentResult {
+  readonly roleAssignmentId: string;
+  readonly name: string;
+  readonly scope: string;
+  readonly principalId: string;
+  /** False when the same (principal, role, scope) existed already: never ours to delete. */
+  readonly ours: boolean;
+}
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  readonly status?: number;
+  readonly authMode?: string;
+  readonly requestId?: string;
+  /** Azure's error code as reported by the app (PermissionDenied, AuthenticationTypeDisabled …) or a network error. */
+  readonly errorCode?: string;
+  readonly message?: string;
+  readonly at: string;
+}
+
+export interface KeyCaller {
+  readonly siteResourceId: string;
+  readonly settingNames: readonly string[];
+}
+
+/** A step of rollback, recorded before the change it undoes. Plain data so it survives in history. */
+export type Compensation =
+  | { readonly kind: 'restore-identity'; readonly site: SiteRef; readonly before: IdentitySnapshot }
+  | {
+      readonly kind: 'delete-role-assignment';
+      readonly scope: string;
+      readonly principalId: string;
+      readonly roleDefinitionId: string;
+      /** Names that existed before this run: never deleted. */
+      readonly preExistingNames: readonly string[];
+    }
+  | {
+      readonly kind: 'restore-settings';
+      readonly site: SiteRef;
+      readonly before: Readonly<Record<string, SettingSnapshot>>;
+      readonly account: AccountRef;
+    }
+  | { readonly kind: 'swap-back'; readonly site: SiteRef; readonly slot: string }
+  | { readonly kind: 'enable-local-auth'; readonly account: AccountRef };
+
+export type StageId =
+  | 'preflight'
+  | 'identity'
+  | 'role'
+  | 'propagation'
+  | 'approve-settings'
+  | 'settings'
+  | 'approve-local-auth'
+  | 'local-auth'
+  | 'rollback'
+  | 'evidence';
+
+export type StageStatus =
+  | 'pending'
+  | 'running'
+  | 'waiting'
+  | 'done'
+  | 'skipped'
+  | 'failed'
+  | 'rolled-back'
+  | 'blocked';
+
+export interface StageProgress {
+  readonly id: StageId;
+  readonly title: string;
+  status: StageStatus;
+  startedAt?: string;
+  endedAt?: string;
+  detail?: string;
+}
+
+export type GateId = 'settings' | 'local-auth';
+
+export interface PendingGate {
+  readonly gate: GateId;
+  readonly title: string;
+  readonly openedAt: string;
+  readonly deadline?: string;
+}
+
+export interface ApprovalRecord {
+  readonly gate: GateId;
+  readonly decision: 'approved' | 'rejected';
+  readonly by: string;
+  readonly comment?: string;
+  readonly at: string;
+}
+
+export interface CompensationRecord {
+  readonly kind: Compensation['kind'];
+  readonly description: string;
+  status: 'pending' | 'done' | 'failed' | 'skipped';
+  error?: string;
+  skippedBy?: string;
+  reason?: string;
+  attempts: number;
+}
+
+export type Outcome =
+  | 'running'
+  | 'succeeded'
+  | 'rolled-back'
+  | 'rollback-incomplete'
+  | 'preflight-failed'
+  | 'failed';
+
+export interface BlockedRollback {
+  readonly compensation: string;
+  readonly error: string;
+  readonly since: string;
+}
+
+export interface MigrationProgress {
+  readonly workflowId: string;
+  readonly changeTicket: string;
+  readonly initiatedBy: string;
+  readonly stage: StageId;
+  readonly stages: readonly StageProgress[];
+  readonly pendingGate?: PendingGate;
+  readonly blocked?: BlockedRollback;
+  readonly outcome: Outcome;
+  readonly reason?: string;
+  readonly waitingFor?: string;
+  readonly approvals: readonly ApprovalRecord[];
+}
+
+export interface SmokeTestRecord {
+  readonly target: string;
+  readonly passed: boolean;
+  readonly status?: number;
+  readonly requestId?: string;
+  readonly errorCode?: string;
+  readonly at: string;
+}
+
+/** The audit record every run leaves, whatever its outcome. Names and ids only. */
+export interface Evidence {
+  readonly schema: 'cutover.evidence/v1';
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly changeTicket: string;
+  readonly description?: string;
+  readonly initiatedBy: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly outcome: Outcome;
+  readonly reason?: string;
+  readonly plan: MigrationPlan;
+  readonly approvals: readonly ApprovalRecord[];
+  readonly resourcesTouched: readonly string[];
+  readonly identity?: { readonly type: string; readonly principalIds: readonly string[]; readonly clientId?: string };
+  readonly roleAssignments: readonly RoleAssignmentResult[];
+  readonly settingsChanged: { readonly removed: readonly string[]; readonly set: readonly string[]; readonly sites: readonly string[] };
+  readonly localAuth: { readonly before?: boolean; readonly after?: boolean; readonly skippedBecause?: string };
+  readonly stages: readonly StageProgress[];
+  readonly downtimeMs?: number;
+  readonly smokeTests: readonly SmokeTestRecord[];
+  readonly compensations: readonly CompensationRecord[];
+  readonly before?: BeforeState;
+}
+
+export interface MigrationInput {
+  readonly plan: MigrationPlan;
+  /** Who started the migration (the CLI's --as, else the OS user): recorded, and used by the four-eyes rule. */
+  readonly initiatedBy: string;
+}
+
+export interface MigrationResult {
+  readonly outcome: Outcome;
+  readonly reason?: string;
+  readonly evidence: Evidence;
+  /** Where the worker wrote the evidence file. */
+  readonly evidencePath?: string;
+}
