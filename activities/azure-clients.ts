@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { WebSiteManagementClient } from '@azure/arm-appservice';
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
+import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity';
 
@@ -25,6 +26,7 @@ export interface AzureClients {
   readonly web: WebSiteManagementClient;
   readonly cognitive: CognitiveServicesManagementClient;
   readonly authorization: AuthorizationManagementClient;
+  readonly msi: ManagedServiceIdentityClient;
 }
 
 /** Retry policy for the SDK pipelines: a few bounded retries so Temporal's own retries stay the outer loop. */
@@ -82,6 +84,11 @@ export function createAzureClients(
       credentialScopes: [ARM_SCOPE],
     }),
     authorization: new AuthorizationManagementClient(credential, subscriptionId, {
+      ...common,
+      endpoint: endpoints.armEndpoint,
+      credentialScopes: [ARM_SCOPE],
+    }),
+    msi: new ManagedServiceIdentityClient(credential, subscriptionId, {
       ...common,
       endpoint: endpoints.armEndpoint,
       credentialScopes: [ARM_SCOPE],
