@@ -38,7 +38,12 @@ export function toActivityFailure(action: string, err: unknown): ApplicationFail
   const message = `${action} failed${where}: ${info.message}`;
   return isTransient(info)
     ? ApplicationFailure.create({ type: FailureType.AzureUnavailable, message, details: [info] })
-    : ApplicationFailure.create({ type: FailureType.AzureRequestRejected, message, nonRetryable: true, details: [info] });
+    : ApplicationFailure.create({
+        type: FailureType.AzureRequestRejected,
+        message,
+        nonRetryable: true,
+        details: [info],
+      });
 }
 
 /** Runs one Azure call; any error becomes a typed failure. */

@@ -55,11 +55,6 @@ export function roleAssignmentName(scope: string, principalId: string, roleDefin
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The role definition's GUID, from a full id or a bare GUID. */
-export function roleDefinitionGuid(roleDefinitionId: string): string {
-  return roleDefinitionId.split('/').pop()!.toLowerCase();
-}
-
 const SECRET_NAME = /(key|secret|password|passwd|pwd|token|connection|conn_?str|sas|credential)/i;
 const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(.*\)$/;
 const HIGH_ENTROPY = /^[A-Za-z0-9+/=_\-.~]{24,}$/;
@@ -71,7 +66,7 @@ const HIGH_ENTROPY = /^[A-Za-z0-9+/=_\-.~]{24,}$/;
 export function snapshotSetting(
   name: string,
   value: string | undefined,
-  accountKeys: Readonly<Record<'key1' | 'key2', string | undefined>>,
+  accountKeys: { readonly key1?: string; readonly key2?: string },
 ): SettingSnapshot {
   if (value === undefined) return { kind: 'absent' };
   const fp = fingerprint(value);

@@ -8,7 +8,10 @@ export const MAX_PLAN_BYTES = 64 * 1024;
 
 export function parsePlanText(text: string, source?: string): MigrationPlan {
   if (Buffer.byteLength(text) > MAX_PLAN_BYTES)
-    throw new PlanValidationError([{ field: '', message: `the file is larger than ${MAX_PLAN_BYTES / 1024} KiB` }], source);
+    throw new PlanValidationError(
+      [{ field: '', message: `the file is larger than ${MAX_PLAN_BYTES / 1024} KiB` }],
+      source,
+    );
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new PlanValidationError(
@@ -24,9 +27,15 @@ export async function loadPlanFile(file: string): Promise<MigrationPlan> {
   try {
     size = (await stat(file)).size;
   } catch (err) {
-    throw new PlanValidationError([{ field: '', message: `cannot read the plan: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], file);
+    throw new PlanValidationError(
+      [{ field: '', message: `cannot read the plan: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }],
+      file,
+    );
   }
   if (size > MAX_PLAN_BYTES)
-    throw new PlanValidationError([{ field: '', message: `the file is larger than ${MAX_PLAN_BYTES / 1024} KiB` }], file);
+    throw new PlanValidationError(
+      [{ field: '', message: `the file is larger than ${MAX_PLAN_BYTES / 1024} KiB` }],
+      file,
+    );
   return parsePlanText(await readFile(file, 'utf8'), file);
 }

@@ -47,23 +47,21 @@ export function formatDuration(ms: number): string {
 }
 
 function duration(min: number, max: number) {
-  return z
-    .string({ error: 'must be a duration such as "90s", "15m" or "2h"' })
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as "90s", "15m" or "2h"` });
-        return z.NEVER;
-      }
-      if (ms < min || ms > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${text} is out of range: must be between ${formatDuration(min)} and ${formatDuration(max)}`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  return z.string({ error: 'must be a duration such as "90s", "15m" or "2h"' }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as "90s", "15m" or "2h"` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${text} is out of range: must be between ${formatDuration(min)} and ${formatDuration(max)}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 }
 
 const s = (re: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(re, `must be ${what}`);
@@ -89,9 +87,7 @@ const smokeTestSchema = z.strictObject({
   identityProbePath: z.string().startsWith('/', 'must start with "/"').default('/health/identity'),
   baseUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
   expectStatus: z.number().int().min(100).max(599).default(200),
-  expectJson: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-    .default({ authMode: 'identity' }),
+  expectJson: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({ authMode: 'identity' }),
   requestTimeout: duration(SECOND, 2 * MINUTE).default(10 * SECOND),
   interval: duration(100, 5 * MINUTE).default(2 * SECOND),
 });
@@ -139,7 +135,12 @@ const planFileSchema = z
         approvalTimeout: duration(MINUTE / 6, 30 * DAY).default(DAY),
         localAuthSwitch: duration(SECOND, 2 * HOUR).default(15 * MINUTE),
       })
-      .default({ propagationWait: 15 * MINUTE, downtime: 2 * MINUTE, approvalTimeout: DAY, localAuthSwitch: 15 * MINUTE }),
+      .default({
+        propagationWait: 15 * MINUTE,
+        downtime: 2 * MINUTE,
+        approvalTimeout: DAY,
+        localAuthSwitch: 15 * MINUTE,
+      }),
     approvals: z
       .strictObject({
         beforeSettingsSwap: z.boolean().default(false),
@@ -160,11 +161,19 @@ const planFileSchema = z
       if (!p.strategy.stagingSlot)
         ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'is required for slot-swap' });
       if (p.app.slot)
-        ctx.addIssue({ code: 'custom', path: ['app', 'slot'], message: 'must be absent for slot-swap (it swaps into production)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['app', 'slot'],
+          message: 'must be absent for slot-swap (it swaps into production)',
+        });
       if (p.strategy.stagingSlot && p.strategy.stagingSlot.toLowerCase() === 'production')
         ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'must not be "production"' });
     } else if (p.strategy.stagingSlot) {
-      ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'only applies to the slot-swap strategy' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'stagingSlot'],
+        message: 'only applies to the slot-swap strategy',
+      });
     }
     const privileged = PRIVILEGED_ROLES.find((r) => r.toLowerCase() === p.role.trim().toLowerCase());
     if (privileged && !p.allowPrivilegedRole)
@@ -257,22 +266,26 @@ function fieldPath(path: readonly PropertyKey[]): string {
 
 function toProblems(issue: z.core.$ZodIssue): PlanProblem[] {
   if (issue.code === 'unrecognized_keys')
-    return issue.keys.map((key) => ({ field: fieldPath([...issue.path, key]), message: 'is not a plan field (check the spelling)' }));
-  if (issue.code === 'invalid_type' && issue.input === undefined) return [{ field: fieldPath(issue.path), message: 'is required' }];
+    return issue.keys.map((key) => ({
+      field: fieldPath([...issue.path, key]),
+      message: 'is not a plan field (check the spelling)',
+    }));
+  if (issue.code === 'invalid_type' && issue.input === undefined)
+    return [{ field: fieldPath(issue.path), message: 'is required' }];
   return [{ field: fieldPath(issue.path), message: issue.message }];
 }
 
 /** Validates a parsed document (from YAML or JSON) and returns the normalized plan. */
 export function parsePlan(document: unknown, source?: string): MigrationPlan {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
-    throw new PlanValidationError([{ field: '', message: 'a plan must be a mapping of fields (see the plan reference)' }], source);
+    throw new PlanValidationError(
+      [{ field: '', message: 'a plan must be a mapping of fields (see the plan reference)' }],
+      source,
+    );
   }
   const result = planFileSchema.safeParse(document);
   if (!result.success) {
-    throw new PlanValidationError(
-      result.error.issues.flatMap(toProblems),
-      source,
-    );
+    throw new PlanValidationError(result.error.issues.flatMap(toProblems), source);
   }
   const p = result.data;
   return {

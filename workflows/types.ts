@@ -158,15 +158,7 @@ export type StageId =
   | 'rollback'
   | 'evidence';
 
-export type StageStatus =
-  | 'pending'
-  | 'running'
-  | 'waiting'
-  | 'done'
-  | 'skipped'
-  | 'failed'
-  | 'rolled-back'
-  | 'blocked';
+export type StageStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed' | 'rolled-back' | 'blocked';
 
 export interface StageProgress {
   readonly id: StageId;
@@ -204,13 +196,7 @@ export interface CompensationRecord {
   attempts: number;
 }
 
-export type Outcome =
-  | 'running'
-  | 'succeeded'
-  | 'rolled-back'
-  | 'rollback-incomplete'
-  | 'preflight-failed'
-  | 'failed';
+export type Outcome = 'running' | 'succeeded' | 'rolled-back' | 'rollback-incomplete' | 'preflight-failed' | 'failed';
 
 export interface BlockedRollback {
   readonly compensation: string;
@@ -258,7 +244,11 @@ export interface Evidence {
   readonly resourcesTouched: readonly string[];
   readonly identity?: { readonly type: string; readonly principalIds: readonly string[]; readonly clientId?: string };
   readonly roleAssignments: readonly RoleAssignmentResult[];
-  readonly settingsChanged: { readonly removed: readonly string[]; readonly set: readonly string[]; readonly sites: readonly string[] };
+  readonly settingsChanged: {
+    readonly removed: readonly string[];
+    readonly set: readonly string[];
+    readonly sites: readonly string[];
+  };
   readonly localAuth: { readonly before?: boolean; readonly after?: boolean; readonly skippedBecause?: string };
   readonly stages: readonly StageProgress[];
   readonly downtimeMs?: number;

@@ -1,0 +1,20 @@
+/**
+ * Evidence records on disk: one JSON file per run, named after the workflow, written atomically so an auditor never
+ * reads half a record. The Markdown rendering lives with the CLI (`cutover evidence`).
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Evidence } from '../workflows/types';
+
+export function evidenceFileName(workflowId: string, runId: string): string {
+  return `${workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}.${runId}.json`;
+}
+
+export async function writeEvidenceFile(dir: string, evidence: Evidence): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, evidenceFileName(evidence.workflowId, evidence.runId));
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(evidence, null, 2)}\n`, { mode: 0o640 });
+  await rename(tmp, file);
+  return file;
+}

@@ -1,0 +1,931 @@
+/**
+ * Every side effect of a migration. Each activity is idempotent: run twice (a retry after a timeout, a worker that
+ * died mid-call), it ends in the same Azure state and returns the same answer. Secrets (keys, tokens) are read
+ * here when needed and never returned: results carry names, ids and fingerprints only.
+ */
+import type { Site, SitePatchResource } from '@azure/arm-appservice';
+import type { TokenCredential } from '@azure/core-auth';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../workflows/failures';
+import type {
+  AccountRef,
+  BeforeState,
+  EnableIdentityResult,
+  Evidence,
+  IdentitySnapshot,
+  KeyCaller,
+  PreflightProblem,
+  ProbeResult,
+  RoleAssignmentResult,
+  RoleAssignmentSnapshot,
+  SettingSnapshot,
+  SiteRef,
+  SiteSnapshot,
+} from '../workflows/types';
+import type { MigrationPlan } from '../plan/schema';
+import { ARM_SCOPE, type AzureClients, type AzureEndpoints, createAzureClients } from './azure-clients';
+import { azureCall, azureErrorInfo, codeOf, statusOf, toActivityFailure } from './errors';
+import { writeEvidenceFile } from './evidence';
+import { httpRequest } from './http';
+import {
+  accountResourceId,
+  allows,
+  authorizationScope,
+  CHAT_COMPLETIONS_DATA_ACTION,
+  describeSite,
+  fingerprint,
+  roleAssignmentName,
+  siteResourceId,
+  snapshotSetting,
+} from './resources';
+
+export interface ActivityDeps {
+  readonly credential: TokenCredential;
+  readonly endpoints: AzureEndpoints;
+  /** Folder where evidence records are written. */
+  readonly evidenceDir: string;
+  /** Poll interval for Azure long-running operations. */
+  readonly lroPollIntervalMs?: number;
+}
+
+/** Data-plane API version for the key-refusal check. */
+const OPENAI_API_VERSION = '2024-10-21';
+
+export function createActivities(deps: ActivityDeps) {
+  const clientCache = new Map<string, AzureClients>();
+  const clients = (subscriptionId: string): AzureClients => {
+    let c = clientCache.get(subscriptionId);
+    if (!c) {
+      c = createAzureClients(deps.credential, subscriptionId, deps.endpoints);
+      clientCache.set(subscriptionId, c);
+    }
+    return c;
+  };
+  const lro = { updateIntervalInMs: deps.lroPollIntervalMs ?? 2000 };
+  const ca = deps.endpoints.caCert;
+
+  async function getSite(site: SiteRef): Promise<Site> {
+    const { web } = clients(site.subscriptionId);
+    return site.slot
+      ? web.webApps.getSlot(site.resourceGroup, site.name, site.slot)
+      : web.webApps.get(site.resourceGroup, site.name);
+  }
+
+  async function patchIdentity(site: SiteRef, envelope: SitePatchResource): Promise<Site> {
+    const { web } = clients(site.subscriptionId);
+    return site.slot
+      ? web.webApps.updateSlot(site.resourceGroup, site.name, site.slot, envelope)
+      : web.webApps.update(site.resourceGroup, site.name, envelope);
+  }
+
+  async function readSettings(site: SiteRef): Promise<Record<string, string>> {
+    const { web } = clients(site.subscriptionId);
+    const dict = site.slot
+      ? await web.webApps.listApplicationSettingsSlot(site.resourceGroup, site.name, site.slot)
+      : await web.webApps.listApplicationSettings(site.resourceGroup, site.name);
+    return { ...(dict.properties ?? {}) };
+  }
+
+  async function writeSettings(site: SiteRef, properties: Record<string, string>): Promise<void> {
+    const { web } = clients(site.subscriptionId);
+    if (site.slot)
+      await web.webApps.updateApplicationSettingsSlot(site.resourceGroup, site.name, site.slot, { properties });
+    else await web.webApps.updateApplicationSettings(site.resourceGroup, site.name, { properties });
+  }
+
+  async function accountKeys(account: AccountRef): Promise<{ key1?: string; key2?: string }> {
+    const keys = await clients(account.subscriptionId).cognitive.accounts.listKeys(account.resourceGroup, account.name);
+    return { key1: keys.key1, key2: keys.key2 };
+  }
+
+  /** Runs a promise while heartbeating, so a worker that dies mid-operation is noticed quickly. */
+  async function withHeartbeat<T>(what: string, work: Promise<T>): Promise<T> {
+    const ctx = Context.current();
+    const timer = setInterval(() => ctx.heartbeat({ waitingFor: what }), 2000);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  function snapshotIdentity(site: Site): IdentitySnapshot {
+    const id = site.identity;
+    return {
+      type: id?.type ?? 'None',
+      ...(id?.principalId ? { principalId: id.principalId } : {}),
+      userAssignedIdentityIds: Object.keys(id?.userAssignedIdentities ?? {}).map((k) => k.toLowerCase()),
+    };
+  }
+
+  function baseUrlOf(site: Site, plan: MigrationPlan, isTarget: boolean): string {
+    if (isTarget && plan.smokeTest.baseUrl) return plan.smokeTest.baseUrl.replace(/\/$/, '');
+    return `https://${site.defaultHostName ?? ''}`;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Preflight: read-only. Collects every problem it can, then fails once with all of them.
+
+  async function preflight(input: { plan: MigrationPlan }): Promise<BeforeState> {
+    const { plan } = input;
+    const problems: PreflightProblem[] = [];
+    const warnings: string[] = [];
+    const problem = (check: string, message: string, hint?: string) =>
+      problems.push({ check, message, ...(hint ? { hint } : {}) });
+    const fail = () =>
+      ApplicationFailure.create({
+        type: FailureType.PreflightFailed,
+        message: `preflight found ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems
+          .map((p) => p.message)
+          .join('; ')}`,
+        nonRetryable: true,
+        details: problems,
+      });
+    /** A read that may fail for a reason the user must fix (404, 403, 401); transient errors are retried. */
+    async function read<T>(check: string, what: string, fn: () => Promise<T>): Promise<T | undefined> {
+      try {
+        return await fn();
+      } catch (err) {
+        const info = azureErrorInfo(err);
+        if (info.statusCode === undefined || info.statusCode === 429 || info.statusCode >= 500)
+          throw toActivityFailure(what, err);
+        const hint =
+          info.statusCode === 404
+            ? 'check the name, resource group and subscription in the plan'
+            : info.statusCode === 403
+              ? 'grant the worker the roles listed in the README (least privilege)'
+              : info.code === 'InvalidAuthenticationTokenTenant'
+                ? 'the worker signs in to another tenant than the subscription’s: check tenantId'
+                : undefined;
+        problem(check, `${what}: ${info.statusCode}${info.code ? ` ${info.code}` : ''}`, hint);
+        return undefined;
+      }
+    }
+
+    // Who the worker is, and in which tenant it signed in.
+    const token = await azureCall('signing in to Azure', () => deps.credential.getToken(ARM_SCOPE));
+    const claims = token ? decodeJwtClaims(token.token) : {};
+    if (typeof claims.tid === 'string' && claims.tid.toLowerCase() !== plan.tenantId.toLowerCase()) {
+      problem(
+        'tenant',
+        `the worker is signed in to tenant ${claims.tid}, but the plan names tenant ${plan.tenantId}`,
+        'run the worker with credentials of the plan’s tenant, or fix tenantId',
+      );
+    }
+
+    const target: SiteRef = {
+      subscriptionId: plan.subscriptionId,
+      resourceGroup: plan.app.resourceGroup,
+      name: plan.app.name,
+      ...(plan.app.slot ? { slot: plan.app.slot } : {}),
+    };
+    const siteRefs: SiteRef[] = [target];
+    if (plan.strategy.type === 'slot-swap' && plan.strategy.stagingSlot)
+      siteRefs.push({ ...target, slot: plan.strategy.stagingSlot });
+    const account: AccountRef = plan.account;
+    const accountId = accountResourceId(account);
+
+    const sites = await Promise.all(
+      siteRefs.map((ref) => read('app', `reading app ${describeSite(ref)}`, () => getSite(ref))),
+    );
+    const acct = await read('account', `reading Azure OpenAI account ${account.name}`, () =>
+      clients(account.subscriptionId).cognitive.accounts.get(account.resourceGroup, account.name),
+    );
+    if (problems.some((p) => p.check === 'tenant' || /InvalidAuthenticationToken/.test(p.message))) throw fail();
+
+    if (acct) {
+      if (acct.kind && !['OpenAI', 'AIServices'].includes(acct.kind))
+        problem('account', `account ${account.name} is of kind ${acct.kind}, not an Azure OpenAI account`);
+      if (!acct.properties?.customSubDomainName)
+        problem(
+          'account',
+          `account ${account.name} has no custom subdomain, so it cannot accept Entra ID tokens`,
+          'set a custom subdomain on the account first (it changes its endpoint)',
+        );
+      await read('deployment', `reading deployment ${plan.account.deployment} of ${account.name}`, () =>
+        clients(account.subscriptionId).cognitive.deployments.get(
+          account.resourceGroup,
+          account.name,
+          plan.account.deployment,
+        ),
+      );
+      if (acct.properties?.disableLocalAuth) warnings.push(`local (key) auth is already disabled on ${account.name}`);
+    }
+
+    // The role: it must exist and grant inference.
+    const { authorization } = clients(account.subscriptionId);
+    const roleDefs = acct
+      ? await read('role', `looking up role "${plan.role}"`, async () => {
+          const out = [];
+          for await (const d of authorization.roleDefinitions.list(authorizationScope(accountId), {
+            filter: `roleName eq '${plan.role.replace(/'/g, "''")}'`,
+          }))
+            out.push(d);
+          return out;
+        })
+      : undefined;
+    const roleDef = roleDefs?.[0];
+    if (roleDefs && !roleDef)
+      problem(
+        'role',
+        `no role named "${plan.role}" exists at the account's scope`,
+        'use "Cognitive Services OpenAI User"',
+      );
+    if (roleDef && !allows(roleDef.permissions ?? [], CHAT_COMPLETIONS_DATA_ACTION, true))
+      problem(
+        'role',
+        `role "${plan.role}" does not grant chat completions on Azure OpenAI (data action ${CHAT_COMPLETIONS_DATA_ACTION})`,
+      );
+
+    // The worker's own permissions, so a missing role fails here and not halfway through.
+    if (acct) await checkCallerPermissions(plan, problem, read);
+
+    // The user-assigned identity.
+    let uami: BeforeState['userAssignedIdentity'];
+    if (plan.identity.type === 'user-assigned' && plan.identity.resourceId) {
+      const m =
+        /\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)$/i.exec(
+          plan.identity.resourceId,
+        )!;
+      const found = await read('identity', `reading user-assigned identity ${m[3]}`, () =>
+        clients(m[1]).msi.userAssignedIdentities.get(m[2], m[3]),
+      );
+      if (found) {
+        if (found.tenantId && found.tenantId.toLowerCase() !== plan.tenantId)
+          problem(
+            'identity',
+            `user-assigned identity ${m[3]} belongs to tenant ${found.tenantId}, not the plan's tenant ${plan.tenantId}`,
+          );
+        uami = {
+          resourceId: found.id ?? plan.identity.resourceId,
+          principalId: found.principalId ?? '',
+          clientId: found.clientId ?? '',
+          tenantId: found.tenantId ?? '',
+        };
+      }
+    }
+
+    // Settings: the key setting must be there; every touched setting must be restorable.
+    let keys: { key1?: string; key2?: string } = {};
+    if (acct && !acct.properties?.disableLocalAuth) {
+      keys =
+        (await read('account', `reading the keys of ${account.name} (to recognise them in settings)`, () =>
+          accountKeys(account),
+        )) ?? {};
+    }
+    const slotConfig = sites[0]
+      ? await read('app', `reading slot-sticky settings of ${plan.app.name}`, () =>
+          clients(target.subscriptionId).web.webApps.listSlotConfigurationNames(target.resourceGroup, target.name),
+        )
+      : undefined;
+    const stickyNames = slotConfig?.appSettingNames ?? [];
+    const touched = [...plan.settings.remove, ...Object.keys(plan.settings.set)];
+    if (plan.identity.type === 'user-assigned') touched.push('AZURE_CLIENT_ID');
+
+    const snapshots: SiteSnapshot[] = [];
+    for (let i = 0; i < siteRefs.length; i++) {
+      const ref = siteRefs[i];
+      const site = sites[i];
+      if (!site) continue;
+      const settings = await read('settings', `reading app settings of ${describeSite(ref)}`, () => readSettings(ref));
+      if (!settings) continue;
+      const isTarget = i === 0;
+      const touchedSettings: Record<string, SettingSnapshot> = {};
+      for (const name of touched) touchedSettings[name] = snapshotSetting(name, settings[name], keys);
+      // For slot-swap the change is made on the staging slot; production is reached by the swap.
+      const changedHere = plan.strategy.type === 'in-place' ? isTarget : !isTarget;
+      if (changedHere) {
+        for (const name of plan.settings.remove) {
+          if (!(name in settings))
+            problem(
+              'settings',
+              `app ${describeSite(ref)} has no setting ${name} to remove`,
+              'check settings.remove against the app’s settings',
+            );
+          else if (touchedSettings[name].kind !== 'account-key' && keys.key1)
+            warnings.push(`setting ${name} of ${describeSite(ref)} does not hold a key of ${account.name}`);
+        }
+        for (const [name, snap] of Object.entries(touchedSettings)) {
+          if (snap.kind === 'secret')
+            problem(
+              'settings',
+              `setting ${name} of ${describeSite(ref)} looks secret and is not a key of ${account.name}: cutover could not restore it on rollback`,
+              'move it to a Key Vault reference, or leave it out of the plan',
+            );
+        }
+      }
+      if (plan.strategy.type === 'slot-swap') {
+        for (const name of touched)
+          if (stickyNames.includes(name))
+            problem(
+              'settings',
+              `setting ${name} is slot-sticky, so a swap would not carry the change to production`,
+              'use the in-place strategy, or make it non-sticky',
+            );
+      }
+      snapshots.push({
+        site: ref,
+        resourceId: site.id ?? siteResourceId(ref),
+        baseUrl: baseUrlOf(site, plan, isTarget),
+        identity: snapshotIdentity(site),
+        settingNames: Object.keys(settings).sort(),
+        touchedSettings,
+        slotConfigNames: stickyNames,
+      });
+      if (site.identity?.tenantId && site.identity.tenantId.toLowerCase() !== plan.tenantId)
+        problem(
+          'tenant',
+          `app ${describeSite(ref)} has an identity in tenant ${site.identity.tenantId}, not ${plan.tenantId}`,
+        );
+    }
+
+    // Role assignments that exist already on the account (inherited ones included).
+    const existing: RoleAssignmentSnapshot[] = [];
+    if (acct) {
+      await read('role', `listing role assignments on ${account.name}`, async () => {
+        for await (const ra of authorization.roleAssignments.listForScope(authorizationScope(accountId)))
+          existing.push({
+            id: ra.id ?? '',
+            name: ra.name ?? '',
+            principalId: ra.principalId ?? '',
+            roleDefinitionId: ra.roleDefinitionId ?? '',
+            scope: ra.scope ?? '',
+          });
+      });
+    }
+
+    if (problems.length > 0 || !acct || !roleDef || snapshots.length !== siteRefs.length) {
+      if (problems.length === 0) problem('preflight', 'some resources could not be read');
+      throw fail();
+    }
+    return {
+      capturedAt: new Date().toISOString(),
+      sites: snapshots,
+      account: {
+        ref: account,
+        resourceId: acct.id ?? accountId,
+        endpoint: acct.properties?.endpoint ?? '',
+        ...(acct.properties?.customSubDomainName ? { customSubDomainName: acct.properties.customSubDomainName } : {}),
+        disableLocalAuth: acct.properties?.disableLocalAuth === true,
+        keyFingerprints: [keys.key1, keys.key2].filter((k): k is string => !!k).map(fingerprint),
+      },
+      role: { name: roleDef.roleName ?? plan.role, definitionId: roleDef.id ?? '' },
+      ...(uami ? { userAssignedIdentity: uami } : {}),
+      roleAssignments: existing,
+      warnings,
+    };
+  }
+
+  /** Asks Azure which actions the worker may perform on each resource, and names each one missing. */
+  async function checkCallerPermissions(
+    plan: MigrationPlan,
+    problem: (check: string, message: string, hint?: string) => void,
+    read: <T>(check: string, what: string, fn: () => Promise<T>) => Promise<T | undefined>,
+  ): Promise<void> {
+    const needs: {
+      resource: string;
+      rg: string;
+      provider: string;
+      type: string;
+      name: string;
+      sub: string;
+      actions: string[];
+    }[] = [
+      {
+        resource: `app ${plan.app.name}`,
+        sub: plan.subscriptionId,
+        rg: plan.app.resourceGroup,
+        provider: 'Microsoft.Web',
+        type: 'sites',
+        name: plan.app.name,
+        actions: [
+          'Microsoft.Web/sites/read',
+          'Microsoft.Web/sites/write',
+          'Microsoft.Web/sites/config/list/action',
+          'Microsoft.Web/sites/config/write',
+        ].concat(plan.strategy.type === 'slot-swap' ? ['Microsoft.Web/sites/slots/slotsswap/action'] : []),
+      },
+      {
+        resource: `account ${plan.account.name}`,
+        sub: plan.account.subscriptionId,
+        rg: plan.account.resourceGroup,
+        provider: 'Microsoft.CognitiveServices',
+        type: 'accounts',
+        name: plan.account.name,
+        actions: [
+          'Microsoft.CognitiveServices/accounts/read',
+          'Microsoft.CognitiveServices/accounts/listKeys/action',
+          'Microsoft.Authorization/roleAssignments/write',
+          'Microsoft.Authorization/roleAssignments/delete',
+        ].concat(plan.localAuth.disable ? ['Microsoft.CognitiveServices/accounts/write'] : []),
+      },
+    ];
+    if (plan.identity.type === 'user-assigned' && plan.identity.resourceId) {
+      const m =
+        /\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)$/i.exec(
+          plan.identity.resourceId,
+        )!;
+      needs.push({
+        resource: `identity ${m[3]}`,
+        sub: m[1],
+        rg: m[2],
+        provider: 'Microsoft.ManagedIdentity',
+        type: 'userAssignedIdentities',
+        name: m[3],
+        actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/assign/action'],
+      });
+    }
+    for (const need of needs) {
+      const perms = await read('permissions', `reading the worker's permissions on ${need.resource}`, async () => {
+        const out = [];
+        for await (const p of clients(need.sub).authorization.permissions.listForResource(
+          need.rg,
+          need.provider,
+          '',
+          need.type,
+          need.name,
+        ))
+          out.push(p);
+        return out;
+      });
+      if (!perms) continue;
+      const missing = need.actions.filter((a) => !allows(perms, a));
+      if (missing.length > 0)
+        problem(
+          'permissions',
+          `the worker may not ${missing.join(', ')} on ${need.resource}`,
+          'grant the worker the roles listed in the README (Website Contributor, Cognitive Services Contributor, Role Based Access Control Administrator, Managed Identity Operator)',
+        );
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Stage 1: identity.
+
+  async function enableIdentity(input: {
+    site: SiteRef;
+    identity: MigrationPlan['identity'];
+  }): Promise<EnableIdentityResult> {
+    const { site, identity } = input;
+    const current = await azureCall(`reading app ${describeSite(site)}`, () => getSite(site));
+    const type = current.identity?.type ?? 'None';
+    const hasSystem = type.includes('SystemAssigned');
+    const uamis = Object.keys(current.identity?.userAssignedIdentities ?? {});
+    if (identity.type === 'system-assigned') {
+      if (hasSystem && current.identity?.principalId)
+        return { principalId: current.identity.principalId, changed: false };
+      const updated = await azureCall(`enabling the system-assigned identity of ${describeSite(site)}`, () =>
+        patchIdentity(site, {
+          identity: uamis.length
+            ? {
+                type: 'SystemAssigned, UserAssigned',
+                userAssignedIdentities: Object.fromEntries(uamis.map((u) => [u, {}])),
+              }
+            : { type: 'SystemAssigned' },
+        }),
+      );
+      const principalId = updated.identity?.principalId;
+      if (!principalId)
+        throw ApplicationFailure.retryable(
+          `Azure returned no principalId for ${describeSite(site)}`,
+          FailureType.AzureUnavailable,
+        );
+      return { principalId, changed: true };
+    }
+    const wanted = identity.resourceId!;
+    const attached = uamis.find((u) => u.toLowerCase() === wanted.toLowerCase());
+    let result = current;
+    if (!attached) {
+      result = await azureCall(`attaching identity ${wanted.split('/').pop()} to ${describeSite(site)}`, () =>
+        patchIdentity(site, {
+          identity: {
+            type: hasSystem ? 'SystemAssigned, UserAssigned' : 'UserAssigned',
+            userAssignedIdentities: Object.fromEntries([...uamis, wanted].map((u) => [u, {}])),
+          },
+        }),
+      );
+    }
+    const entry = Object.entries(result.identity?.userAssignedIdentities ?? {}).find(
+      ([k]) => k.toLowerCase() === wanted.toLowerCase(),
+    );
+    const principalId = entry?.[1]?.principalId;
+    if (!principalId)
+      throw ApplicationFailure.retryable(`Azure returned no principalId for ${wanted}`, FailureType.AzureUnavailable);
+    return { principalId, ...(entry[1].clientId ? { clientId: entry[1].clientId } : {}), changed: !attached };
+  }
+
+  /** Compensation: put the identity block back as it was, removing only what this migration added. */
+  async function restoreIdentity(input: { site: SiteRef; before: IdentitySnapshot }): Promise<{ changed: boolean }> {
+    const { site, before } = input;
+    const current = await azureCall(`reading app ${describeSite(site)}`, () => getSite(site));
+    const now = snapshotIdentity(current);
+    const added = now.userAssignedIdentityIds.filter((u) => !before.userAssignedIdentityIds.includes(u));
+    const systemAdded = now.type.includes('SystemAssigned') && !before.type.includes('SystemAssigned');
+    if (added.length === 0 && !systemAdded) return { changed: false };
+    const keepSystem = before.type.includes('SystemAssigned');
+    const remaining = Object.keys(current.identity?.userAssignedIdentities ?? {}).filter(
+      (u) => !added.includes(u.toLowerCase()),
+    );
+    const type = keepSystem
+      ? remaining.length
+        ? 'SystemAssigned, UserAssigned'
+        : 'SystemAssigned'
+      : remaining.length
+        ? 'UserAssigned'
+        : 'None';
+    const userAssignedIdentities: Record<string, object | null> = {};
+    for (const u of Object.keys(current.identity?.userAssignedIdentities ?? {}))
+      userAssignedIdentities[u] = added.includes(u.toLowerCase()) ? null : {};
+    await azureCall(`restoring the identity of ${describeSite(site)}`, () =>
+      patchIdentity(site, {
+        identity:
+          type === 'None' || Object.keys(userAssignedIdentities).length === 0
+            ? { type }
+            : // null removes an identity in an ARM PATCH; the SDK's types do not say so.
+              { type, userAssignedIdentities: userAssignedIdentities as Record<string, object> },
+      }),
+    );
+    return { changed: true };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Stage 2: role assignment.
+
+  async function assignRole(input: {
+    scope: string;
+    principalId: string;
+    roleDefinitionId: string;
+  }): Promise<RoleAssignmentResult> {
+    const scope = authorizationScope(input.scope);
+    const name = roleAssignmentName(input.scope, input.principalId, input.roleDefinitionId);
+    const { authorization } = clients(subscriptionOf(input.scope));
+    try {
+      const ra = await authorization.roleAssignments.create(scope, name, {
+        roleDefinitionId: input.roleDefinitionId,
+        principalId: input.principalId,
+        principalType: 'ServicePrincipal',
+        description: 'cutover: managed identity access to Azure OpenAI',
+      });
+      return {
+        roleAssignmentId: ra.id ?? `${input.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+        name,
+        scope: input.scope,
+        principalId: input.principalId,
+        ours: true,
+      };
+    } catch (err) {
+      if (statusOf(err) === 409 && codeOf(err) === 'RoleAssignmentExists') {
+        const existingName = /([0-9a-f]{32})\.?\s*$/i.exec(azureErrorInfo(err).message)?.[1];
+        const guid = existingName
+          ? `${existingName.slice(0, 8)}-${existingName.slice(8, 12)}-${existingName.slice(12, 16)}-${existingName.slice(16, 20)}-${existingName.slice(20)}`
+          : 'unknown';
+        return {
+          roleAssignmentId: `${input.scope}/providers/Microsoft.Authorization/roleAssignments/${guid}`,
+          name: guid,
+          scope: input.scope,
+          principalId: input.principalId,
+          ours: false,
+        };
+      }
+      throw toActivityFailure(`assigning the role to principal ${input.principalId}`, err);
+    }
+  }
+
+  /** Compensation: delete the assignment this migration created (its deterministic name), never another. */
+  async function deleteRoleAssignment(input: {
+    scope: string;
+    principalId: string;
+    roleDefinitionId: string;
+    preExistingNames: readonly string[];
+  }): Promise<{ deleted: boolean }> {
+    const name = roleAssignmentName(input.scope, input.principalId, input.roleDefinitionId);
+    if (input.preExistingNames.map((n) => n.toLowerCase()).includes(name)) return { deleted: false };
+    const { authorization } = clients(subscriptionOf(input.scope));
+    try {
+      const res = await authorization.roleAssignments.delete(authorizationScope(input.scope), name);
+      return { deleted: !!res?.id };
+    } catch (err) {
+      if (statusOf(err) === 404) return { deleted: false };
+      throw toActivityFailure(`deleting role assignment ${name}`, err);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Probes: the app's identity probe (propagation) and its health endpoint (smoke test).
+
+  async function probeApp(input: {
+    url: string;
+    expectStatus: number;
+    expectJson: Readonly<Record<string, string | number | boolean>>;
+    timeoutMs: number;
+  }): Promise<ProbeResult> {
+    const at = new Date().toISOString();
+    try {
+      const res = await httpRequest(input.url, {
+        timeoutMs: input.timeoutMs,
+        ca,
+        signal: Context.current().cancellationSignal,
+      });
+      const body = res.json<Record<string, unknown>>() ?? {};
+      const error = (body.error ?? {}) as { code?: unknown; message?: unknown };
+      const requestId = str(body.requestId) ?? str(res.headers['x-request-id']) ?? str(res.headers['apim-request-id']);
+      const mismatched = Object.entries(input.expectJson).filter(([k, v]) => body[k] !== v);
+      const ok = res.status === input.expectStatus && mismatched.length === 0;
+      return {
+        ok,
+        status: res.status,
+        ...(str(body.authMode) ? { authMode: str(body.authMode) } : {}),
+        ...(requestId ? { requestId } : {}),
+        ...(str(error.code) ? { errorCode: str(error.code) } : {}),
+        ...(ok
+          ? {}
+          : {
+              message:
+                res.status !== input.expectStatus
+                  ? `HTTP ${res.status}${str(error.message) ? `: ${str(error.message)}` : ''}`
+                  : `expected ${mismatched.map(([k, v]) => `${k}=${String(v)}`).join(', ')}, got ${mismatched.map(([k]) => `${k}=${String(body[k])}`).join(', ')}`,
+            }),
+        at,
+      };
+    } catch (err) {
+      return { ok: false, errorCode: 'Unreachable', message: (err as Error).message, at };
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Stage 5: settings.
+
+  async function updateSettings(input: {
+    site: SiteRef;
+    remove: readonly string[];
+    set: Readonly<Record<string, string>>;
+  }): Promise<{ changed: string[] }> {
+    const { site } = input;
+    const settings = await azureCall(`reading app settings of ${describeSite(site)}`, () => readSettings(site));
+    const changed: string[] = [];
+    for (const name of input.remove) {
+      if (name in settings) {
+        delete settings[name];
+        changed.push(name);
+      }
+    }
+    for (const [name, value] of Object.entries(input.set)) {
+      if (settings[name] !== value) {
+        settings[name] = value;
+        changed.push(name);
+      }
+    }
+    if (changed.length > 0)
+      await azureCall(`writing app settings of ${describeSite(site)}`, () => writeSettings(site, settings));
+    return { changed };
+  }
+
+  /** Compensation: bring touched settings back, reading account keys again from Azure when needed. */
+  async function restoreSettings(input: {
+    site: SiteRef;
+    before: Readonly<Record<string, SettingSnapshot>>;
+    account: AccountRef;
+  }): Promise<{ changed: string[] }> {
+    const { site } = input;
+    const settings = await azureCall(`reading app settings of ${describeSite(site)}`, () => readSettings(site));
+    const changed: string[] = [];
+    let keys: { key1?: string; key2?: string } | undefined;
+    for (const [name, snap] of Object.entries(input.before)) {
+      let value: string | undefined;
+      switch (snap.kind) {
+        case 'absent':
+          value = undefined;
+          break;
+        case 'plain':
+        case 'key-vault-reference':
+          value = snap.value;
+          break;
+        case 'account-key':
+          keys ??= await azureCall(`reading the keys of ${input.account.name}`, () => accountKeys(input.account));
+          value = keys[snap.keyName];
+          if (value === undefined)
+            throw ApplicationFailure.create({
+              type: FailureType.CannotRestoreSetting,
+              message: `cannot restore ${name}: ${input.account.name} returned no ${snap.keyName}`,
+              nonRetryable: true,
+            });
+          break;
+        case 'secret':
+          if (settings[name] !== undefined && fingerprint(settings[name]) === snap.fingerprint) continue;
+          throw ApplicationFailure.create({
+            type: FailureType.CannotRestoreSetting,
+            message: `cannot restore ${name}: its earlier value was a secret that cutover does not keep`,
+            nonRetryable: true,
+          });
+      }
+      if (value === undefined && name in settings) {
+        delete settings[name];
+        changed.push(name);
+      } else if (value !== undefined && settings[name] !== value) {
+        settings[name] = value;
+        changed.push(name);
+      }
+    }
+    if (changed.length > 0)
+      await azureCall(`restoring app settings of ${describeSite(site)}`, () => writeSettings(site, settings));
+    return { changed };
+  }
+
+  /** Swaps a slot into production (and is its own compensation: swapping again swaps back). */
+  async function swapSlots(input: { site: SiteRef; slot: string }): Promise<void> {
+    const { site, slot } = input;
+    const { web } = clients(site.subscriptionId);
+    await azureCall(`swapping slot ${slot} of ${site.name} into production`, () =>
+      withHeartbeat(
+        `slot swap ${slot} → production`,
+        (async () => {
+          const poller = web.webApps.swapSlot(
+            site.resourceGroup,
+            site.name,
+            slot,
+            { targetSlot: 'production', preserveVnet: true },
+            { ...lro, abortSignal: Context.current().cancellationSignal },
+          );
+          await poller.pollUntilDone();
+        })(),
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Stage 6: local auth.
+
+  /** Apps in the account's subscription whose settings still hold one of the account's keys. */
+  async function findKeyCallers(input: {
+    account: AccountRef;
+    excludeSiteIds: readonly string[];
+  }): Promise<KeyCaller[]> {
+    const { account } = input;
+    let keys: { key1?: string; key2?: string };
+    try {
+      keys = await accountKeys(account);
+    } catch (err) {
+      if (statusOf(err) === 400) return []; // local auth already off: nobody can be using keys
+      throw toActivityFailure(`reading the keys of ${account.name}`, err);
+    }
+    const values = new Set([keys.key1, keys.key2].filter((k): k is string => !!k));
+    const exclude = input.excludeSiteIds.map((id) => id.toLowerCase());
+    const { web } = clients(account.subscriptionId);
+    const callers: KeyCaller[] = [];
+    const ctx = Context.current();
+    const check = async (site: SiteRef, id: string) => {
+      ctx.heartbeat({ checking: id });
+      const settings = await readSettings(site);
+      const names = Object.entries(settings)
+        .filter(([, v]) => values.has(v))
+        .map(([n]) => n);
+      if (names.length > 0) callers.push({ siteResourceId: id, settingNames: names });
+    };
+    await azureCall('listing the apps that might use the account key', async () => {
+      for await (const app of web.webApps.list()) {
+        const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
+        if (!rg || !app.name) continue;
+        const ref: SiteRef = { subscriptionId: account.subscriptionId, resourceGroup: rg, name: app.name };
+        const id = app.id ?? siteResourceId(ref);
+        if (
+          !exclude.some(
+            (e) =>
+              e === id.toLowerCase() || e.startsWith(`${id.toLowerCase()}/slots/`) || id.toLowerCase().startsWith(e),
+          )
+        )
+          await check(ref, id);
+        for await (const slot of web.webApps.listSlots(rg, app.name)) {
+          const slotName = (slot.name ?? '').split('/').pop()!;
+          const slotId = slot.id ?? siteResourceId({ ...ref, slot: slotName });
+          if (exclude.some((e) => slotId.toLowerCase().startsWith(e))) continue;
+          await check({ ...ref, slot: slotName }, slotId);
+        }
+      }
+    });
+    return callers;
+  }
+
+  async function setLocalAuth(input: { account: AccountRef; disabled: boolean }): Promise<{ changed: boolean }> {
+    const { account } = input;
+    const { cognitive } = clients(account.subscriptionId);
+    const current = await azureCall(`reading account ${account.name}`, () =>
+      cognitive.accounts.get(account.resourceGroup, account.name),
+    );
+    if (
+      (current.properties?.disableLocalAuth === true) === input.disabled &&
+      current.properties?.provisioningState === 'Succeeded'
+    )
+      return { changed: false };
+    const result = await azureCall(
+      `${input.disabled ? 'disabling' : 're-enabling'} local auth on ${account.name}`,
+      () =>
+        withHeartbeat(
+          'account update',
+          cognitive.accounts.beginUpdateAndWait(
+            account.resourceGroup,
+            account.name,
+            { properties: { disableLocalAuth: input.disabled } },
+            { ...lro, abortSignal: Context.current().cancellationSignal },
+          ),
+        ),
+    );
+    if (result.properties?.provisioningState && result.properties.provisioningState !== 'Succeeded')
+      throw ApplicationFailure.create({
+        type: FailureType.AzureOperationFailed,
+        message: `updating ${account.name} ended ${result.properties.provisioningState}`,
+        nonRetryable: true,
+      });
+    return { changed: true };
+  }
+
+  /**
+   * Proves keys are refused: a key call to the data plane must answer 403 AuthenticationTypeDisabled. Polls, since
+   * the switch takes minutes in Azure. Uses a real key when one can still be read, else a well-formed dummy.
+   */
+  async function verifyKeysRefused(input: {
+    endpoint: string;
+    deployment: string;
+    timeoutMs: number;
+    intervalMs: number;
+  }): Promise<{ code: string; attempts: number }> {
+    const ctx = Context.current();
+    const deadline = Date.now() + input.timeoutMs;
+    const url = `${input.endpoint.replace(/\/$/, '')}/openai/deployments/${encodeURIComponent(input.deployment)}/chat/completions?api-version=${OPENAI_API_VERSION}`;
+    const dummyKey = '0'.repeat(32);
+    let attempts = 0;
+    let last = '';
+    for (;;) {
+      attempts++;
+      ctx.heartbeat({ attempts, last });
+      try {
+        const res = await httpRequest(url, {
+          method: 'POST',
+          headers: { 'api-key': dummyKey },
+          body: { messages: [{ role: 'user', content: 'cutover key check' }], max_tokens: 1 },
+          timeoutMs: 15_000,
+          ca,
+          signal: ctx.cancellationSignal,
+        });
+        const code = str(res.json<{ error?: { code?: string } }>()?.error?.code) ?? '';
+        if (res.status === 403 && code === 'AuthenticationTypeDisabled') return { code, attempts };
+        last = `${res.status} ${code}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (Date.now() + input.intervalMs > deadline)
+        throw ApplicationFailure.create({
+          type: FailureType.LocalAuthNotEffective,
+          message: `keys are still not refused after ${attempts} attempts (last answer: ${last})`,
+          nonRetryable: true,
+        });
+      await ctx.sleep(input.intervalMs);
+    }
+  }
+
+  async function writeEvidence(evidence: Evidence): Promise<{ path: string }> {
+    return { path: await writeEvidenceFile(deps.evidenceDir, evidence) };
+  }
+
+  return {
+    preflight,
+    enableIdentity,
+    restoreIdentity,
+    assignRole,
+    deleteRoleAssignment,
+    probeApp,
+    updateSettings,
+    restoreSettings,
+    swapSlots,
+    findKeyCallers,
+    setLocalAuth,
+    verifyKeysRefused,
+    writeEvidence,
+  };
+}
+
+export type MigrationActivities = ReturnType<typeof createActivities>;
+
+function str(v: unknown): string | undefined {
+  if (Array.isArray(v)) return str(v[0]);
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function subscriptionOf(resourceId: string): string {
+  const m = /subscriptions\/([^/]+)/i.exec(resourceId);
+  if (!m)
+    throw ApplicationFailure.nonRetryable(
+      `not a subscription-scoped id: ${resourceId}`,
+      FailureType.AzureRequestRejected,
+    );
+  return m[1];
+}
+
+/** Reads the claims of a JWT without verifying it (the tenant the worker signed in to). Never logs the token. */
+function decodeJwtClaims(token: string): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
