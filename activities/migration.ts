@@ -22,6 +22,7 @@ import type {
   SettingSnapshot,
   SiteRef,
   SiteSnapshot,
+  SwapMarker,
 } from '../workflows/types';
 import type { MigrationPlan } from '../plan/schema';
 import { ARM_SCOPE, type AzureClients, type AzureEndpoints, createAzureClients } from './azure-clients';
@@ -732,25 +733,44 @@ export function createActivities(deps: ActivityDeps) {
     return { changed };
   }
 
-  /** Swaps a slot into production (and is its own compensation: swapping again swaps back). */
-  async function swapSlots(input: { site: SiteRef; slot: string }): Promise<void> {
-    const { site, slot } = input;
+  /**
+   * Swaps a slot into production (`forward`) or back out of it (`back`, the compensation). Idempotent: production's
+   * settings tell whether it already runs the migrated configuration, so a retried swap never swaps twice.
+   */
+  async function swapSlots(input: {
+    site: SiteRef;
+    slot: string;
+    direction: 'forward' | 'back';
+    marker: SwapMarker;
+  }): Promise<{ swapped: boolean }> {
+    const { site, slot, marker } = input;
+    const production: SiteRef = {
+      subscriptionId: site.subscriptionId,
+      resourceGroup: site.resourceGroup,
+      name: site.name,
+    };
+    const settings = await azureCall(`reading app settings of ${site.name}`, () => readSettings(production));
+    const migrated =
+      marker.remove.every((n) => !(n in settings)) && Object.entries(marker.set).every(([n, v]) => settings[n] === v);
+    if ((input.direction === 'forward') === migrated) return { swapped: false };
     const { web } = clients(site.subscriptionId);
-    await azureCall(`swapping slot ${slot} of ${site.name} into production`, () =>
-      withHeartbeat(
-        `slot swap ${slot} → production`,
-        (async () => {
-          const poller = web.webApps.swapSlot(
-            site.resourceGroup,
-            site.name,
-            slot,
-            { targetSlot: 'production', preserveVnet: true },
-            { ...lro, abortSignal: Context.current().cancellationSignal },
-          );
-          await poller.pollUntilDone();
-        })(),
-      ),
+    await azureCall(
+      `swapping slot ${slot} of ${site.name} ${input.direction === 'forward' ? 'into' : 'back out of'} production`,
+      () =>
+        withHeartbeat(
+          `slot swap ${slot} ⇄ production`,
+          web.webApps
+            .swapSlot(
+              site.resourceGroup,
+              site.name,
+              slot,
+              { targetSlot: 'production', preserveVnet: true },
+              { ...lro, abortSignal: Context.current().cancellationSignal },
+            )
+            .pollUntilDone(),
+        ),
     );
+    return { swapped: true };
   }
 
   // ---------------------------------------------------------------------------------------------------------------

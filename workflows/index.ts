@@ -1,2 +1,3 @@
 /** Every workflow the cutover worker registers. */
 export { healthCheck } from './health';
+export { migrateToManagedIdentity } from './migration';

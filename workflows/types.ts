@@ -126,6 +126,15 @@ export interface KeyCaller {
   readonly settingNames: readonly string[];
 }
 
+/**
+ * How to tell from production's settings alone whether a swap has happened: production is "migrated" when every
+ * `remove` setting is absent and every `set` setting has its value. Makes swap and swap-back idempotent.
+ */
+export interface SwapMarker {
+  readonly remove: readonly string[];
+  readonly set: Readonly<Record<string, string>>;
+}
+
 /** A step of rollback, recorded before the change it undoes. Plain data so it survives in history. */
 export type Compensation =
   | { readonly kind: 'restore-identity'; readonly site: SiteRef; readonly before: IdentitySnapshot }
@@ -143,7 +152,7 @@ export type Compensation =
       readonly before: Readonly<Record<string, SettingSnapshot>>;
       readonly account: AccountRef;
     }
-  | { readonly kind: 'swap-back'; readonly site: SiteRef; readonly slot: string }
+  | { readonly kind: 'swap-back'; readonly site: SiteRef; readonly slot: string; readonly marker: SwapMarker }
   | { readonly kind: 'enable-local-auth'; readonly account: AccountRef };
 
 export type StageId =
@@ -254,6 +263,8 @@ export interface Evidence {
   readonly downtimeMs?: number;
   readonly smokeTests: readonly SmokeTestRecord[];
   readonly compensations: readonly CompensationRecord[];
+  readonly preflightProblems?: readonly PreflightProblem[];
+  readonly warnings: readonly string[];
   readonly before?: BeforeState;
 }
 

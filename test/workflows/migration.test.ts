@@ -1,0 +1,368 @@
+/**
+ * Workflow unit tests: the real workflow on the real dev server, with activities replaced by an in-memory fake of
+ * Azure (the only place mocks are allowed). They pin the orchestration: stage order, compensations in reverse,
+ * gates and their validators, abort, blocked rollback. Integration tests against the simulator live elsewhere.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { MigrationActivities } from '../../activities/migration';
+import { parsePlan, type MigrationPlan } from '../../plan/schema';
+import { FailureType } from '../../workflows/failures';
+import { migrateToManagedIdentity } from '../../workflows';
+import {
+  abortUpdate,
+  approveUpdate,
+  progressQuery,
+  rejectUpdate,
+  skipCompensationUpdate,
+} from '../../workflows/messages';
+import type { BeforeState, MigrationProgress } from '../../workflows/types';
+import { temporalHarness, type TemporalHarness } from '../support/temporal';
+
+const SUB = '00000000-0000-0000-0000-00000000000a';
+const TENANT = '00000000-0000-0000-0000-0000000000aa';
+
+function plan(overrides: Record<string, unknown> = {}): MigrationPlan {
+  return parsePlan({
+    changeTicket: 'CHG-1',
+    tenantId: TENANT,
+    subscriptionId: SUB,
+    app: { resourceGroup: 'rg', name: 'claims-bot' },
+    account: { name: 'claims-openai', deployment: 'gpt-4o-mini' },
+    smokeTest: { interval: '100ms' },
+    budgets: { propagationWait: '3s', downtime: '2s', approvalTimeout: '1m' },
+    approvals: { beforeDisableLocalAuth: false },
+    ...overrides,
+  });
+}
+
+/** An in-memory Azure that the fake activities read and change, so tests can assert the end state. */
+function fakeAzure(options: { smokePasses?: boolean; probeFailures?: number; failRestoreSettings?: boolean } = {}) {
+  const state = {
+    identity: 'None' as string,
+    principalId: undefined as string | undefined,
+    roles: new Set<string>(),
+    settings: { AZURE_OPENAI_API_KEY: 'k', OTHER: 'x' } as Record<string, string>,
+    localAuthDisabled: false,
+  };
+  const calls: string[] = [];
+  let probes = 0;
+  const site = { subscriptionId: SUB, resourceGroup: 'rg', name: 'claims-bot' };
+  const beforeState: BeforeState = {
+    capturedAt: '2026-01-01T00:00:00Z',
+    sites: [
+      {
+        site,
+        resourceId: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/claims-bot`,
+        baseUrl: 'https://claims-bot.example',
+        identity: { type: 'None', userAssignedIdentityIds: [] },
+        settingNames: ['AZURE_OPENAI_API_KEY', 'OTHER'],
+        touchedSettings: {
+          AZURE_OPENAI_API_KEY: { kind: 'account-key', fingerprint: 'sha256:x', keyName: 'key1' },
+          AZURE_OPENAI_AUTH_MODE: { kind: 'absent' },
+        },
+        slotConfigNames: [],
+      },
+    ],
+    account: {
+      ref: { subscriptionId: SUB, resourceGroup: 'rg', name: 'claims-openai' },
+      resourceId: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/claims-openai`,
+      endpoint: 'https://claims-openai.example/',
+      disableLocalAuth: false,
+      keyFingerprints: ['sha256:x'],
+    },
+    role: { name: 'Cognitive Services OpenAI User', definitionId: 'role-def' },
+    roleAssignments: [],
+    warnings: [],
+  };
+  const activities: MigrationActivities = {
+    async preflight() {
+      calls.push('preflight');
+      return beforeState;
+    },
+    async enableIdentity() {
+      calls.push('enableIdentity');
+      state.identity = 'SystemAssigned';
+      state.principalId ??= 'principal-1';
+      return { principalId: state.principalId, changed: true };
+    },
+    async restoreIdentity({ before }) {
+      calls.push('restoreIdentity');
+      state.identity = before.type;
+      state.principalId = undefined;
+      return { changed: true };
+    },
+    async assignRole({ principalId, scope }) {
+      calls.push('assignRole');
+      state.roles.add(principalId);
+      return { roleAssignmentId: `${scope}/ra`, name: 'ra', scope, principalId, ours: true };
+    },
+    async deleteRoleAssignment({ principalId }) {
+      calls.push('deleteRoleAssignment');
+      return { deleted: state.roles.delete(principalId) };
+    },
+    async probeApp({ url }) {
+      const at = new Date().toISOString();
+      if (url.endsWith('/health/identity')) {
+        calls.push('probe:identity');
+        probes++;
+        return probes > (options.probeFailures ?? 0)
+          ? { ok: true, status: 200, authMode: 'identity', at }
+          : { ok: false, status: 503, errorCode: 'PermissionDenied', at };
+      }
+      calls.push('probe:health');
+      const usesIdentity = !('AZURE_OPENAI_API_KEY' in state.settings);
+      return usesIdentity && options.smokePasses !== false
+        ? { ok: true, status: 200, authMode: 'identity', requestId: 'req-1', at }
+        : { ok: false, status: 503, errorCode: 'MissingKey', at };
+    },
+    async updateSettings({ remove, set }) {
+      calls.push('updateSettings');
+      for (const n of remove) delete state.settings[n];
+      Object.assign(state.settings, set);
+      return { changed: [...remove, ...Object.keys(set)] };
+    },
+    async restoreSettings() {
+      calls.push('restoreSettings');
+      if (options.failRestoreSettings)
+        throw ApplicationFailure.create({
+          type: FailureType.CannotRestoreSetting,
+          message: 'policy denies it',
+          nonRetryable: true,
+        });
+      delete state.settings.AZURE_OPENAI_AUTH_MODE;
+      state.settings.AZURE_OPENAI_API_KEY = 'k';
+      return { changed: ['AZURE_OPENAI_API_KEY'] };
+    },
+    async swapSlots() {
+      calls.push('swapSlots');
+      return { swapped: true };
+    },
+    async findKeyCallers() {
+      calls.push('findKeyCallers');
+      return [];
+    },
+    async setLocalAuth({ disabled }) {
+      calls.push(`setLocalAuth:${disabled}`);
+      state.localAuthDisabled = disabled;
+      return { changed: true };
+    },
+    async verifyKeysRefused() {
+      calls.push('verifyKeysRefused');
+      return { code: 'AuthenticationTypeDisabled', attempts: 1 };
+    },
+    async writeEvidence(evidence) {
+      calls.push('writeEvidence');
+      return { path: `/evidence/${evidence.workflowId}.json` };
+    },
+  };
+  return { state, calls, activities };
+}
+
+/** Asserts an update was refused by its validator with a message matching `pattern`. */
+function refusedWith(pattern: RegExp) {
+  return (err: unknown) => {
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected an update failure, got ${String(err)}`);
+    assert.match(String(err.cause?.message), pattern);
+    return true;
+  };
+}
+
+async function waitFor(
+  handle: { query: (q: typeof progressQuery) => Promise<MigrationProgress> },
+  pred: (p: MigrationProgress) => boolean,
+) {
+  for (let i = 0; i < 200; i++) {
+    const p = await handle.query(progressQuery);
+    if (pred(p)) return p;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not reached');
+}
+
+describe('migrateToManagedIdentity (fake activities)', () => {
+  let h: TemporalHarness;
+  before(async () => {
+    h = await temporalHarness('wf-unit');
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const start = (p: MigrationPlan, id: string, initiatedBy = 'alice') =>
+    h.client.workflow.start(migrateToManagedIdentity, {
+      taskQueue: h.taskQueue,
+      workflowId: `${id}-${Date.now()}`,
+      args: [{ plan: p, initiatedBy }],
+    });
+
+  test('happy path runs every stage in order and disables local auth', async () => {
+    const fake = fakeAzure({ probeFailures: 2 });
+    const result = await h.withWorker(fake.activities, async () => (await start(plan(), 'happy')).result());
+    assert.equal(result.outcome, 'succeeded');
+    assert.deepEqual(
+      fake.calls.filter((c) => !c.startsWith('probe')),
+      [
+        'preflight',
+        'enableIdentity',
+        'assignRole',
+        'updateSettings',
+        'findKeyCallers',
+        'setLocalAuth:true',
+        'verifyKeysRefused',
+        'writeEvidence',
+      ],
+    );
+    assert.equal(
+      fake.calls.filter((c) => c === 'probe:identity').length,
+      3,
+      'propagation polled until the third probe passed',
+    );
+    assert.equal(fake.state.localAuthDisabled, true);
+    assert.ok(!('AZURE_OPENAI_API_KEY' in fake.state.settings));
+    assert.equal(result.evidence.outcome, 'succeeded');
+    assert.deepEqual(result.evidence.identity?.principalIds, ['principal-1']);
+    assert.ok(result.evidence.smokeTests.some((s) => s.passed && s.requestId === 'req-1'));
+    assert.equal(typeof result.evidence.downtimeMs, 'number');
+  });
+
+  test('a failing smoke test rolls back every change in reverse order', async () => {
+    const fake = fakeAzure({ smokePasses: false });
+    const result = await h.withWorker(fake.activities, async () => (await start(plan(), 'smoke-fail')).result());
+    assert.equal(result.outcome, 'rolled-back');
+    assert.match(result.reason ?? '', /smoke test of claims-bot did not pass/);
+    const undo = fake.calls.filter((c) => ['restoreSettings', 'deleteRoleAssignment', 'restoreIdentity'].includes(c));
+    assert.deepEqual(undo, ['restoreSettings', 'deleteRoleAssignment', 'restoreIdentity']);
+    assert.equal(fake.state.identity, 'None');
+    assert.equal(fake.state.roles.size, 0);
+    assert.equal(fake.state.settings.AZURE_OPENAI_API_KEY, 'k');
+    assert.ok(!fake.calls.includes('setLocalAuth:true'), 'never reached local auth');
+    assert.ok(result.evidence.compensations.every((c) => c.status === 'done'));
+  });
+
+  test('approval gate: validators reject wrong approvals; a rejection rolls back', async () => {
+    const fake = fakeAzure();
+    const result = await h.withWorker(fake.activities, async () => {
+      const handle = await start(
+        plan({ approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false } }),
+        'reject',
+      );
+      await waitFor(handle, (p) => p.pendingGate?.gate === 'settings');
+      await assert.rejects(
+        handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] }),
+        refusedWith(/four-eyes/),
+      );
+      await assert.rejects(
+        handle.executeUpdate(approveUpdate, { args: [{ approver: '' }] }),
+        refusedWith(/approver is required/),
+      );
+      await assert.rejects(
+        handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', gate: 'local-auth' }] }),
+        refusedWith(/gate "local-auth" is not open/),
+      );
+      const rec = await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', comment: 'not during peak' }] });
+      assert.equal(rec.decision, 'rejected');
+      await assert.rejects(
+        handle.executeUpdate(approveUpdate, { args: [{ approver: 'carol' }] }),
+        refusedWith(/no approval gate is open/),
+      );
+      return handle.result();
+    });
+    assert.equal(result.outcome, 'rolled-back');
+    assert.match(result.reason ?? '', /bob rejected/);
+    assert.ok(!fake.calls.includes('updateSettings'), 'settings were never touched');
+    assert.deepEqual(
+      result.evidence.approvals.map((a) => [a.by, a.decision]),
+      [['bob', 'rejected']],
+    );
+    assert.equal(fake.state.identity, 'None');
+  });
+
+  test('approval gate: an approval moves the migration on', async () => {
+    const fake = fakeAzure();
+    const result = await h.withWorker(fake.activities, async () => {
+      const handle = await start(
+        plan({ approvals: { beforeSettingsSwap: false, beforeDisableLocalAuth: true } }),
+        'approve',
+      );
+      await waitFor(handle, (p) => p.pendingGate?.gate === 'local-auth');
+      await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', comment: 'go' }] });
+      return handle.result();
+    });
+    assert.equal(result.outcome, 'succeeded');
+    assert.deepEqual(
+      result.evidence.approvals.map((a) => [a.gate, a.by, a.comment]),
+      [['local-auth', 'bob', 'go']],
+    );
+  });
+
+  test('abort during the propagation wait rolls back', async () => {
+    const fake = fakeAzure({ probeFailures: 1000 });
+    const result = await h.withWorker(fake.activities, async () => {
+      const handle = await start(plan({ budgets: { propagationWait: '10m' } }), 'abort');
+      await waitFor(handle, (p) => p.stage === 'propagation' && fake.calls.includes('probe:identity'));
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'oncall', reason: 'incident' }] });
+      return handle.result();
+    });
+    assert.equal(result.outcome, 'rolled-back');
+    assert.equal(result.reason, 'aborted by oncall: incident');
+    assert.deepEqual(
+      fake.calls.filter((c) => c.startsWith('restore') || c.startsWith('delete')),
+      ['deleteRoleAssignment', 'restoreIdentity'],
+    );
+  });
+
+  test('workflow cancellation rolls back too', async () => {
+    const fake = fakeAzure({ probeFailures: 1000 });
+    const result = await h.withWorker(fake.activities, async () => {
+      const handle = await start(plan({ budgets: { propagationWait: '10m' } }), 'cancel');
+      await waitFor(handle, (p) => p.stage === 'propagation');
+      await handle.cancel();
+      return handle.result();
+    });
+    assert.equal(result.outcome, 'rolled-back');
+    assert.equal(fake.state.identity, 'None');
+    assert.equal(fake.state.roles.size, 0);
+  });
+
+  test('a compensation that keeps failing blocks the rollback until an operator skips it', async () => {
+    const fake = fakeAzure({ smokePasses: false, failRestoreSettings: true });
+    const result = await h.withWorker(fake.activities, async () => {
+      const handle = await start(plan(), 'blocked');
+      const p = await waitFor(handle, (x) => x.blocked !== undefined);
+      assert.match(p.blocked!.error, /policy denies it/);
+      await assert.rejects(
+        handle.executeUpdate(skipCompensationUpdate, { args: [{ by: 'oncall' }] }),
+        refusedWith(/reason is required/),
+      );
+      await handle.executeUpdate(skipCompensationUpdate, { args: [{ by: 'oncall', reason: 'restored by hand' }] });
+      return handle.result();
+    });
+    assert.equal(result.outcome, 'rollback-incomplete');
+    const skipped = result.evidence.compensations.find((c) => c.kind === 'restore-settings');
+    assert.equal(skipped?.status, 'skipped');
+    assert.equal(skipped?.skippedBy, 'oncall');
+    assert.equal(fake.state.identity, 'None', 'later compensations still ran');
+  });
+
+  test('a preflight failure changes nothing and reports every problem', async () => {
+    const fake = fakeAzure();
+    fake.activities.preflight = async () => {
+      throw ApplicationFailure.create({
+        type: FailureType.PreflightFailed,
+        message: 'preflight found 2 problems',
+        nonRetryable: true,
+        details: [
+          { check: 'app', message: 'reading app claims-bot: 404 ResourceNotFound' },
+          { check: 'role', message: 'no role named "X"' },
+        ],
+      });
+    };
+    const result = await h.withWorker(fake.activities, async () => (await start(plan(), 'preflight')).result());
+    assert.equal(result.outcome, 'preflight-failed');
+    assert.equal(result.evidence.preflightProblems?.length, 2);
+    assert.deepEqual(fake.calls, ['writeEvidence']);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Messages of the migration workflow. Updates (not signals) for decisions, so a caller learns at once whether its
+ * decision was accepted: validators reject an approval for a gate that is not open, a missing approver name, or a
+ * self-approval under the four-eyes rule, without writing anything to history. Descriptions are set where the
+ * handlers are registered, so the Web UI lists them.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalRecord, GateId, MigrationProgress } from './types';
+
+export interface DecisionInput {
+  /** Who decides; recorded in the evidence. */
+  readonly approver: string;
+  readonly comment?: string;
+  /** The gate meant; when given it must be the open one (guards against approving the wrong step). */
+  readonly gate?: GateId;
+}
+
+export interface AbortInput {
+  readonly by: string;
+  readonly reason: string;
+}
+
+export interface OperatorInput {
+  readonly by: string;
+  /** Required to skip: why it is safe to leave this change in place. */
+  readonly reason?: string;
+}
+
+export const approveUpdate = defineUpdate<ApprovalRecord, [DecisionInput]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalRecord, [DecisionInput]>('reject');
+export const abortUpdate = defineUpdate<MigrationProgress, [AbortInput]>('abort');
+export const retryCompensationUpdate = defineUpdate<MigrationProgress, [OperatorInput]>('retryCompensation');
+export const skipCompensationUpdate = defineUpdate<MigrationProgress, [OperatorInput]>('skipCompensation');
+export const progressQuery = defineQuery<MigrationProgress>('progress');
+
+export const MESSAGE_DESCRIPTIONS = {
+  approve: 'Approve the open gate. Input: {"approver": "name", "comment": "optional"}',
+  reject: 'Reject the open gate: the migration rolls back. Input: {"approver": "name", "comment": "why"}',
+  abort: 'Abort the migration and roll back what it changed. Input: {"by": "name", "reason": "why"}',
+  retryCompensation: 'Retry the rollback step that failed. Input: {"by": "name"}',
+  skipCompensation:
+    'Skip the rollback step that failed, leaving that change in place. Input: {"by": "name", "reason": "why it is safe"}',
+  progress: 'Stages, timings, the pending gate and the outcome so far.',
+} as const;

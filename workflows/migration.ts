@@ -1,0 +1,756 @@
+/**
+ * `migrateToManagedIdentity`: moves one App Service app from an Azure OpenAI API key to a managed identity.
+ *
+ * Stages: preflight (read-only, records the before-state) → identity → role → propagation (durable polling of the
+ * app's identity probe) → [approval] → settings (in place, or on the staging slot then a swap; the downtime budget
+ * runs from the first change that touches traffic) → [approval] → local auth (disable, then prove keys are refused)
+ * → evidence.
+ *
+ * Compensations are recorded *before* each change (a call that timed out may have succeeded) and undo only what this
+ * run changed: restore-identity, delete-role-assignment, restore-settings, swap-back, enable-local-auth. They run in
+ * reverse under a non-cancellable scope; one that keeps failing blocks the rollback visibly until an operator sends
+ * `retryCompensation` or `skipCompensation`.
+ *
+ * Messages: updates `approve`, `reject`, `abort`, `retryCompensation`, `skipCompensation`; query `progress`.
+ * Rollback triggers: a failed smoke test or exhausted downtime budget, a rejection, an approval timeout (per plan),
+ * `abort`, and workflow cancellation.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import type { MigrationActivities } from '../activities/migration';
+import { FailureType, NON_RETRYABLE_FAILURES } from './failures';
+import {
+  type AbortInput,
+  abortUpdate,
+  approveUpdate,
+  type DecisionInput,
+  MESSAGE_DESCRIPTIONS,
+  progressQuery,
+  rejectUpdate,
+  retryCompensationUpdate,
+  skipCompensationUpdate,
+} from './messages';
+import { renderDetails } from './render';
+import { CutoverAccount, CutoverApp, CutoverOutcome, CutoverStage, CutoverTicket } from './search-attributes';
+import type {
+  ApprovalRecord,
+  BeforeState,
+  BlockedRollback,
+  Compensation,
+  CompensationRecord,
+  Evidence,
+  GateId,
+  MigrationInput,
+  MigrationProgress,
+  MigrationResult,
+  Outcome,
+  PendingGate,
+  PreflightProblem,
+  ProbeResult,
+  RoleAssignmentResult,
+  SiteRef,
+  SiteSnapshot,
+  SmokeTestRecord,
+  StageId,
+  StageProgress,
+} from './types';
+
+const retry: RetryPolicy = {
+  initialInterval: '2s',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 8,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
+};
+
+/** Timeout profiles: every profile sets startToCloseTimeout; long calls heartbeat. */
+export const armCall = { startToCloseTimeout: '2 minutes', retry } satisfies ActivityOptions;
+export const armLongRunning = {
+  startToCloseTimeout: '45 minutes',
+  heartbeatTimeout: '10s',
+  retry,
+} satisfies ActivityOptions;
+export const appProbe = {
+  startToCloseTimeout: '1 minute',
+  retry: { ...retry, maximumAttempts: 3 },
+} satisfies ActivityOptions;
+/** Compensations retry less before blocking, so an operator sees a stuck rollback within a minute. */
+export const compensationCall = {
+  startToCloseTimeout: '45 minutes',
+  heartbeatTimeout: '10s',
+  retry: { ...retry, maximumAttempts: 5 },
+} satisfies ActivityOptions;
+
+const arm = proxyActivities<MigrationActivities>(armCall);
+const armLong = proxyActivities<MigrationActivities>(armLongRunning);
+const probes = proxyActivities<MigrationActivities>(appProbe);
+const undo = proxyActivities<MigrationActivities>(compensationCall);
+
+/** A reason to stop going forward and roll back; internal to this workflow. */
+class StageFailure extends Error {
+  constructor(
+    readonly stage: StageId,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StageFailure';
+  }
+}
+
+const STAGE_TITLES: Record<StageId, string> = {
+  preflight: 'Preflight (read-only checks, before-state)',
+  identity: 'Enable managed identity',
+  role: 'Assign role',
+  propagation: 'Wait for role propagation',
+  'approve-settings': 'Approval: swap settings',
+  settings: 'Swap settings and smoke-test',
+  'approve-local-auth': 'Approval: disable local auth',
+  'local-auth': 'Disable local (key) auth',
+  rollback: 'Rollback',
+  evidence: 'Evidence record',
+};
+
+const GATE_STAGE: Record<GateId, StageId> = { settings: 'approve-settings', 'local-auth': 'approve-local-auth' };
+
+export async function migrateToManagedIdentity(input: MigrationInput): Promise<MigrationResult> {
+  const { plan, initiatedBy } = input;
+  const info = workflowInfo();
+  const startedAt = new Date().toISOString();
+
+  const stages: StageProgress[] = (Object.keys(STAGE_TITLES) as StageId[]).map((id) => ({
+    id,
+    title: STAGE_TITLES[id],
+    status: 'pending',
+  }));
+  if (!plan.approvals.beforeSettingsSwap) skipStage('approve-settings', 'not required by the plan');
+  if (!plan.localAuth.disable) {
+    skipStage('approve-local-auth', 'local auth stays on (plan)');
+    skipStage('local-auth', 'local auth stays on (plan)');
+  } else if (!plan.approvals.beforeDisableLocalAuth) skipStage('approve-local-auth', 'not required by the plan');
+  skipStage('rollback', 'not needed');
+
+  let current: StageId = 'preflight';
+  let outcome: Outcome = 'running';
+  let reason: string | undefined;
+  let waitingFor: string | undefined;
+  let pendingGate: PendingGate | undefined;
+  let decision: ApprovalRecord | undefined;
+  let abortRequest: { by: string; reason: string } | undefined;
+  let blocked: BlockedRollback | undefined;
+  let operatorDecision: { action: 'retry' | 'skip'; by: string; reason?: string } | undefined;
+  let before: BeforeState | undefined;
+  let preflightProblems: PreflightProblem[] | undefined;
+  let downtimeMs: number | undefined;
+  let localAuthAfter: boolean | undefined;
+  let localAuthSkipped: string | undefined;
+  let identityClientId: string | undefined;
+  const warnings: string[] = [];
+  const approvals: ApprovalRecord[] = [];
+  const principalIds: string[] = [];
+  const roleAssignments: RoleAssignmentResult[] = [];
+  const smokeTests: SmokeTestRecord[] = [];
+  const settingsSites: string[] = [];
+  const resourcesTouched = new Set<string>();
+  const compensations: { step: Compensation; record: CompensationRecord }[] = [];
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Visibility.
+
+  function stage(id: StageId): StageProgress {
+    return stages.find((s) => s.id === id)!;
+  }
+  function skipStage(id: StageId, detail: string) {
+    Object.assign(stage(id), { status: 'skipped', detail });
+  }
+  function progress(): MigrationProgress {
+    return {
+      workflowId: info.workflowId,
+      changeTicket: plan.changeTicket,
+      initiatedBy,
+      stage: current,
+      stages,
+      ...(pendingGate ? { pendingGate } : {}),
+      ...(blocked ? { blocked } : {}),
+      outcome,
+      ...(reason ? { reason } : {}),
+      ...(waitingFor ? { waitingFor } : {}),
+      approvals,
+    };
+  }
+  function refresh() {
+    setCurrentDetails(renderDetails(plan, progress()));
+  }
+  function begin(id: StageId, detail?: string) {
+    current = id;
+    Object.assign(stage(id), { status: 'running', startedAt: new Date().toISOString(), detail });
+    upsertSearchAttributes([{ key: CutoverStage, value: id }]);
+    refresh();
+  }
+  function end(id: StageId, status: StageProgress['status'], detail?: string) {
+    Object.assign(stage(id), {
+      status,
+      endedAt: new Date().toISOString(),
+      ...(detail !== undefined ? { detail } : {}),
+    });
+    refresh();
+  }
+  function note(id: StageId, detail: string) {
+    stage(id).detail = detail;
+    refresh();
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Messages.
+
+  const forward = new CancellationScope();
+
+  function validateDecision(d: DecisionInput) {
+    if (!pendingGate) throw new Error('no approval gate is open');
+    if (!filled(d?.approver)) throw new Error('approver is required');
+    if (d.gate !== undefined && d.gate !== pendingGate.gate)
+      throw new Error(`gate "${d.gate}" is not open; the open gate is "${pendingGate.gate}"`);
+    if (plan.approvals.fourEyes && d.approver.trim().toLowerCase() === initiatedBy.trim().toLowerCase())
+      throw new Error(`four-eyes rule: ${d.approver} started this migration and cannot approve it`);
+  }
+  function decide(kind: ApprovalRecord['decision'], d: DecisionInput): ApprovalRecord {
+    const record: ApprovalRecord = {
+      gate: pendingGate!.gate,
+      decision: kind,
+      by: d.approver.trim(),
+      ...(d.comment ? { comment: d.comment } : {}),
+      at: new Date().toISOString(),
+    };
+    approvals.push(record);
+    decision = record;
+    pendingGate = undefined;
+    refresh();
+    return record;
+  }
+  setHandler(approveUpdate, (d) => decide('approved', d), {
+    validator: validateDecision,
+    description: MESSAGE_DESCRIPTIONS.approve,
+  });
+  setHandler(rejectUpdate, (d) => decide('rejected', d), {
+    validator: validateDecision,
+    description: MESSAGE_DESCRIPTIONS.reject,
+  });
+  setHandler(
+    abortUpdate,
+    (a) => {
+      abortRequest = { by: a.by.trim(), reason: a.reason.trim() };
+      forward.cancel();
+      refresh();
+      return progress();
+    },
+    {
+      validator: (a: AbortInput) => {
+        if (!filled(a?.by)) throw new Error('"by" is required');
+        if (!filled(a.reason)) throw new Error('a reason is required');
+        if (outcome !== 'running' || stage('rollback').status !== 'skipped' || abortRequest)
+          throw new Error('the migration is not running forward: nothing to abort');
+      },
+      description: MESSAGE_DESCRIPTIONS.abort,
+    },
+  );
+  const validateOperator = (skip: boolean) => (o: { by: string; reason?: string }) => {
+    if (!blocked) throw new Error('no rollback step is blocked');
+    if (!filled(o?.by)) throw new Error('"by" is required');
+    if (skip && !filled(o.reason)) throw new Error('a reason is required to skip');
+  };
+  setHandler(
+    retryCompensationUpdate,
+    (o) => {
+      operatorDecision = { action: 'retry', by: o.by.trim() };
+      return progress();
+    },
+    { validator: validateOperator(false), description: MESSAGE_DESCRIPTIONS.retryCompensation },
+  );
+  setHandler(
+    skipCompensationUpdate,
+    (o) => {
+      operatorDecision = { action: 'skip', by: o.by.trim(), reason: o.reason?.trim() };
+      return progress();
+    },
+    { validator: validateOperator(true), description: MESSAGE_DESCRIPTIONS.skipCompensation },
+  );
+  setHandler(progressQuery, progress, { description: MESSAGE_DESCRIPTIONS.progress });
+
+  upsertSearchAttributes([
+    { key: CutoverApp, value: plan.app.name },
+    { key: CutoverAccount, value: plan.account.name },
+    { key: CutoverTicket, value: plan.changeTicket },
+    { key: CutoverStage, value: 'preflight' },
+    { key: CutoverOutcome, value: 'running' },
+  ]);
+  refresh();
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Building blocks.
+
+  function compensate(step: Compensation, description: string) {
+    compensations.push({ step, record: { kind: step.kind, description, status: 'pending', attempts: 0 } });
+  }
+
+  async function gate(id: GateId, title: string): Promise<void> {
+    const stageId = GATE_STAGE[id];
+    begin(stageId);
+    stage(stageId).status = 'waiting';
+    decision = undefined;
+    for (;;) {
+      const deadline = new Date(Date.now() + plan.budgets.approvalTimeoutMs).toISOString();
+      pendingGate = { gate: id, title, openedAt: new Date().toISOString(), deadline };
+      waitingFor = `approval: ${title} (until ${deadline})`;
+      refresh();
+      if (await condition(() => decision !== undefined, plan.budgets.approvalTimeoutMs)) break;
+      if (plan.approvals.onTimeout === 'rollback') {
+        pendingGate = undefined;
+        waitingFor = undefined;
+        throw new StageFailure(stageId, `no decision on "${title}" within the approval timeout`);
+      }
+    }
+    waitingFor = undefined;
+    const d = decision!;
+    if (d.decision === 'rejected') {
+      end(stageId, 'failed', `rejected by ${d.by}${d.comment ? `: ${d.comment}` : ''}`);
+      throw new StageFailure(stageId, `${d.by} rejected "${title}"${d.comment ? `: ${d.comment}` : ''}`);
+    }
+    end(stageId, 'done', `approved by ${d.by}${d.comment ? `: ${d.comment}` : ''}`);
+  }
+
+  /** Polls an app URL until it passes, with backoff, durably (timers survive worker restarts). */
+  async function pollUntilPass(
+    stageId: StageId,
+    what: string,
+    url: string,
+    budgetMs: number,
+    options: { record: boolean; backoff: boolean; expectJson?: Record<string, string | number | boolean> },
+  ): Promise<ProbeResult> {
+    const startedAt = Date.now();
+    let interval = plan.smokeTest.intervalMs;
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      const result = await probes.probeApp.executeWithOptions({ ...appProbe, summary: `${what} #${attempt}` }, [
+        {
+          url,
+          expectStatus: plan.smokeTest.expectStatus,
+          expectJson: options.expectJson ?? plan.smokeTest.expectJson,
+          timeoutMs: plan.smokeTest.requestTimeoutMs,
+        },
+      ]);
+      if (options.record)
+        smokeTests.push({
+          target: url,
+          passed: result.ok,
+          ...(result.status !== undefined ? { status: result.status } : {}),
+          ...(result.requestId ? { requestId: result.requestId } : {}),
+          ...(result.errorCode ? { errorCode: result.errorCode } : {}),
+          at: result.at,
+        });
+      if (result.ok) return result;
+      const elapsed = Date.now() - startedAt;
+      const last = result.errorCode ?? result.message ?? `HTTP ${result.status}`;
+      if (elapsed + interval > budgetMs)
+        throw new StageFailure(
+          stageId,
+          `${what} did not pass within ${Math.round(budgetMs / 1000)}s (${attempt} attempts; last: ${last})`,
+        );
+      waitingFor = `${what}: attempt ${attempt} failed (${last}); next in ${Math.round(interval / 1000)}s`;
+      note(stageId, waitingFor);
+      await sleep(interval);
+      if (options.backoff) interval = Math.min(Math.round(interval * 1.5), 30_000);
+    }
+  }
+
+  function urlOf(site: SiteSnapshot, path: string): string {
+    return `${site.baseUrl.replace(/\/$/, '')}${path}`;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Forward path.
+
+  async function runForward(): Promise<void> {
+    begin('preflight');
+    before = await arm.preflight.executeWithOptions({ ...armCall, summary: 'read-only checks' }, [{ plan }]);
+    warnings.push(...before.warnings);
+    end('preflight', 'done', before.warnings.length ? `${before.warnings.length} warning(s)` : 'all checks passed');
+    const b = before;
+    const target = b.sites[0];
+    const sites = b.sites;
+    const role = b.role;
+    const accountScope = b.account.resourceId;
+
+    // 1. Identity, on every site the app will run in.
+    begin('identity');
+    const principals: string[] = [];
+    for (const site of sites) {
+      compensate(
+        { kind: 'restore-identity', site: site.site, before: site.identity },
+        `restore identity of ${label(site.site)}`,
+      );
+      resourcesTouched.add(site.resourceId);
+      const r = await arm.enableIdentity.executeWithOptions(
+        { ...armCall, summary: `identity on ${label(site.site)}` },
+        [{ site: site.site, identity: plan.identity }],
+      );
+      if (!principals.includes(r.principalId)) principals.push(r.principalId);
+      if (r.clientId) identityClientId = r.clientId;
+    }
+    principalIds.push(...principals);
+    end('identity', 'done', `principal ${principals.join(', ')}`);
+
+    // 2. Role on the account, for each principal.
+    begin('role');
+    resourcesTouched.add(accountScope);
+    for (const principalId of principals) {
+      compensate(
+        {
+          kind: 'delete-role-assignment',
+          scope: accountScope,
+          principalId,
+          roleDefinitionId: role.definitionId,
+          preExistingNames: b.roleAssignments.map((ra) => ra.name.toLowerCase()),
+        },
+        `delete the ${role.name} assignment of ${principalId}`,
+      );
+      const ra = await arm.assignRole.executeWithOptions({ ...armCall, summary: `${role.name} → ${principalId}` }, [
+        { scope: accountScope, principalId, roleDefinitionId: role.definitionId },
+      ]);
+      roleAssignments.push(ra);
+    }
+    end('role', 'done', roleAssignments.map((ra) => `${ra.name}${ra.ours ? '' : ' (pre-existing)'}`).join(', '));
+
+    // 3. Propagation: each site's identity probe must reach the data plane.
+    begin('propagation');
+    for (const site of sites) {
+      await pollUntilPass(
+        'propagation',
+        `identity probe of ${label(site.site)}`,
+        urlOf(site, plan.smokeTest.identityProbePath),
+        plan.budgets.propagationWaitMs,
+        {
+          record: false,
+          backoff: true,
+          expectJson: { authMode: 'identity' },
+        },
+      );
+    }
+    waitingFor = undefined;
+    end('propagation', 'done', 'the app’s identity can call Azure OpenAI');
+
+    // 4. Approval, then the settings swap.
+    if (plan.approvals.beforeSettingsSwap) await gate('settings', 'Swap settings (remove the key)');
+    begin('settings');
+    const set: Record<string, string> = { ...plan.settings.set };
+    if (plan.identity.type === 'user-assigned' && identityClientId) set.AZURE_CLIENT_ID = identityClientId;
+    const changeSettings = async (site: SiteSnapshot) => {
+      compensate(
+        { kind: 'restore-settings', site: site.site, before: site.touchedSettings, account: b.account.ref },
+        `restore settings of ${label(site.site)}`,
+      );
+      settingsSites.push(site.resourceId);
+      await arm.updateSettings.executeWithOptions({ ...armCall, summary: `settings of ${label(site.site)}` }, [
+        { site: site.site, remove: plan.settings.remove, set },
+      ]);
+    };
+    let downtimeStart: number;
+    if (plan.strategy.type === 'slot-swap') {
+      const staging = sites[1];
+      await changeSettings(staging);
+      await pollUntilPass(
+        'settings',
+        `smoke test of ${label(staging.site)}`,
+        urlOf(staging, plan.smokeTest.path),
+        plan.budgets.downtimeMs,
+        {
+          record: true,
+          backoff: false,
+        },
+      );
+      const marker = { remove: plan.settings.remove, set };
+      compensate(
+        { kind: 'swap-back', site: target.site, slot: staging.site.slot!, marker },
+        `swap ${staging.site.slot} back out of production`,
+      );
+      downtimeStart = Date.now();
+      await armLong.swapSlots.executeWithOptions(
+        { ...armLongRunning, summary: `swap ${staging.site.slot} → production` },
+        [{ site: target.site, slot: staging.site.slot!, direction: 'forward', marker }],
+      );
+    } else {
+      downtimeStart = Date.now();
+      await changeSettings(target);
+    }
+    await pollUntilPass(
+      'settings',
+      `smoke test of ${label(target.site)}`,
+      urlOf(target, plan.smokeTest.path),
+      plan.budgets.downtimeMs - (Date.now() - downtimeStart),
+      {
+        record: true,
+        backoff: false,
+      },
+    );
+    downtimeMs = Date.now() - downtimeStart;
+    waitingFor = undefined;
+    end('settings', 'done', `smoke test passed; downtime ${Math.round(downtimeMs / 1000)}s`);
+
+    // 5. Local auth.
+    if (!plan.localAuth.disable) return;
+    if (b.account.disableLocalAuth) {
+      localAuthAfter = true;
+      skipStage('approve-local-auth', 'already disabled');
+      skipStage('local-auth', 'local auth was already disabled');
+      return;
+    }
+    if (plan.approvals.beforeDisableLocalAuth) await gate('local-auth', 'Disable local (key) auth on the account');
+    begin('local-auth');
+    const exclude = [sites[0].resourceId.replace(/\/slots\/[^/]+$/i, '')];
+    let callers = await arm.findKeyCallers.executeWithOptions(
+      { ...armLongRunning, summary: 'who still uses the key?' },
+      [{ account: b.account.ref, excludeSiteIds: exclude }],
+    );
+    if (callers.length > 0 && plan.localAuth.ifOtherCallers === 'wait') {
+      const deadline = Date.now() + plan.budgets.approvalTimeoutMs;
+      while (callers.length > 0 && Date.now() < deadline) {
+        waitingFor = `other callers still use the key: ${callers.map((c) => c.siteResourceId.split('/').pop()).join(', ')}`;
+        note('local-auth', waitingFor);
+        await sleep(Math.max(plan.smokeTest.intervalMs, 60_000));
+        callers = await arm.findKeyCallers.executeWithOptions(
+          { ...armLongRunning, summary: 'who still uses the key?' },
+          [{ account: b.account.ref, excludeSiteIds: exclude }],
+        );
+      }
+      waitingFor = undefined;
+    }
+    if (callers.length > 0) {
+      const who = callers.map((c) => `${c.siteResourceId} (${c.settingNames.join(', ')})`).join('; ');
+      if (plan.localAuth.ifOtherCallers === 'fail')
+        throw new StageFailure('local-auth', `other callers still use the account key: ${who}`);
+      localAuthSkipped = `other callers still use the account key: ${who}`;
+      localAuthAfter = false;
+      warnings.push(`local auth left enabled: ${localAuthSkipped}`);
+      end('local-auth', 'skipped', localAuthSkipped);
+      return;
+    }
+    compensate({ kind: 'enable-local-auth', account: b.account.ref }, `re-enable local auth on ${b.account.ref.name}`);
+    await armLong.setLocalAuth.executeWithOptions({ ...armLongRunning, summary: 'disableLocalAuth = true' }, [
+      { account: b.account.ref, disabled: true },
+    ]);
+    note('local-auth', 'waiting for keys to be refused');
+    await armLong.verifyKeysRefused.executeWithOptions({ ...armLongRunning, summary: 'keys refused?' }, [
+      {
+        endpoint: b.account.endpoint,
+        deployment: plan.account.deployment,
+        timeoutMs: plan.budgets.localAuthSwitchMs,
+        intervalMs: plan.smokeTest.intervalMs,
+      },
+    ]);
+    await pollUntilPass(
+      'local-auth',
+      `smoke test of ${label(target.site)} without keys`,
+      urlOf(target, plan.smokeTest.path),
+      plan.budgets.downtimeMs,
+      {
+        record: true,
+        backoff: false,
+      },
+    );
+    localAuthAfter = true;
+    waitingFor = undefined;
+    end('local-auth', 'done', 'keys refused with AuthenticationTypeDisabled; the app calls with its identity');
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Rollback.
+
+  async function runCompensation(step: Compensation, description: string): Promise<void> {
+    const opts = { ...compensationCall, summary: description };
+    switch (step.kind) {
+      case 'restore-identity':
+        await undo.restoreIdentity.executeWithOptions(opts, [{ site: step.site, before: step.before }]);
+        return;
+      case 'delete-role-assignment':
+        await undo.deleteRoleAssignment.executeWithOptions(opts, [step]);
+        return;
+      case 'restore-settings':
+        await undo.restoreSettings.executeWithOptions(opts, [
+          { site: step.site, before: step.before, account: step.account },
+        ]);
+        return;
+      case 'swap-back':
+        await undo.swapSlots.executeWithOptions(opts, [
+          { site: step.site, slot: step.slot, direction: 'back', marker: step.marker },
+        ]);
+        return;
+      case 'enable-local-auth':
+        await undo.setLocalAuth.executeWithOptions(opts, [{ account: step.account, disabled: false }]);
+        return;
+    }
+  }
+
+  async function rollback(): Promise<void> {
+    begin('rollback', `undoing ${compensations.length} change(s) in reverse`);
+    for (const { step, record } of [...compensations].reverse()) {
+      for (;;) {
+        record.attempts++;
+        try {
+          await runCompensation(step, record.description);
+          record.status = 'done';
+          delete record.error;
+          break;
+        } catch (err) {
+          record.status = 'failed';
+          record.error = failureMessage(err);
+          blocked = { compensation: record.description, error: record.error, since: new Date().toISOString() };
+          waitingFor = `an operator: rollback step "${record.description}" failed (${record.error}); send retryCompensation or skipCompensation`;
+          stage('rollback').status = 'blocked';
+          upsertSearchAttributes([{ key: CutoverOutcome, value: 'rollback-blocked' }]);
+          refresh();
+          operatorDecision = undefined;
+          await condition(() => operatorDecision !== undefined);
+          const d = operatorDecision!;
+          blocked = undefined;
+          waitingFor = undefined;
+          stage('rollback').status = 'running';
+          upsertSearchAttributes([{ key: CutoverOutcome, value: 'running' }]);
+          if (d.action === 'skip') {
+            record.status = 'skipped';
+            record.skippedBy = d.by;
+            record.reason = d.reason;
+            refresh();
+            break;
+          }
+          refresh();
+        }
+      }
+    }
+    const skipped = compensations.filter((c) => c.record.status === 'skipped').length;
+    end('rollback', 'done', skipped ? `${skipped} step(s) skipped by an operator` : 'every change undone');
+    for (const s of stages)
+      if (s.status === 'done' && s.id !== 'preflight' && s.id !== 'rollback' && !s.id.startsWith('approve'))
+        s.status = 'rolled-back';
+    outcome = skipped ? 'rollback-incomplete' : 'rolled-back';
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Run.
+
+  try {
+    await forward.run(runForward);
+    outcome = 'succeeded';
+  } catch (err) {
+    const failedStage = current;
+    if (err instanceof StageFailure) reason = err.message;
+    else if (isCancellation(err))
+      reason = abortRequest ? `aborted by ${abortRequest.by}: ${abortRequest.reason}` : 'the workflow was cancelled';
+    else reason = failureMessage(err);
+    pendingGate = undefined;
+    waitingFor = undefined;
+    const problems = preflightProblemsOf(err);
+    if (problems) preflightProblems = problems;
+    const st = stage(failedStage);
+    if (st.status === 'running' || st.status === 'waiting') end(failedStage, 'failed', reason);
+    if (!before) {
+      outcome = problems ? 'preflight-failed' : 'failed';
+    } else {
+      await CancellationScope.nonCancellable(rollback);
+    }
+  }
+
+  // Evidence, whatever happened.
+  return CancellationScope.nonCancellable(async () => {
+    begin('evidence');
+    const evidence: Evidence = {
+      schema: 'cutover.evidence/v1',
+      workflowId: info.workflowId,
+      runId: info.runId,
+      changeTicket: plan.changeTicket,
+      ...(plan.description ? { description: plan.description } : {}),
+      initiatedBy,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      outcome,
+      ...(reason ? { reason } : {}),
+      plan,
+      approvals,
+      resourcesTouched: [...resourcesTouched],
+      ...(principalIds.length
+        ? {
+            identity: {
+              type: plan.identity.type,
+              principalIds,
+              ...(identityClientId ? { clientId: identityClientId } : {}),
+            },
+          }
+        : {}),
+      roleAssignments,
+      settingsChanged: {
+        removed: [...plan.settings.remove],
+        set: Object.keys(plan.settings.set),
+        sites: settingsSites,
+      },
+      localAuth: {
+        ...(before ? { before: before.account.disableLocalAuth } : {}),
+        ...(localAuthAfter !== undefined
+          ? { after: outcome === 'succeeded' ? localAuthAfter : before?.account.disableLocalAuth }
+          : {}),
+        ...(localAuthSkipped ? { skippedBecause: localAuthSkipped } : {}),
+      },
+      stages,
+      ...(downtimeMs !== undefined ? { downtimeMs } : {}),
+      smokeTests,
+      compensations: compensations.map((c) => c.record),
+      ...(preflightProblems ? { preflightProblems } : {}),
+      warnings,
+      ...(before ? { before } : {}),
+    };
+    const { path } = await arm.writeEvidence.executeWithOptions({ ...armCall, summary: 'write the evidence record' }, [
+      evidence,
+    ]);
+    end('evidence', 'done', path);
+    upsertSearchAttributes([
+      { key: CutoverStage, value: 'done' },
+      { key: CutoverOutcome, value: outcome },
+    ]);
+    refresh();
+    await condition(allHandlersFinished);
+    return { outcome, ...(reason ? { reason } : {}), evidence, evidencePath: path };
+  });
+}
+
+/** Update inputs come from any client (the Web UI sends raw JSON): check shapes at run time. */
+function filled(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '';
+}
+
+function label(site: SiteRef): string {
+  return site.slot ? `${site.name}/${site.slot}` : site.name;
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function preflightProblemsOf(err: unknown): PreflightProblem[] | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.type === FailureType.PreflightFailed)
+    return (cause.details ?? []) as PreflightProblem[];
+  return undefined;
+}

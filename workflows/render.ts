@@ -1,0 +1,56 @@
+/**
+ * Markdown for the Web UI's "current details" panel (and `cutover status`): the stage table, what the migration
+ * waits for and until when, and how to move it on. Pure and deterministic: it reads only the progress it is given.
+ */
+import type { MigrationPlan } from '../plan/schema';
+import type { MigrationProgress, StageStatus } from './types';
+
+const ICON: Record<StageStatus, string> = {
+  pending: '·',
+  running: '▶',
+  waiting: '⏸',
+  done: '✔',
+  skipped: '–',
+  failed: '✖',
+  'rolled-back': '↶',
+  blocked: '⛔',
+};
+
+function time(iso?: string): string {
+  return iso ? iso.slice(11, 19) : '';
+}
+
+function cell(text?: string): string {
+  return (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function renderDetails(plan: MigrationPlan, p: MigrationProgress): string {
+  const lines = [
+    `### ${cell(plan.changeTicket)}: ${plan.app.name}${plan.app.slot ? `/${plan.app.slot}` : ''} → ${plan.account.name}`,
+    `Identity: ${plan.identity.type} · role: ${plan.role} · strategy: ${plan.strategy.type} · started by ${cell(p.initiatedBy)} · outcome: **${p.outcome}**`,
+    '',
+    '| | Stage | Status | Started | Ended | Detail |',
+    '|---|---|---|---|---|---|',
+    ...p.stages.map(
+      (s) =>
+        `| ${ICON[s.status]} | ${s.title} | ${s.status} | ${time(s.startedAt)} | ${time(s.endedAt)} | ${cell(s.detail)} |`,
+    ),
+  ];
+  if (p.pendingGate) {
+    lines.push(
+      '',
+      `**Waiting for approval:** ${p.pendingGate.title} (gate \`${p.pendingGate.gate}\`, until ${p.pendingGate.deadline ?? 'no limit'}).`,
+      `Send the \`approve\` or \`reject\` update with \`{"approver": "your name", "comment": "…"}\`, or run \`cutover approve ${p.workflowId}\`.`,
+    );
+  } else if (p.blocked) {
+    lines.push(
+      '',
+      `**Rollback blocked:** ${cell(p.blocked.compensation)} failed: ${cell(p.blocked.error)}.`,
+      'Fix the cause, then send `retryCompensation` `{"by": "you"}`, or `skipCompensation` `{"by": "you", "reason": "…"}`.',
+    );
+  } else if (p.waitingFor) {
+    lines.push('', `**Waiting for:** ${cell(p.waitingFor)}`);
+  }
+  if (p.reason) lines.push('', `**Reason:** ${cell(p.reason)}`);
+  return lines.join('\n');
+}
