@@ -5,7 +5,6 @@
  */
 import type { Site, SitePatchResource } from '@azure/arm-appservice';
 import type { TokenCredential } from '@azure/core-auth';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../workflows/failures';
 import type {
@@ -26,6 +25,7 @@ import type {
 } from '../workflows/types';
 import type { MigrationPlan } from '../plan/schema';
 import { ARM_SCOPE, type AzureClients, type AzureEndpoints, createAzureClients } from './azure-clients';
+import { cancellationSignal, heartbeat, pause } from './context';
 import { azureCall, azureErrorInfo, codeOf, statusOf, toActivityFailure } from './errors';
 import { writeEvidenceFile } from './evidence';
 import { httpRequest } from './http';
@@ -102,8 +102,7 @@ export function createActivities(deps: ActivityDeps) {
 
   /** Runs a promise while heartbeating, so a worker that dies mid-operation is noticed quickly. */
   async function withHeartbeat<T>(what: string, work: Promise<T>): Promise<T> {
-    const ctx = Context.current();
-    const timer = setInterval(() => ctx.heartbeat({ waitingFor: what }), 2000);
+    const timer = setInterval(() => heartbeat({ waitingFor: what }), 2000);
     try {
       return await work;
     } finally {
@@ -626,7 +625,7 @@ export function createActivities(deps: ActivityDeps) {
       const res = await httpRequest(input.url, {
         timeoutMs: input.timeoutMs,
         ca,
-        signal: Context.current().cancellationSignal,
+        signal: cancellationSignal(),
       });
       const body = res.json<Record<string, unknown>>() ?? {};
       const error = (body.error ?? {}) as { code?: unknown; message?: unknown };
@@ -765,7 +764,7 @@ export function createActivities(deps: ActivityDeps) {
               site.name,
               slot,
               { targetSlot: 'production', preserveVnet: true },
-              { ...lro, abortSignal: Context.current().cancellationSignal },
+              { ...lro, abortSignal: cancellationSignal() },
             )
             .pollUntilDone(),
         ),
@@ -793,36 +792,44 @@ export function createActivities(deps: ActivityDeps) {
     const exclude = input.excludeSiteIds.map((id) => id.toLowerCase());
     const { web } = clients(account.subscriptionId);
     const callers: KeyCaller[] = [];
-    const ctx = Context.current();
     const check = async (site: SiteRef, id: string) => {
-      ctx.heartbeat({ checking: id });
-      const settings = await readSettings(site);
+      heartbeat({ checking: id });
+      let settings: Record<string, string>;
+      try {
+        settings = await readSettings(site);
+      } catch (err) {
+        if (statusOf(err) !== 403) throw err;
+        callers.push({ siteResourceId: id, settingNames: [], unverifiable: 'the worker may not read its settings' });
+        return;
+      }
       const names = Object.entries(settings)
         .filter(([, v]) => values.has(v))
         .map(([n]) => n);
       if (names.length > 0) callers.push({ siteResourceId: id, settingNames: names });
     };
-    await azureCall('listing the apps that might use the account key', async () => {
+    const excluded = (id: string) =>
+      exclude.some((e) => id.toLowerCase() === e || id.toLowerCase().startsWith(`${e}/`));
+    try {
       for await (const app of web.webApps.list()) {
         const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
         if (!rg || !app.name) continue;
         const ref: SiteRef = { subscriptionId: account.subscriptionId, resourceGroup: rg, name: app.name };
         const id = app.id ?? siteResourceId(ref);
-        if (
-          !exclude.some(
-            (e) =>
-              e === id.toLowerCase() || e.startsWith(`${id.toLowerCase()}/slots/`) || id.toLowerCase().startsWith(e),
-          )
-        )
-          await check(ref, id);
+        if (!excluded(id)) await check(ref, id);
         for await (const slot of web.webApps.listSlots(rg, app.name)) {
           const slotName = (slot.name ?? '').split('/').pop()!;
           const slotId = slot.id ?? siteResourceId({ ...ref, slot: slotName });
-          if (exclude.some((e) => slotId.toLowerCase().startsWith(e))) continue;
-          await check({ ...ref, slot: slotName }, slotId);
+          if (!excluded(slotId)) await check({ ...ref, slot: slotName }, slotId);
         }
       }
-    });
+    } catch (err) {
+      if (statusOf(err) !== 403) throw toActivityFailure('listing the apps that might use the account key', err);
+      callers.push({
+        siteResourceId: `/subscriptions/${account.subscriptionId}`,
+        settingNames: [],
+        unverifiable: 'the worker may not list the apps of the subscription (grant Reader on it)',
+      });
+    }
     return callers;
   }
 
@@ -846,7 +853,7 @@ export function createActivities(deps: ActivityDeps) {
             account.resourceGroup,
             account.name,
             { properties: { disableLocalAuth: input.disabled } },
-            { ...lro, abortSignal: Context.current().cancellationSignal },
+            { ...lro, abortSignal: cancellationSignal() },
           ),
         ),
     );
@@ -869,7 +876,6 @@ export function createActivities(deps: ActivityDeps) {
     timeoutMs: number;
     intervalMs: number;
   }): Promise<{ code: string; attempts: number }> {
-    const ctx = Context.current();
     const deadline = Date.now() + input.timeoutMs;
     const url = `${input.endpoint.replace(/\/$/, '')}/openai/deployments/${encodeURIComponent(input.deployment)}/chat/completions?api-version=${OPENAI_API_VERSION}`;
     const dummyKey = '0'.repeat(32);
@@ -877,7 +883,7 @@ export function createActivities(deps: ActivityDeps) {
     let last = '';
     for (;;) {
       attempts++;
-      ctx.heartbeat({ attempts, last });
+      heartbeat({ attempts, last });
       try {
         const res = await httpRequest(url, {
           method: 'POST',
@@ -885,7 +891,7 @@ export function createActivities(deps: ActivityDeps) {
           body: { messages: [{ role: 'user', content: 'cutover key check' }], max_tokens: 1 },
           timeoutMs: 15_000,
           ca,
-          signal: ctx.cancellationSignal,
+          signal: cancellationSignal(),
         });
         const code = str(res.json<{ error?: { code?: string } }>()?.error?.code) ?? '';
         if (res.status === 403 && code === 'AuthenticationTypeDisabled') return { code, attempts };
@@ -899,7 +905,7 @@ export function createActivities(deps: ActivityDeps) {
           message: `keys are still not refused after ${attempts} attempts (last answer: ${last})`,
           nonRetryable: true,
         });
-      await ctx.sleep(input.intervalMs);
+      await pause(input.intervalMs);
     }
   }
 

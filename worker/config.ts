@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { type ClientConnectConfig, loadClientConnectConfig } from '@temporalio/envconfig';
 
 export interface AzureConfig {
   /** ARM endpoint; the public cloud unless pointed at the simulator or a sovereign cloud. */
@@ -16,9 +17,24 @@ export interface AzureConfig {
   readonly tenantId?: string;
 }
 
+export interface TemporalConfig {
+  /** host:port; from TEMPORAL_ADDRESS or the Temporal CLI's config profile, else the local dev environment. */
+  readonly address?: string;
+  readonly namespace?: string;
+  /** Connection options for Temporal Cloud / a TLS cluster (API key, mTLS), from the standard Temporal settings. */
+  readonly connectionOptions: Omit<ClientConnectConfig['connectionOptions'], 'address'>;
+}
+
 export interface CutoverConfig {
   /** Where cutover keeps local state: the dev server database, simulator certificates, evidence files. */
   readonly home: string;
+  /** Where workers write evidence records. */
+  readonly evidenceDir: string;
+  readonly temporal: TemporalConfig;
+  /** Whether the Azure settings were given explicitly (else the local dev environment may be used). */
+  readonly azureConfigured: boolean;
+  /** The worker's Azure principal when it signs in with a client secret (AZURE_CLIENT_ID / AZURE_CLIENT_SECRET). */
+  readonly azureClientIdSet: boolean;
   /** Temporal task queue the worker polls and the CLI starts migrations on. */
   readonly taskQueue: string;
   /** Explicit path to the `temporal` CLI binary. */
@@ -39,10 +55,29 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+/** The standard Temporal settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, TEMPORAL_PROFILE, TOML). */
+function loadTemporalConfig(env: NodeJS.ProcessEnv): TemporalConfig {
+  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const { connectionOptions, namespace } = loadClientConnectConfig({
+    overrideEnvVars: vars,
+    ...(vars.TEMPORAL_PROFILE ? { profile: vars.TEMPORAL_PROFILE } : {}),
+  });
+  const { address, ...rest } = connectionOptions;
+  return {
+    ...(address ? { address } : {}),
+    ...(namespace ? { namespace } : {}),
+    connectionOptions: rest,
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CutoverConfig {
   const home = nonEmpty(env.CUTOVER_HOME) ?? path.join(os.homedir(), '.cutover');
   return {
     home,
+    evidenceDir: nonEmpty(env.CUTOVER_EVIDENCE_DIR) ?? path.join(home, 'evidence'),
+    temporal: loadTemporalConfig(env),
+    azureConfigured: nonEmpty(env.CUTOVER_ARM_ENDPOINT) !== undefined || nonEmpty(env.AZURE_CLIENT_ID) !== undefined,
+    azureClientIdSet: nonEmpty(env.AZURE_CLIENT_ID) !== undefined,
     taskQueue: nonEmpty(env.CUTOVER_TASK_QUEUE) ?? DEFAULT_TASK_QUEUE,
     temporalCliPath: nonEmpty(env.TEMPORAL_CLI_PATH),
     webUiUrl: nonEmpty(env.CUTOVER_WEB_UI_URL),

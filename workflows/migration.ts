@@ -538,7 +538,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
       waitingFor = undefined;
     }
     if (callers.length > 0) {
-      const who = callers.map((c) => `${c.siteResourceId} (${c.settingNames.join(', ')})`).join('; ');
+      const who = callers.map((c) => `${c.siteResourceId} (${c.unverifiable ?? c.settingNames.join(', ')})`).join('; ');
       if (plan.localAuth.ifOtherCallers === 'fail')
         throw new StageFailure('local-auth', `other callers still use the account key: ${who}`);
       localAuthSkipped = `other callers still use the account key: ${who}`;

@@ -124,6 +124,8 @@ export interface ProbeResult {
 export interface KeyCaller {
   readonly siteResourceId: string;
   readonly settingNames: readonly string[];
+  /** Set when the app's settings could not be read: it might use the key, so it counts as a caller. */
+  readonly unverifiable?: string;
 }
 
 /**

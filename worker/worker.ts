@@ -1,0 +1,40 @@
+/**
+ * Process wiring for a cutover worker: activities built from their dependencies, the workflow bundle, one task
+ * queue. Used by `cutover worker` (production), `cutover dev` (embedded) and the integration tests alike.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import type { AzureEndpoints } from '../activities/azure-clients';
+import { createActivities } from '../activities/migration';
+import { workflowsPath } from './bundle';
+
+export interface CutoverWorkerOptions {
+  readonly connection: NativeConnection;
+  readonly namespace?: string;
+  readonly taskQueue: string;
+  readonly credential: TokenCredential;
+  readonly endpoints: AzureEndpoints;
+  readonly evidenceDir: string;
+  /** A prebuilt bundle (tests, `cutover dev`); bundled from source when absent. */
+  readonly workflowBundle?: WorkflowBundleOption;
+  /** Poll interval for Azure long-running operations; Azure's default is 2 s. */
+  readonly lroPollIntervalMs?: number;
+  readonly extra?: Partial<WorkerOptions>;
+}
+
+export async function createCutoverWorker(options: CutoverWorkerOptions): Promise<Worker> {
+  const activities = createActivities({
+    credential: options.credential,
+    endpoints: options.endpoints,
+    evidenceDir: options.evidenceDir,
+    lroPollIntervalMs: options.lroPollIntervalMs,
+  });
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue,
+    activities,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+    ...options.extra,
+  });
+}
