@@ -51,7 +51,8 @@ export async function connectTemporal(ctx: CliContext): Promise<TemporalAccess> 
   const { config, globals, dev } = ctx;
   const explicit = globals.address ?? config.temporal.address;
   const address = explicit ?? dev?.temporal.address ?? 'localhost:7233';
-  const namespace = globals.namespace ?? config.temporal.namespace ?? (explicit ? undefined : dev?.temporal.namespace) ?? 'default';
+  const namespace =
+    globals.namespace ?? config.temporal.namespace ?? (explicit ? undefined : dev?.temporal.namespace) ?? 'default';
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...config.temporal.connectionOptions, address, connectTimeout: 5000 });
@@ -68,13 +69,17 @@ export async function connectTemporal(ctx: CliContext): Promise<TemporalAccess> 
     client: new Client({ connection, namespace }),
     namespace,
     address,
-    taskQueue: globals.taskQueue ?? (config.taskQueue !== 'cutover' ? config.taskQueue : (dev?.taskQueue ?? config.taskQueue)),
+    taskQueue:
+      globals.taskQueue ?? (config.taskQueue !== 'cutover' ? config.taskQueue : (dev?.taskQueue ?? config.taskQueue)),
     ...(uiUrl ? { uiUrl } : {}),
     close: () => connection.close(),
   };
 }
 
-export function workflowLink(access: Pick<TemporalAccess, 'uiUrl' | 'namespace'>, workflowId: string): string | undefined {
+export function workflowLink(
+  access: Pick<TemporalAccess, 'uiUrl' | 'namespace'>,
+  workflowId: string,
+): string | undefined {
   if (!access.uiUrl) return undefined;
   return `${access.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(access.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
@@ -86,8 +91,8 @@ export interface AzureAccess {
   readonly source: 'dev-simulator' | 'configured';
 }
 
-interface SimCredentials {
-  readonly [principal: string]: { tenantId: string; clientId: string; clientSecret: string };
+interface SimCredentialsFile {
+  readonly servicePrincipals: Readonly<Record<string, { tenantId: string; clientId: string; clientSecret: string }>>;
 }
 
 /** Credentials of a simulator principal from its 0600 credentials file. */
@@ -96,9 +101,8 @@ export function simulatorCredential(
   credentialsFile: string,
   principal: string,
 ): TokenCredential {
-  const creds = JSON.parse(readFileSync(credentialsFile, 'utf8')) as SimCredentials | { principals: SimCredentials };
-  const table = 'principals' in creds ? (creds.principals as SimCredentials) : creds;
-  const p = table[principal];
+  const creds = JSON.parse(readFileSync(credentialsFile, 'utf8')) as SimCredentialsFile;
+  const p = creds.servicePrincipals?.[principal];
   if (!p) throw new UserError(`the simulator has no principal named ${principal}`);
   return clientSecretCredential(endpoints, p);
 }

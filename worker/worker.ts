@@ -3,7 +3,7 @@
  * queue. Used by `cutover worker` (production), `cutover dev` (embedded) and the integration tests alike.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { AzureEndpoints } from '../activities/azure-clients';
 import { createActivities } from '../activities/migration';
 import { workflowsPath } from './bundle';

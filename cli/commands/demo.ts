@@ -1,0 +1,146 @@
+/**
+ * `cutover demo`: the README's main job. On the embedded default (or the running `cutover dev` environment) it
+ * migrates the demo claims chatbot end to end, giving the approvals itself, shows progress, then prints the
+ * evidence and the Web UI link.
+ */
+import * as path from 'node:path';
+import { migrateToManagedIdentity } from '../../workflows';
+import { migrationWorkflowId } from '../../workflows/ids';
+import { approveUpdate, progressQuery } from '../../workflows/messages';
+import {
+  CutoverAccount,
+  CutoverApp,
+  CutoverOutcome,
+  CutoverStage,
+  CutoverTicket,
+} from '../../workflows/search-attributes';
+import type { MigrationProgress, MigrationResult } from '../../workflows/types';
+import { httpRequest } from '../../activities/http';
+import { readCaCert } from '../../activities/azure-clients';
+import { type Embedded, startEmbedded } from '../../worker/embedded';
+import { type CliContext, connectTemporal, workflowLink } from '../context';
+import { UserError } from '../errors';
+import { packageRoot } from '../package-root';
+import { renderEvidenceMarkdown } from '../render';
+import { evidenceCommand } from './migrations';
+import { readPlan } from './plan';
+
+export interface DemoOptions {
+  /** Plan to run; the bundled examples/claims-bot.yaml by default. */
+  readonly plan?: string;
+  /** Stay up after the migration so the Web UI can be explored (default: when stdout is a terminal). */
+  readonly keepRunning?: boolean;
+  readonly port?: number;
+  readonly uiPort?: number;
+}
+
+export const DEMO_INITIATOR = 'change-manager (demo)';
+export const DEMO_APPROVER = 'security-approver (demo)';
+
+export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<MigrationResult> {
+  const planFile = opts.plan ?? path.join(packageRoot(), 'examples', 'claims-bot.yaml');
+  const plan = await readPlan(planFile);
+  let embedded: Embedded | undefined;
+  if (ctx.dev) {
+    ctx.out.info(
+      `Using the running dev environment (Temporal ${ctx.dev.temporal.address}); resetting its simulator to the demo scenario.`,
+    );
+    const res = await httpRequest(`${ctx.dev.azure.controlUrl}/reset`, {
+      method: 'POST',
+      timeoutMs: 30_000,
+      ca: readCaCert(ctx.dev.azure.caCertPath),
+    });
+    if (res.status >= 300) throw new UserError(`could not reset the simulator: HTTP ${res.status}`);
+  } else {
+    embedded = await startEmbedded({
+      config: ctx.config,
+      temporalPort: opts.port ?? 7233,
+      uiPort: opts.uiPort ?? 8233,
+      reset: true,
+      log: (m) => ctx.out.info(m),
+    });
+    ctx = { ...ctx, dev: embedded.env };
+  }
+  try {
+    const t = await connectTemporal(ctx);
+    let result: MigrationResult;
+    const workflowId = migrationWorkflowId(plan);
+    const link = workflowLink(t, workflowId);
+    try {
+      const handle = await t.client.workflow.start(migrateToManagedIdentity, {
+        taskQueue: t.taskQueue,
+        workflowId,
+        args: [{ plan, initiatedBy: DEMO_INITIATOR }],
+        workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+        staticSummary: `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name} (demo)`,
+        typedSearchAttributes: [
+          { key: CutoverStage, value: 'preflight' },
+          { key: CutoverApp, value: plan.app.name },
+          { key: CutoverAccount, value: plan.account.name },
+          { key: CutoverTicket, value: plan.changeTicket },
+          { key: CutoverOutcome, value: 'running' },
+        ],
+      });
+      ctx.out.info(
+        `\nMigrating ${plan.app.name} (${plan.changeTicket}) — workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`,
+      );
+      const seen = new Map<string, string>();
+      for (;;) {
+        const desc = await handle.describe();
+        if (desc.status.name !== 'RUNNING') break;
+        let p: MigrationProgress;
+        try {
+          p = await handle.query(progressQuery);
+        } catch {
+          await new Promise((r) => setTimeout(r, 300));
+          continue;
+        }
+        for (const s of p.stages) {
+          const line = `${s.status}${s.detail ? ` — ${s.detail}` : ''}`;
+          if (s.status !== 'pending' && seen.get(s.id) !== line) {
+            seen.set(s.id, line);
+            ctx.out.info(`  ${s.title}: ${line}`);
+          }
+        }
+        if (p.pendingGate) {
+          ctx.out.info(`  → approving "${p.pendingGate.title}" as ${DEMO_APPROVER}`);
+          await handle.executeUpdate(approveUpdate, {
+            args: [
+              { approver: DEMO_APPROVER, comment: 'approved automatically by cutover demo', gate: p.pendingGate.gate },
+            ],
+          });
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      result = (await handle.result());
+    } finally {
+      await t.close();
+    }
+    ctx.out.info(`\nOutcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}\n`);
+    const written = await evidenceCommand(
+      { ...ctx, out: { ...ctx.out, result: () => undefined } },
+      { workflowId, outDir: ctx.config.evidenceDir },
+    );
+    ctx.out.result({ ...result, evidenceFiles: [written.jsonPath, written.markdownPath], link }, () =>
+      [
+        renderEvidenceMarkdown(result.evidence),
+        `Evidence: ${written.jsonPath}`,
+        `          ${written.markdownPath}`,
+        ...(link ? [`Web UI:   ${link}`] : []),
+      ].join('\n'),
+    );
+    const keep = opts.keepRunning ?? (embedded !== undefined && !!process.stdout.isTTY);
+    if (embedded && keep) {
+      ctx.out.info('\nThe environment stays up so you can explore the Web UI; press Ctrl-C to stop.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+    }
+    if (result.outcome !== 'succeeded')
+      throw new UserError(`the demo migration ended ${result.outcome}`, 'see the evidence above and the Web UI');
+    return result;
+  } finally {
+    await embedded?.stop();
+  }
+}

@@ -1,0 +1,109 @@
+/** `cutover plan validate FILE` and `cutover plan show FILE`: a dry run that changes nothing. */
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities } from '../../activities/migration';
+import { loadPlanFile } from '../../plan/load';
+import { type MigrationPlan, PlanValidationError } from '../../plan/schema';
+import { FailureType } from '../../workflows/failures';
+import { migrationWorkflowId } from '../../workflows/ids';
+import type { BeforeState, PreflightProblem } from '../../workflows/types';
+import { azureAccess, type CliContext } from '../context';
+import { UserError } from '../errors';
+import { renderPlanProblems, renderPlanSteps, renderPreflightProblems } from '../render';
+
+export interface PlanOptions {
+  readonly file: string;
+  /** Validate the file only; do not read Azure. */
+  readonly offline?: boolean;
+}
+
+export interface PlanReport {
+  readonly file: string;
+  readonly valid: boolean;
+  readonly workflowId?: string;
+  readonly plan?: MigrationPlan;
+  readonly problems: readonly { field?: string; check?: string; message: string; hint?: string }[];
+  readonly warnings: readonly string[];
+  readonly steps: readonly string[];
+  readonly before?: BeforeState;
+}
+
+/** Reads and validates a plan; a malformed plan is a user error listing every problem. */
+export async function readPlan(file: string): Promise<MigrationPlan> {
+  try {
+    return await loadPlanFile(file);
+  } catch (err) {
+    if (err instanceof PlanValidationError)
+      throw new UserError(
+        `${file} is not a valid plan (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})`,
+        'see the plan reference in the README',
+        renderPlanProblems(err.problems),
+      );
+    throw err;
+  }
+}
+
+/** Runs the read-only preflight from this process; returns the before-state or every problem found. */
+export async function dryRun(
+  ctx: CliContext,
+  plan: MigrationPlan,
+): Promise<{ before?: BeforeState; problems: PreflightProblem[] }> {
+  const access = azureAccess(ctx);
+  if (access.source === 'dev-simulator')
+    ctx.out.info(`Using the local dev environment's Azure simulator (${access.endpoints.armEndpoint}).`);
+  const activities = createActivities({
+    credential: access.credential,
+    endpoints: access.endpoints,
+    evidenceDir: ctx.config.evidenceDir,
+  });
+  try {
+    return { before: await activities.preflight({ plan }), problems: [] };
+  } catch (err) {
+    if (err instanceof ApplicationFailure && err.type === FailureType.PreflightFailed)
+      return { problems: (err.details ?? []) as PreflightProblem[] };
+    if (err instanceof ApplicationFailure) return { problems: [{ check: 'azure', message: err.message }] };
+    throw err;
+  }
+}
+
+export async function planCommand(ctx: CliContext, opts: PlanOptions, mode: 'validate' | 'show'): Promise<PlanReport> {
+  let plan: MigrationPlan;
+  try {
+    plan = await loadPlanFile(opts.file);
+  } catch (err) {
+    if (!(err instanceof PlanValidationError)) throw err;
+    const report: PlanReport = { file: opts.file, valid: false, problems: err.problems, warnings: [], steps: [] };
+    ctx.out.result(report, () =>
+      [
+        `${opts.file}: ${err.problems.length} problem(s)`,
+        ...renderPlanProblems(err.problems).map((l) => `  ✗ ${l}`),
+      ].join('\n'),
+    );
+    throw new UserError(
+      `${opts.file} is not a valid plan`,
+      'fix the fields above; the README lists every field and its default',
+    );
+  }
+  const { before, problems } = opts.offline ? { before: undefined, problems: [] } : await dryRun(ctx, plan);
+  const report: PlanReport = {
+    file: opts.file,
+    valid: problems.length === 0,
+    workflowId: migrationWorkflowId(plan),
+    plan,
+    problems,
+    warnings: before?.warnings ?? [],
+    steps: renderPlanSteps(plan, before),
+    ...(before && mode === 'show' ? { before } : {}),
+  };
+  ctx.out.result(report, () => {
+    const lines = [
+      `${opts.file}: ${problems.length === 0 ? (opts.offline ? 'valid (not checked against Azure)' : 'valid; preflight passed') : `${problems.length} problem(s)`}`,
+    ];
+    if (mode === 'show')
+      lines.push('', `Workflow id: ${report.workflowId}`, 'What would change:', ...report.steps.map((s) => `  ${s}`));
+    if (report.warnings.length) lines.push('', 'Warnings:', ...report.warnings.map((w) => `  ! ${w}`));
+    if (problems.length) lines.push('', 'Problems:', ...renderPreflightProblems(problems).map((l) => `  ✗ ${l}`));
+    return lines.join('\n');
+  });
+  if (problems.length > 0) throw new UserError(`preflight found ${problems.length} problem(s); nothing was changed`);
+  return report;
+}

@@ -1,0 +1,171 @@
+/** Text renderings of CLI results (JSON mode prints the objects themselves). */
+import type { PlanProblem, MigrationPlan } from '../plan/schema';
+import { formatDuration } from '../plan/schema';
+import type { BeforeState, Evidence, MigrationProgress, PreflightProblem, StageStatus } from '../workflows/types';
+
+const MARK: Record<StageStatus, string> = {
+  pending: ' ',
+  running: '>',
+  waiting: '…',
+  done: '✓',
+  skipped: '-',
+  failed: '✗',
+  'rolled-back': '↶',
+  blocked: '!',
+};
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+export function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c ?? '', widths[i]))).join('  ')).join('\n');
+}
+
+function clock(iso?: string): string {
+  return iso ? iso.slice(11, 19) : '';
+}
+
+function elapsed(start?: string, end?: string): string {
+  if (!start || !end) return '';
+  const ms = Date.parse(end) - Date.parse(start);
+  return ms >= 0 ? formatDuration(Math.round(ms / 1000) * 1000 || ms) : '';
+}
+
+export function renderProgress(p: MigrationProgress, status?: string): string {
+  const lines = [
+    `${p.workflowId}`,
+    `ticket ${p.changeTicket} · started by ${p.initiatedBy} · outcome ${p.outcome}${status ? ` · workflow ${status}` : ''}`,
+    '',
+    table(
+      p.stages.map((s) => [
+        MARK[s.status],
+        s.title,
+        s.status,
+        clock(s.startedAt),
+        elapsed(s.startedAt, s.endedAt),
+        s.detail ?? '',
+      ]),
+      [' ', 'STAGE', 'STATUS', 'STARTED', 'TOOK', 'DETAIL'],
+    ),
+  ];
+  if (p.pendingGate)
+    lines.push(
+      '',
+      `Waiting for approval: ${p.pendingGate.title} (until ${p.pendingGate.deadline ?? 'no limit'})`,
+      `  cutover approve ${p.workflowId} --as NAME   |   cutover reject ${p.workflowId} --as NAME --comment WHY`,
+    );
+  else if (p.blocked)
+    lines.push(
+      '',
+      `Rollback blocked: ${p.blocked.compensation} failed: ${p.blocked.error}`,
+      `  cutover retry ${p.workflowId} --as NAME   |   cutover skip ${p.workflowId} --as NAME --reason WHY`,
+    );
+  else if (p.waitingFor) lines.push('', `Waiting for: ${p.waitingFor}`);
+  if (p.reason) lines.push('', `Reason: ${p.reason}`);
+  return lines.join('\n');
+}
+
+export function renderPlanProblems(problems: readonly PlanProblem[]): string[] {
+  return problems.map((p) => `${p.field || '(plan)'}: ${p.message}`);
+}
+
+export function renderPreflightProblems(problems: readonly PreflightProblem[]): string[] {
+  return problems.map((p) => `[${p.check}] ${p.message}${p.hint ? ` — ${p.hint}` : ''}`);
+}
+
+/** What the migration would do, stage by stage, from the plan and the preflight's before-state. */
+export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): string[] {
+  const target = `${plan.app.name}${plan.app.slot ? `/${plan.app.slot}` : ''}`;
+  const sites = plan.strategy.type === 'slot-swap' ? `${plan.app.name} and slot ${plan.strategy.stagingSlot}` : target;
+  const identity =
+    plan.identity.type === 'system-assigned'
+      ? 'the system-assigned identity'
+      : `user-assigned identity ${plan.identity.resourceId?.split('/').pop() ?? ''}`;
+  const idNow = before?.sites.map((s) => `${s.site.slot ?? 'production'}: ${s.identity.type}`).join(', ');
+  const set = Object.entries(plan.settings.set).map(([k, v]) => `${k}=${v}`);
+  if (plan.identity.type === 'user-assigned') set.push('AZURE_CLIENT_ID=<identity client id>');
+  const steps = [
+    `1. Identity: enable ${identity} on ${sites}${idNow ? ` (now ${idNow})` : ''}`,
+    `2. Role: assign "${plan.role}" on account ${plan.account.name} to that identity (principalType ServicePrincipal)`,
+    `3. Propagation: poll ${plan.smokeTest.identityProbePath} until the identity can call ${plan.account.deployment} (at most ${formatDuration(plan.budgets.propagationWaitMs)})`,
+    `4. ${plan.approvals.beforeSettingsSwap ? 'Approval gate, then settings' : 'Settings'}: remove ${plan.settings.remove.join(', ')}; set ${set.join(', ')} ${
+      plan.strategy.type === 'slot-swap'
+        ? `on slot ${plan.strategy.stagingSlot}, smoke-test it, then swap it into production`
+        : `on ${target} in place`
+    }; smoke-test ${plan.smokeTest.path} within the ${formatDuration(plan.budgets.downtimeMs)} downtime budget`,
+    plan.localAuth.disable
+      ? `5. ${plan.approvals.beforeDisableLocalAuth ? 'Approval gate, then local auth' : 'Local auth'}: disable key auth on ${plan.account.name}${
+          before?.account.disableLocalAuth ? ' (already disabled)' : ''
+        } if no other app still uses its key (otherwise: ${plan.localAuth.ifOtherCallers}), then check keys are refused`
+      : '5. Local auth: left enabled (localAuth.disable: false)',
+    '6. Evidence: write the audit record',
+  ];
+  return steps;
+}
+
+export function renderEvidenceMarkdown(e: Evidence): string {
+  const rows = (xs: readonly (readonly string[])[]) =>
+    xs.map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n');
+  return [
+    `# Evidence: ${e.changeTicket} — ${e.plan.app.name} → managed identity`,
+    '',
+    `- **Outcome:** ${e.outcome}${e.reason ? ` — ${e.reason}` : ''}`,
+    `- **Workflow:** \`${e.workflowId}\` (run \`${e.runId}\`)`,
+    `- **Started by:** ${e.initiatedBy} at ${e.startedAt}; ended ${e.endedAt}`,
+    `- **Account:** ${e.plan.account.name} (deployment ${e.plan.account.deployment}); role ${e.plan.role}`,
+    `- **Identity:** ${e.identity ? `${e.identity.type}, principal ${e.identity.principalIds.join(', ')}` : 'not changed'}`,
+    `- **Downtime measured:** ${e.downtimeMs !== undefined ? `${(e.downtimeMs / 1000).toFixed(1)} s` : 'n/a'}`,
+    `- **Local auth:** before ${e.localAuth.before === undefined ? 'unknown' : e.localAuth.before ? 'disabled' : 'enabled'}, after ${
+      e.localAuth.after === undefined ? 'unchanged' : e.localAuth.after ? 'disabled' : 'enabled'
+    }${e.localAuth.skippedBecause ? ` (${e.localAuth.skippedBecause})` : ''}`,
+    '',
+    '## Approvals',
+    '',
+    e.approvals.length
+      ? `| Gate | Decision | By | At | Comment |\n|---|---|---|---|---|\n${rows(e.approvals.map((a) => [a.gate, a.decision, a.by, a.at, a.comment ?? '']))}`
+      : 'None required.',
+    '',
+    '## Stages',
+    '',
+    `| Stage | Status | Started | Ended | Detail |\n|---|---|---|---|---|\n${rows(
+      e.stages.map((s) => [s.title, s.status, s.startedAt ?? '', s.endedAt ?? '', s.detail ?? '']),
+    )}`,
+    '',
+    '## Changes',
+    '',
+    `- Resources touched: ${e.resourcesTouched.map((r) => `\`${r}\``).join(', ') || 'none'}`,
+    `- Role assignments: ${e.roleAssignments.map((r) => `\`${r.roleAssignmentId}\`${r.ours ? '' : ' (pre-existing, not ours)'}`).join(', ') || 'none'}`,
+    `- Settings removed: ${e.settingsChanged.removed.join(', ')}; set: ${e.settingsChanged.set.join(', ')} (names only; values are never recorded)`,
+    '',
+    '## Smoke tests',
+    '',
+    e.smokeTests.length
+      ? `| At | Target | Passed | Status | Request id | Error |\n|---|---|---|---|---|---|\n${rows(
+          e.smokeTests.map((t) => [
+            t.at,
+            t.target,
+            t.passed ? 'yes' : 'no',
+            String(t.status ?? ''),
+            t.requestId ?? '',
+            t.errorCode ?? '',
+          ]),
+        )}`
+      : 'None run.',
+    '',
+    '## Rollback',
+    '',
+    e.compensations.some((c) => c.status !== 'pending')
+      ? `| Step | Status | Attempts | Note |\n|---|---|---|---|\n${rows(
+          e.compensations.map((c) => [c.description, c.status, String(c.attempts), c.error ?? c.reason ?? '']),
+        )}`
+      : 'Not needed.',
+    ...(e.preflightProblems?.length
+      ? ['', '## Preflight problems', '', ...e.preflightProblems.map((p) => `- [${p.check}] ${p.message}`)]
+      : []),
+    ...(e.warnings.length ? ['', '## Warnings', '', ...e.warnings.map((w) => `- ${w}`)] : []),
+    '',
+  ].join('\n');
+}
