@@ -1,0 +1,493 @@
+/**
+ * Microsoft.Web (App Service) as the cutover uses it, for sites and their slots alike: GET, PATCH identity,
+ * app settings (list / replace), slot-sticky setting names, slot swap (an LRO polled at `Location`), restart.
+ * Settings changes, restarts and swaps recycle the simulated workers (see apps.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { type SimResponse, SimError, isRecord, jsonBody } from '../http';
+import { type Site, type SlotState, PRODUCTION, key, siteId, slotResourceId } from '../model';
+import {
+  type ArmContext,
+  type ArmRoute,
+  RG,
+  authorizationFailed,
+  badRequest,
+  resourceGroupOf,
+  resourceNotFound,
+  retryAfter,
+} from './router';
+
+const SITE = `${RG}/providers/Microsoft.Web/sites/{name}`;
+const SLOT = `${SITE}/slots/{slot}`;
+
+const siteScope = (p: Record<string, string>) => siteId(p.sub, p.rg, p.name);
+const slotScope = (p: Record<string, string>) => (p.slot ? `${siteScope(p)}/slots/${p.slot}` : siteScope(p));
+
+function findSite(ctx: ArmContext): Site {
+  const rg = resourceGroupOf(ctx);
+  const site = ctx.core.state.sites[key(siteId(ctx.subscription!.id, rg.name, ctx.params.name))];
+  if (!site) throw resourceNotFound('Microsoft.Web/sites', ctx.params.name, ctx.params.rg);
+  return site;
+}
+
+/** The site and the slot the route addresses (`production` for the site itself). */
+function findSlot(ctx: ArmContext): { site: Site; slotName: string; slot: SlotState } {
+  const site = findSite(ctx);
+  const slotName = ctx.params.slot ? ctx.params.slot.toLowerCase() : PRODUCTION;
+  const slot = site.slots[slotName];
+  if (!slot || (ctx.params.slot && slotName === PRODUCTION)) {
+    throw resourceNotFound('Microsoft.Web/sites/slots', `${ctx.params.name}/${ctx.params.slot}`, ctx.params.rg);
+  }
+  return { site, slotName, slot };
+}
+
+function hostName(ctx: ArmContext, site: Site, slot: string): string {
+  return ctx.core.siteUrl(site, slot).replace(/^https:\/\//, '');
+}
+
+function identityView(ctx: ArmContext, slot: SlotState) {
+  const types = [slot.systemPrincipalId ? 'SystemAssigned' : '', slot.userAssigned.length ? 'UserAssigned' : ''].filter(
+    Boolean,
+  );
+  if (types.length === 0) return undefined;
+  const system = slot.systemPrincipalId ? ctx.core.principal(slot.systemPrincipalId) : undefined;
+  return {
+    type: types.join(', '),
+    ...(system ? { tenantId: system.tenantId, principalId: system.objectId } : {}),
+    ...(slot.userAssigned.length
+      ? {
+          userAssignedIdentities: Object.fromEntries(
+            slot.userAssigned.map((id) => {
+              const u = ctx.core.state.identities[key(id)];
+              return [u?.id ?? id, u ? { principalId: u.principalId, clientId: u.clientId } : {}];
+            }),
+          ),
+        }
+      : {}),
+  };
+}
+
+/** A site or slot in the shape of GetWebApp.json / GetWebAppSlot.json. */
+function siteView(ctx: ArmContext, site: Site, slotName: string) {
+  const slot = site.slots[slotName];
+  const isSlot = slotName !== PRODUCTION;
+  const host = hostName(ctx, site, slotName);
+  const identity = identityView(ctx, slot);
+  const serverFarmId = `/subscriptions/${site.subscriptionId}/resourceGroups/${site.resourceGroup}/providers/Microsoft.Web/serverfarms/${site.name}-plan`;
+  return {
+    id: slotResourceId(site, slotName),
+    name: isSlot ? `${site.name}/${slot.name}` : site.name,
+    type: isSlot ? 'Microsoft.Web/sites/slots' : 'Microsoft.Web/sites',
+    kind: 'app,linux',
+    location: site.location,
+    ...(identity ? { identity } : {}),
+    properties: {
+      availabilityState: 'Normal',
+      clientAffinityEnabled: false,
+      clientCertEnabled: false,
+      clientCertMode: 'Required',
+      containerSize: 0,
+      customDomainVerificationId: key(site.id)
+        .replace(/[^a-f0-9]/g, '')
+        .toUpperCase()
+        .padEnd(64, '0')
+        .slice(0, 64),
+      dailyMemoryTimeQuota: 0,
+      defaultHostName: host,
+      enabled: true,
+      enabledHostNames: [host, `${host}/scm`],
+      hostNameSslStates: [
+        { name: host, hostType: 'Standard', sslState: 'Disabled' },
+        { name: `${host}/scm`, hostType: 'Repository', sslState: 'Disabled' },
+      ],
+      hostNames: [host],
+      hostNamesDisabled: false,
+      httpsOnly: true,
+      hyperV: false,
+      isXenon: false,
+      keyVaultReferenceIdentity: 'SystemAssigned',
+      lastModifiedTimeUtc: new Date(slot.lastModified).toISOString(),
+      outboundIpAddresses: '127.0.0.1',
+      outboundVnetRouting: {
+        allTraffic: false,
+        applicationTraffic: false,
+        backupRestoreTraffic: false,
+        contentShareTraffic: false,
+        imagePullTraffic: false,
+      },
+      possibleOutboundIpAddresses: '127.0.0.1',
+      redundancyMode: 'None',
+      repositorySiteName: site.name,
+      reserved: true,
+      resourceConfig: { cpu: 1, memory: '2.0Gi' },
+      resourceGroup: site.resourceGroup,
+      scmSiteAlsoStopped: false,
+      serverFarmId,
+      siteConfig: {
+        acrUseManagedIdentityCreds: false,
+        alwaysOn: true,
+        appCommandLine: '',
+        autoHealEnabled: false,
+        azureStorageAccounts: {},
+        defaultDocuments: ['index.html'],
+        detailedErrorLoggingEnabled: false,
+        ftpsState: 'Disabled',
+        functionAppScaleLimit: 0,
+        functionsRuntimeScaleMonitoringEnabled: false,
+        http20Enabled: true,
+        httpLoggingEnabled: false,
+        linuxFxVersion: 'NODE|20-lts',
+        loadBalancing: 'LeastRequests',
+        logsDirectorySizeLimit: 35,
+        managedPipelineMode: 'Integrated',
+        minTlsVersion: '1.2',
+        minimumElasticInstanceCount: 0,
+        netFrameworkVersion: 'v4.0',
+        nodeVersion: '',
+        numberOfWorkers: 1,
+        phpVersion: '',
+        powerShellVersion: '',
+        pythonVersion: '',
+        remoteDebuggingEnabled: false,
+        requestTracingEnabled: false,
+        scmMinTlsVersion: '1.2',
+        use32BitWorkerProcess: false,
+        virtualApplications: [{ physicalPath: 'site\\wwwroot', preloadEnabled: true, virtualPath: '/' }],
+        vnetName: '',
+        vnetPrivatePortsCount: 0,
+        vnetRouteAllEnabled: false,
+        webSocketsEnabled: false,
+      },
+      sku: 'Standard',
+      state: 'Running',
+      storageAccountRequired: false,
+      usageState: 'Normal',
+      workloadProfileName: '',
+    },
+  };
+}
+
+// --- identity ------------------------------------------------------------------------------------------------
+
+function parseIdentityType(raw: unknown): { system: boolean; user: boolean } {
+  const parts = typeof raw === 'string' ? raw.split(',').map((s) => s.trim().toLowerCase()) : [];
+  const known = new Set(['none', 'systemassigned', 'userassigned']);
+  if (parts.length === 0 || parts.some((p) => !known.has(p)) || (parts.includes('none') && parts.length > 1)) {
+    throw badRequest(
+      `The identity type '${String(raw)}' is invalid. Allowed values are 'None', 'SystemAssigned', 'UserAssigned' and 'SystemAssigned, UserAssigned'.`,
+      'InvalidIdentityType',
+    );
+  }
+  return { system: parts.includes('systemassigned'), user: parts.includes('userassigned') };
+}
+
+function applyIdentity(ctx: ArmContext, site: Site, slotName: string, slot: SlotState, identity: unknown): void {
+  if (!isRecord(identity)) throw badRequest("The 'identity' property must be an object.");
+  const want = parseIdentityType(identity.type);
+  const core = ctx.core;
+  const resourceId = slotResourceId(site, slotName);
+
+  let userAssigned = want.user ? [...slot.userAssigned] : [];
+  if (want.user) {
+    const requested = identity.userAssignedIdentities;
+    if (requested !== undefined && requested !== null && !isRecord(requested)) {
+      throw badRequest("The 'userAssignedIdentities' property must be an object keyed by identity resource id.");
+    }
+    for (const [id, value] of Object.entries(requested ?? {})) {
+      const existing = userAssigned.find((u) => key(u) === key(id));
+      if (value === null) {
+        userAssigned = userAssigned.filter((u) => key(u) !== key(id));
+        continue;
+      }
+      if (existing) continue;
+      const uami = core.state.identities[key(id)];
+      if (!uami)
+        throw badRequest(`The user assigned identity '${id}' could not be found.`, 'InvalidUserAssignedIdentity');
+      const assign = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action';
+      if (!ctx.can(assign, uami.id)) {
+        const write = slotName === PRODUCTION ? 'Microsoft.Web/sites/write' : 'Microsoft.Web/sites/slots/write';
+        throw new SimError(
+          403,
+          'LinkedAuthorizationFailed',
+          `The client '${ctx.caller.appId}' with object id '${ctx.caller.objectId}' has permission to perform action '${write}' on scope '${resourceId}'; however, it does not have permission to perform action(s) '${assign}' on the linked scope(s) '${uami.id}' (respectively) or the linked scope(s) are invalid.`,
+        );
+      }
+      userAssigned.push(uami.id);
+    }
+    if (userAssigned.length === 0) {
+      throw badRequest(
+        "The 'userAssignedIdentities' property must name at least one identity when the type includes 'UserAssigned'.",
+      );
+    }
+  }
+
+  if (want.system && !slot.systemPrincipalId) {
+    const objectId = randomUUID();
+    core.state.principals[objectId] = {
+      objectId,
+      clientId: randomUUID(),
+      tenantId: ctx.subscription!.tenantId,
+      name: slotName === PRODUCTION ? site.name : `${site.name}/${slot.name}`,
+      kind: 'ManagedIdentity',
+      createdAt: core.now(),
+      resourceId,
+    };
+    slot.systemPrincipalId = objectId;
+  } else if (!want.system && slot.systemPrincipalId) {
+    // Disabling the system identity deletes its service principal; its role assignments dangle.
+    delete core.state.principals[slot.systemPrincipalId];
+    delete slot.systemPrincipalId;
+  }
+  slot.userAssigned = userAssigned;
+}
+
+// --- handlers ----------------------------------------------------------------------------------------------------
+
+function getSite(ctx: ArmContext): SimResponse {
+  const { site, slotName } = findSlot(ctx);
+  return { status: 200, body: siteView(ctx, site, slotName) };
+}
+
+function patchSite(ctx: ArmContext): SimResponse {
+  const { site, slotName, slot } = findSlot(ctx);
+  const body = jsonBody(ctx.req);
+  if (!isRecord(body)) throw badRequest('The request body must be a site envelope object.', 'InvalidRequestContent');
+  if (body.identity !== undefined) applyIdentity(ctx, site, slotName, slot, body.identity);
+  slot.lastModified = ctx.core.now();
+  ctx.core.persist();
+  return { status: 200, body: siteView(ctx, site, slotName) };
+}
+
+function listSlots(ctx: ArmContext): SimResponse {
+  const site = findSite(ctx);
+  const value = Object.keys(site.slots)
+    .filter((s) => s !== PRODUCTION)
+    .map((s) => siteView(ctx, site, s));
+  return { status: 200, body: { value } };
+}
+
+function settingsView(site: Site, slotName: string) {
+  const isSlot = slotName !== PRODUCTION;
+  return {
+    id: `${slotResourceId(site, slotName)}/config/appsettings`,
+    name: 'appsettings',
+    type: isSlot ? 'Microsoft.Web/sites/slots/config' : 'Microsoft.Web/sites/config',
+    kind: 'app',
+    properties: { ...site.slots[slotName].settings },
+  };
+}
+
+function listSettings(ctx: ArmContext): SimResponse {
+  const { site, slotName } = findSlot(ctx);
+  return { status: 200, body: settingsView(site, slotName) };
+}
+
+function putSettings(ctx: ArmContext): SimResponse {
+  const { site, slotName, slot } = findSlot(ctx);
+  const body = jsonBody(ctx.req);
+  const props = isRecord(body) ? body.properties : undefined;
+  if (!isRecord(props))
+    throw badRequest('The request body must be {"properties": {"NAME": "value"}}.', 'InvalidRequestContent');
+  const settings: Record<string, string> = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (typeof v !== 'string')
+      throw badRequest(`The value of app setting '${k}' must be a string.`, 'InvalidRequestContent');
+    settings[k] = v;
+  }
+  slot.settings = settings;
+  slot.lastModified = ctx.core.now();
+  ctx.core.persist();
+  // Changing app settings recycles the app.
+  ctx.core.apps.recycle(site, slotName);
+  return { status: 200, body: settingsView(site, slotName) };
+}
+
+function slotConfigView(site: Site) {
+  return {
+    id: `${site.id}/config/slotConfigNames`,
+    name: 'slotConfigNames',
+    type: 'Microsoft.Web/sites/config',
+    properties: {
+      appSettingNames: [...site.stickySettingNames],
+      connectionStringNames: [...site.connectionStringNames],
+      azureStorageConfigNames: [],
+    },
+  };
+}
+
+function putSlotConfig(ctx: ArmContext): SimResponse {
+  const site = findSite(ctx);
+  const body = jsonBody(ctx.req);
+  const props = isRecord(body) ? body.properties : undefined;
+  if (!isRecord(props)) throw badRequest('The request body must carry properties.', 'InvalidRequestContent');
+  const names = (v: unknown, field: string): string[] => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string'))
+      throw badRequest(`'${field}' must be an array of strings.`, 'InvalidRequestContent');
+    return v as string[];
+  };
+  site.stickySettingNames = names(props.appSettingNames, 'appSettingNames');
+  site.connectionStringNames = names(props.connectionStringNames, 'connectionStringNames');
+  ctx.core.persist();
+  return { status: 200, body: slotConfigView(site) };
+}
+
+/** Settings after a swap: each slot keeps its sticky settings and receives the other's non-sticky ones. */
+function swappedSettings(site: Site, into: string, from: string): Record<string, string> {
+  const sticky = new Set(site.stickySettingNames.map((n) => n.toLowerCase()));
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(site.slots[from].settings)) if (!sticky.has(k.toLowerCase())) out[k] = v;
+  for (const [k, v] of Object.entries(site.slots[into].settings)) if (sticky.has(k.toLowerCase())) out[k] = v;
+  return out;
+}
+
+function swap(ctx: ArmContext): SimResponse {
+  const { site, slotName: source } = findSlot(ctx);
+  const body = jsonBody(ctx.req);
+  const targetRaw = isRecord(body) ? body.targetSlot : undefined;
+  if (typeof targetRaw !== 'string' || !targetRaw)
+    throw badRequest("The 'targetSlot' property is required.", 'InvalidRequestContent');
+  const target = targetRaw.toLowerCase();
+  if (!site.slots[target])
+    throw resourceNotFound('Microsoft.Web/sites/slots', `${site.name}/${targetRaw}`, site.resourceGroup);
+  if (target === source) throw badRequest('The source and target slots of a swap must differ.');
+  const core = ctx.core;
+  const busy = Object.values(core.state.operations).some(
+    (op) => op.kind === 'slotSwap' && op.status === 'InProgress' && key(op.resourceId).startsWith(key(site.id)),
+  );
+  if (busy)
+    throw new SimError(
+      409,
+      'Conflict',
+      `There is a swap operation in progress for site '${site.name}'. Please retry after the operation completes.`,
+    );
+
+  const started = core.now();
+  const minMs = core.delays.swapMs;
+  const targetSettings = swappedSettings(site, target, source);
+  const sourceSettings = swappedSettings(site, source, target);
+  const apply = () => {
+    site.slots[target].settings = targetSettings;
+    site.slots[source].settings = sourceSettings;
+    // The content (and with it whether the code supports identities) moves; identities stay with their slot.
+    const s = site.slots[source].supportsIdentity;
+    site.slots[source].supportsIdentity = site.slots[target].supportsIdentity;
+    site.slots[target].supportsIdentity = s;
+    site.slots[source].lastModified = site.slots[target].lastModified = core.now();
+    core.persist();
+  };
+  const op = core.startOperation(
+    { kind: 'slotSwap', resourceId: slotResourceId(site, source), principalId: ctx.caller.objectId },
+    ctx.lroFail ? () => core.wait(minMs) : () => core.apps.swap(site, source, target, { targetSettings, minMs }, apply),
+    undefined,
+    ctx.lroFail,
+  );
+  const location = `${core.baseUrl}${slotResourceId(site, source)}/operationresults/${op.id}?api-version=${ctx.apiVersion}`;
+  return { status: 202, headers: { location, ...retryAfter(started + minMs - core.now()) } };
+}
+
+function swapResult(ctx: ArmContext): SimResponse {
+  const { site, slotName } = findSlot(ctx);
+  const op = ctx.core.state.operations[ctx.params.operationId];
+  if (!op || op.kind !== 'slotSwap' || key(op.resourceId) !== key(slotResourceId(site, slotName))) {
+    throw new SimError(404, 'NotFound', `Operation '${ctx.params.operationId}' was not found.`);
+  }
+  if (op.status === 'InProgress') {
+    const location = `${ctx.core.baseUrl}${ctx.req.path}${ctx.req.url.search}`;
+    return {
+      status: 202,
+      headers: { location, ...retryAfter(op.startedAt + ctx.core.delays.swapMs - ctx.core.now()) },
+    };
+  }
+  if (op.status === 'Failed') {
+    throw new SimError(
+      op.error?.status ?? 400,
+      op.error?.code ?? 'SwapFailed',
+      op.error?.message ?? 'The slot swap failed.',
+    );
+  }
+  return { status: 200 };
+}
+
+function restart(ctx: ArmContext): SimResponse {
+  const { site, slotName } = findSlot(ctx);
+  ctx.core.apps.recycle(site, slotName);
+  return { status: 200 };
+}
+
+// --- routes ------------------------------------------------------------------------------------------------------
+
+/** The same operation on a site and on its slots: `Microsoft.Web/sites/…` and `Microsoft.Web/sites/slots/…`. */
+function forSiteAndSlot(
+  method: ArmRoute['method'],
+  suffix: string,
+  op: string,
+  handler: ArmRoute['handler'],
+  action?: string,
+): ArmRoute[] {
+  const names = (slot: boolean) => {
+    const p = slot ? 'Microsoft.Web/sites/slots' : 'Microsoft.Web/sites';
+    return { operation: `${p}${op}`, action: `${p}${action ?? op}` };
+  };
+  return [
+    { method, template: `${SITE}${suffix}`, ...names(false), scope: slotScope, handler },
+    { method, template: `${SLOT}${suffix}`, ...names(true), scope: slotScope, handler },
+  ];
+}
+
+export const webRoutes: ArmRoute[] = [
+  ...forSiteAndSlot('GET', '', '/read', getSite),
+  ...forSiteAndSlot('PATCH', '', '/write', patchSite),
+  ...forSiteAndSlot(
+    'POST',
+    '/config/appsettings/list',
+    '/config/appsettings/list/action',
+    listSettings,
+    '/config/list/action',
+  ),
+  ...forSiteAndSlot('PUT', '/config/appsettings', '/config/appsettings/write', putSettings, '/config/write'),
+  ...forSiteAndSlot('POST', '/restart', '/restart/action', restart),
+  ...forSiteAndSlot('GET', '/operationresults/{operationId}', '/operationresults/read', swapResult),
+  {
+    method: 'GET',
+    template: `${SITE}/slots`,
+    operation: 'Microsoft.Web/sites/slots/read',
+    action: 'Microsoft.Web/sites/slots/read',
+    scope: siteScope,
+    handler: listSlots,
+  },
+  {
+    method: 'GET',
+    template: `${SITE}/config/slotConfigNames`,
+    operation: 'Microsoft.Web/sites/config/slotConfigNames/read',
+    action: 'Microsoft.Web/sites/config/read',
+    scope: siteScope,
+    handler: (ctx) => ({ status: 200, body: slotConfigView(findSite(ctx)) }),
+  },
+  {
+    method: 'PUT',
+    template: `${SITE}/config/slotConfigNames`,
+    operation: 'Microsoft.Web/sites/config/slotConfigNames/write',
+    action: 'Microsoft.Web/sites/config/write',
+    scope: siteScope,
+    handler: putSlotConfig,
+  },
+  {
+    method: 'POST',
+    template: `${SLOT}/slotsswap`,
+    operation: 'Microsoft.Web/sites/slots/slotsswap/action',
+    action: 'Microsoft.Web/sites/slots/slotsswap/action',
+    scope: slotScope,
+    handler: swap,
+  },
+  {
+    method: 'POST',
+    template: `${SITE}/slotsswap`,
+    operation: 'Microsoft.Web/sites/slotsswap/action',
+    action: 'Microsoft.Web/sites/slotsswap/action',
+    scope: siteScope,
+    handler: swap,
+  },
+];
+
+export { authorizationFailed };

@@ -1,0 +1,262 @@
+/**
+ * The simulator's shared core: the state and its snapshot (for `reset`), the knobs (delays, faults, throttling),
+ * the token service, the app host, the request log and the record of every secret handed out. Every surface
+ * (ARM, Entra, managed identity, data plane, front door, control) works through this object.
+ */
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { AppHost } from './apps';
+import { DEFAULT_THROTTLING, type Delays, FaultEngine, PROFILES, type Profile, Throttler } from './knobs';
+import { type Operation, type Principal, type SimState, type Site, clone } from './model';
+import {
+  type BuiltScenario,
+  type Scenario,
+  type ThrottlingInput,
+  buildState,
+  loadScenario,
+  parseScenario,
+} from './scenario';
+import { TokenService } from './tokens';
+
+export interface RequestLogEntry {
+  time: string;
+  surface: 'arm' | 'entra' | 'msi' | 'dataplane' | 'frontdoor';
+  method: string;
+  path: string;
+  operation?: string;
+  status: number;
+  principal?: string;
+  subscription?: string;
+  /** Error code of a failed answer. */
+  code?: string;
+}
+
+interface Persisted {
+  version: 1;
+  scenario: Scenario;
+  initial: SimState;
+  state: SimState;
+}
+
+export interface CoreOptions {
+  baseUrl: string;
+  caCertPath: string;
+  signingKey: string;
+  profile?: Profile;
+  stateFile?: string;
+  log: (line: string) => void;
+}
+
+const MAX_LOG = 20_000;
+
+export class SimCore {
+  state!: SimState;
+  private initial!: SimState;
+  scenario!: Scenario;
+  servicePrincipals: string[] = [];
+  profile: Profile = 'fast';
+  delays: Delays = { ...PROFILES.fast };
+  readonly faults = new FaultEngine();
+  readonly throttler = new Throttler({ enabled: false, ...clone(DEFAULT_THROTTLING) });
+  readonly tokens: TokenService;
+  readonly apps: AppHost;
+  requestLog: RequestLogEntry[] = [];
+  /** Every access token issued (for the control API's `secrets`). */
+  readonly issuedTokens = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(readonly opts: CoreOptions) {
+    this.tokens = new TokenService(opts.signingKey);
+    this.apps = new AppHost({
+      baseUrl: opts.baseUrl,
+      caCertPath: opts.caCertPath,
+      restartMs: () => this.delays.appRestartMs,
+      log: opts.log,
+    });
+  }
+
+  get baseUrl(): string {
+    return this.opts.baseUrl;
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  log(line: string): void {
+    this.opts.log(line);
+  }
+
+  // --- scenario lifecycle -------------------------------------------------------------------------------------
+
+  /** Loads a scenario (or the persisted state when a state file exists and no scenario is forced). */
+  async load(input: string | Scenario, opts: { preferStateFile: boolean }): Promise<void> {
+    const file = this.opts.stateFile;
+    if (opts.preferStateFile && file && existsSync(file)) {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as Persisted;
+      this.scenario = saved.scenario;
+      this.applyKnobs(this.build(parseScenario(saved.scenario)));
+      this.initial = saved.initial;
+      this.state = saved.state;
+      this.log(`state restored from ${file}`);
+    } else {
+      const parsed = loadScenario(input);
+      this.scenario = parsed;
+      const built = this.build(parsed);
+      this.applyKnobs(built);
+      this.initial = clone(built.state);
+      this.state = built.state;
+      this.persist();
+    }
+    this.finishPendingOperations();
+    await this.apps.startAll(Object.values(this.state.sites));
+  }
+
+  async reset(): Promise<void> {
+    this.clearTimers();
+    this.state = clone(this.initial);
+    this.faults.clear();
+    this.applyKnobs(this.build(parseScenario(this.scenario)));
+    this.requestLog = [];
+    this.persist();
+    await this.apps.startAll(Object.values(this.state.sites));
+  }
+
+  private build(parsed: ReturnType<typeof parseScenario>): BuiltScenario {
+    return buildState(parsed, { baseUrl: this.baseUrl, now: this.now() });
+  }
+
+  private applyKnobs(built: BuiltScenario): void {
+    this.servicePrincipals = built.servicePrincipals;
+    this.profile = this.opts.profile ?? built.profile ?? 'fast';
+    this.delays = { ...PROFILES[this.profile], ...built.delays };
+    this.throttler.set({
+      ...clone(DEFAULT_THROTTLING),
+      enabled: this.profile === 'realistic',
+      ...(built.throttling as ThrottlingInput),
+    });
+  }
+
+  /** Writes the state file (0600: it holds secrets) after every change. */
+  persist(): void {
+    const file = this.opts.stateFile;
+    if (!file) return;
+    const data: Persisted = { version: 1, scenario: this.scenario, initial: this.initial, state: this.state };
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, file);
+  }
+
+  // --- lookups ------------------------------------------------------------------------------------------------
+
+  principal(objectId: string): Principal | undefined {
+    return this.state.principals[objectId];
+  }
+
+  principalByName(name: string): Principal | undefined {
+    return Object.values(this.state.principals).find((p) => p.name.toLowerCase() === name.toLowerCase());
+  }
+
+  siteByName(name: string): Site | undefined {
+    return Object.values(this.state.sites).find((s) => s.name.toLowerCase() === name.toLowerCase());
+  }
+
+  site(siteKey: string): Site | undefined {
+    return this.state.sites[siteKey];
+  }
+
+  siteUrl(site: Site, slot?: string): string {
+    return `${this.baseUrl}/sites/${site.name}${slot && slot.toLowerCase() !== 'production' ? `/slots/${slot}` : ''}`;
+  }
+
+  // --- long-running operations --------------------------------------------------------------------------------
+
+  /**
+   * Starts an LRO: `work` runs in the background; the operation ends Succeeded when it resolves, Failed when it
+   * rejects or when `fail` is given (an injected `lroFail`, after the work's duration).
+   */
+  startOperation(
+    op: Pick<Operation, 'kind' | 'resourceId' | 'principalId'>,
+    work: () => Promise<void>,
+    onFailed?: (error: NonNullable<Operation['error']>) => void,
+    fail?: NonNullable<Operation['error']>,
+  ): Operation {
+    const operation: Operation = { ...op, id: randomUUID(), status: 'InProgress', startedAt: this.now() };
+    this.state.operations[operation.id] = operation;
+    this.persist();
+    const finish = (error?: NonNullable<Operation['error']>) => {
+      if (this.state.operations[operation.id] !== operation) return; // reset meanwhile
+      operation.endedAt = this.now();
+      operation.status = error ? 'Failed' : 'Succeeded';
+      if (error) {
+        operation.error = error;
+        onFailed?.(error);
+      }
+      this.persist();
+    };
+    work().then(
+      () => finish(fail),
+      (err: unknown) => finish({ code: 'InternalServerError', message: (err as Error).message ?? String(err) }),
+    );
+    return operation;
+  }
+
+  /** A promise that waits `ms`, cancelled (never resolving) by reset/close. */
+  wait(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Operations cut short by a restart of the simulator are completed as if they had run. */
+  private finishPendingOperations(): void {
+    for (const op of Object.values(this.state.operations)) {
+      if (op.status !== 'InProgress') continue;
+      op.status = 'Succeeded';
+      op.endedAt = this.now();
+    }
+    for (const a of Object.values(this.state.accounts)) {
+      if (a.provisioningState === 'Accepted' || a.provisioningState === 'Updating') a.provisioningState = 'Succeeded';
+    }
+  }
+
+  // --- request log and secrets --------------------------------------------------------------------------------
+
+  record(entry: Omit<RequestLogEntry, 'time'>): void {
+    this.requestLog.push({ time: new Date().toISOString(), ...entry });
+    if (this.requestLog.length > MAX_LOG) this.requestLog.splice(0, this.requestLog.length - MAX_LOG);
+  }
+
+  secrets(): string[] {
+    const out = new Set<string>();
+    for (const p of Object.values(this.state.principals)) if (p.secret) out.add(p.secret);
+    for (const a of Object.values(this.state.accounts)) {
+      out.add(a.key1);
+      out.add(a.key2);
+    }
+    // Regenerated-away keys and the headers of stopped workers were real once: they must not leak either.
+    for (const s of this.retiredSecrets) out.add(s);
+    for (const h of this.apps.identityHeaders()) out.add(h);
+    for (const t of this.issuedTokens) out.add(t);
+    return [...out];
+  }
+
+  /** Secrets no longer in the state (regenerated keys), kept for `secrets()`. */
+  readonly retiredSecrets = new Set<string>();
+
+  async close(): Promise<void> {
+    this.clearTimers();
+    await this.apps.close();
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The Azure OpenAI data plane: `POST /aoai/{subdomain}/openai/deployments/{deployment}/chat/completions` (custom
+ * subdomain endpoints) and `/aoai-regional/{region}/…` (regional endpoints, keys only). Keys stop working
+ * `localAuthSwitchMs` after local auth is disabled; Entra tokens need a role with the chat-completions data action
+ * on the account or above, assigned at least `propagationMs` ago. Answers are small deterministic chat completions.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { localAuthDisabledNow } from './arm/cognitive';
+import { type SimCore } from './core';
+import { type SimRequest, type SimResponse, SimError, isRecord, jsonBody } from './http';
+import { type Account, type RoleAssignment, key } from './model';
+import { findRole, roleGrants, scopeCovers } from './rbac';
+import { sameAudience } from './tokens';
+
+const CHAT_ACTION = 'Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action';
+const COGNITIVE_AUDIENCE = 'https://cognitiveservices.azure.com';
+
+/** Data-plane RBAC: assignments that have propagated in, and deleted ones that have not yet propagated out. */
+export function principalHasDataAction(
+  core: SimCore,
+  principalId: string,
+  action: string,
+  scope: string,
+  now = core.now(),
+): boolean {
+  const prop = core.delays.propagationMs;
+  const effective = (ra: RoleAssignment) =>
+    now - ra.createdOn >= prop && (ra.deletedOn === undefined || now - ra.deletedOn < prop);
+  const candidates = [...Object.values(core.state.roleAssignments), ...core.state.revokedAssignments];
+  return candidates.some((ra) => {
+    if (ra.principalId.toLowerCase() !== principalId.toLowerCase() || !scopeCovers(ra.scope, scope) || !effective(ra))
+      return false;
+    const def = findRole(ra.roleDefinitionId);
+    return def !== undefined && roleGrants(def, action, true);
+  });
+}
+
+function authenticate(
+  core: SimCore,
+  req: SimRequest,
+  account: Account | undefined,
+  regional: Account[],
+): { account: Account; principal?: string } {
+  const apiKey = req.headers['api-key'];
+  const now = core.now();
+  if (typeof apiKey === 'string' && apiKey) {
+    const owner = account
+      ? apiKey === account.key1 || apiKey === account.key2
+        ? account
+        : undefined
+      : regional.find((a) => apiKey === a.key1 || apiKey === a.key2);
+    if (owner && localAuthDisabledNow(owner, core.delays.localAuthSwitchMs, now)) {
+      throw new SimError(403, 'AuthenticationTypeDisabled', 'Key based authentication is disabled for this resource.');
+    }
+    if (!owner) {
+      throw new SimError(
+        401,
+        '401',
+        'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+      );
+    }
+    return { account: owner };
+  }
+  const bearer = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+  if (!bearer) {
+    throw new SimError(
+      401,
+      '401',
+      'Access denied due to missing subscription key or Entra ID token. Make sure to include a valid key or token when making requests to an API.',
+    );
+  }
+  if (!account) {
+    throw new SimError(
+      401,
+      '401',
+      'Please provide a custom subdomain for token authentication, otherwise API key is required.',
+    );
+  }
+  const check = core.tokens.verify(bearer, now);
+  const tenantId = core.state.subscriptions[key(account.subscriptionId)]?.tenantId;
+  if (!check.ok || !sameAudience(check.claims.aud, COGNITIVE_AUDIENCE) || check.claims.tid !== tenantId) {
+    throw new SimError(
+      401,
+      '401',
+      `Access token is missing, invalid, audience is incorrect (${COGNITIVE_AUDIENCE}), or have expired.`,
+    );
+  }
+  if (!principalHasDataAction(core, check.claims.oid, CHAT_ACTION, account.id, now)) {
+    throw new SimError(401, 'PermissionDenied', 'Principal does not have access to API/Operation.');
+  }
+  return { account, principal: check.claims.oid };
+}
+
+function completion(deployment: Account['deployments'][string], messages: unknown[]) {
+  const last = [...messages].reverse().find((m) => isRecord(m) && m.role === 'user') as
+    { content?: unknown } | undefined;
+  const prompt = typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
+  const digest = createHash('sha256').update(prompt).digest('hex');
+  const content = `Claims assistant (${deployment.model}): I have noted your message "${prompt.slice(0, 80)}". Reference ${digest.slice(0, 8)}.`;
+  const promptTokens = Math.max(1, Math.ceil(prompt.length / 4)) + 7 * messages.length;
+  const completionTokens = Math.ceil(content.length / 4);
+  return {
+    id: `chatcmpl-${digest.slice(0, 29)}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: `${deployment.model}-${deployment.version}`,
+    choices: [
+      {
+        index: 0,
+        finish_reason: 'stop',
+        logprobs: null,
+        message: { role: 'assistant', content, refusal: null },
+      },
+    ],
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
+    system_fingerprint: `fp_${digest.slice(8, 18)}`,
+  };
+}
+
+/** Handles `/aoai/…` and `/aoai-regional/…`; undefined when the path is not the data plane's. */
+export function handleDataPlane(
+  core: SimCore,
+  req: SimRequest,
+): { response: SimResponse; principal?: string; subscription?: string } | undefined {
+  const m = /^\/(aoai|aoai-regional)\/([^/]+)(\/.*)?$/i.exec(req.path);
+  if (!m) return undefined;
+  const requestId = randomUUID();
+  const headers = { 'apim-request-id': requestId, 'x-request-id': requestId, 'x-ms-region': 'West Europe' };
+  const regional = m[1].toLowerCase() === 'aoai-regional';
+  const rest = m[3] ?? '/';
+  const accounts = Object.values(core.state.accounts);
+  const account = regional
+    ? undefined
+    : accounts.find((a) => a.customSubDomainName?.toLowerCase() === m[2].toLowerCase());
+  const regionalAccounts = regional
+    ? accounts.filter(
+        (a) => !a.customSubDomainName && a.location.replace(/\s+/g, '').toLowerCase() === m[2].toLowerCase(),
+      )
+    : [];
+  let principal: string | undefined;
+  let subscription: string | undefined;
+  try {
+    const route = /^\/openai\/deployments\/([^/]+)\/chat\/completions\/?$/i.exec(rest);
+    if ((!regional && !account) || !route || req.method !== 'POST' || !req.url.searchParams.get('api-version')) {
+      throw new SimError(404, '404', 'Resource not found');
+    }
+    const auth = authenticate(core, req, account, regionalAccounts);
+    principal = auth.principal;
+    subscription = auth.account.subscriptionId;
+    const deployment = auth.account.deployments[key(decodeURIComponent(route[1]))];
+    if (!deployment) {
+      throw new SimError(
+        404,
+        'DeploymentNotFound',
+        'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+      );
+    }
+    const body = jsonBody(req);
+    const messages = isRecord(body) ? body.messages : undefined;
+    if (!Array.isArray(messages) || messages.length === 0) {
+      throw new SimError(400, 'BadRequest', "'messages' is a required property and must be a non-empty array.");
+    }
+    return {
+      principal,
+      subscription,
+      response: {
+        status: 200,
+        headers: { ...headers, 'x-ms-deployment-name': deployment.name },
+        body: completion(deployment, messages),
+      },
+    };
+  } catch (err) {
+    if (!(err instanceof SimError)) throw err;
+    return {
+      ...(principal ? { principal } : {}),
+      ...(subscription ? { subscription } : {}),
+      response: { status: err.status, headers, body: { error: { code: err.code, message: err.message } } },
+    };
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The simulator's state: plain JSON (no Maps, no classes) so it can be snapshotted for `reset`, persisted to a
+ * state file, and handed out whole by the control API. Resources are keyed by lower-cased ARM id, like ARM.
+ */
+
+export interface Tenant {
+  id: string;
+  name: string;
+}
+
+export interface Principal {
+  objectId: string;
+  /** appId. */
+  clientId: string;
+  tenantId: string;
+  /** Scenario name (service principals, UAMIs) or the owning resource's name (system-assigned identities). */
+  name: string;
+  kind: 'Application' | 'ManagedIdentity';
+  /** Client secret of an application's service principal. */
+  secret?: string;
+  /** Epoch ms; a principal younger than `principalReplicationMs` is not yet visible to role assignment writes. */
+  createdAt: number;
+  /** Managed identities: ARM id of the site/slot (system-assigned) or of the UAMI. */
+  resourceId?: string;
+}
+
+export interface ResourceGroup {
+  name: string;
+  location: string;
+}
+
+export interface Subscription {
+  id: string;
+  tenantId: string;
+  displayName: string;
+  resourceGroups: Record<string, ResourceGroup>;
+}
+
+export interface SlotState {
+  /** `production` or the slot name. */
+  name: string;
+  settings: Record<string, string>;
+  /** objectId of the system-assigned identity, if enabled. */
+  systemPrincipalId?: string;
+  /** ARM ids of attached user-assigned identities, as the caller spelled them. */
+  userAssigned: string[];
+  /** A property of the deployed code: moves with the content on a swap. */
+  supportsIdentity: boolean;
+  lastModified: number;
+}
+
+export interface Site {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  /** Slot-sticky app setting names (config/slotConfigNames). */
+  stickySettingNames: string[];
+  connectionStringNames: string[];
+  slots: Record<string, SlotState>;
+}
+
+export interface UserAssignedIdentity {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  principalId: string;
+  clientId: string;
+  tenantId: string;
+  tags: Record<string, string>;
+}
+
+export interface Deployment {
+  name: string;
+  model: string;
+  version: string;
+  sku: string;
+  capacity: number;
+}
+
+export interface Account {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  customSubDomainName?: string;
+  /** The ARM view: changes as soon as the PATCH is accepted. */
+  disableLocalAuth: boolean;
+  /** The data plane follows `disableLocalAuth` only `localAuthSwitchMs` after the change. */
+  localAuthChange?: { previous: boolean; at: number };
+  provisioningState: 'Succeeded' | 'Accepted' | 'Updating' | 'Failed';
+  publicNetworkAccess: 'Enabled' | 'Disabled';
+  key1: string;
+  key2: string;
+  deployments: Record<string, Deployment>;
+  tags: Record<string, string>;
+  createdAt: number;
+}
+
+export interface RoleAssignment {
+  id: string;
+  name: string;
+  scope: string;
+  /** Role definition GUID. */
+  roleDefinitionId: string;
+  principalId: string;
+  principalType: string;
+  createdOn: number;
+  updatedOn: number;
+  createdBy: string | null;
+  updatedBy: string | null;
+  description: string | null;
+  /** Set when deleted: the data plane keeps honouring it for `propagationMs`. */
+  deletedOn?: number;
+}
+
+export interface Operation {
+  id: string;
+  kind: 'slotSwap' | 'accountUpdate';
+  resourceId: string;
+  /** Principal that started it (only it may poll). */
+  principalId: string;
+  status: 'InProgress' | 'Succeeded' | 'Failed';
+  startedAt: number;
+  endedAt?: number;
+  error?: { code: string; message: string; status?: number };
+}
+
+export interface SimState {
+  tenants: Record<string, Tenant>;
+  principals: Record<string, Principal>;
+  subscriptions: Record<string, Subscription>;
+  sites: Record<string, Site>;
+  identities: Record<string, UserAssignedIdentity>;
+  accounts: Record<string, Account>;
+  roleAssignments: Record<string, RoleAssignment>;
+  /** Deleted assignments still propagating out of the data plane's cache. */
+  revokedAssignments: RoleAssignment[];
+  operations: Record<string, Operation>;
+}
+
+export const PRODUCTION = 'production';
+
+export const key = (id: string) => id.toLowerCase();
+
+export function siteId(subscriptionId: string, rg: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${name}`;
+}
+
+export function slotResourceId(site: Site, slot: string): string {
+  return slot === PRODUCTION ? site.id : `${site.id}/slots/${slot}`;
+}
+
+export function identityId(subscriptionId: string, rg: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+}
+
+export function accountId(subscriptionId: string, rg: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.CognitiveServices/accounts/${name}`;
+}
+
+export function emptyState(): SimState {
+  return {
+    tenants: {},
+    principals: {},
+    subscriptions: {},
+    sites: {},
+    identities: {},
+    accounts: {},
+    roleAssignments: {},
+    revokedAssignments: [],
+    operations: {},
+  };
+}
+
+export function clone<T>(v: T): T {
+  return structuredClone(v);
+}

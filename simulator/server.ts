@@ -1,0 +1,319 @@
+/**
+ * The simulator's single HTTPS listener and its routing by path:
+ *   /_control/…                         control API
+ *   /msi/token                          App Service managed-identity endpoint
+ *   /aoai/{subdomain}/…, /aoai-regional/{region}/…   Azure OpenAI data plane
+ *   /sites/{name}[/slots/{slot}]/…      the simulated apps' front door
+ *   /{tenant}/…, /common/discovery/…    Entra ID
+ *   everything else                     Azure Resource Manager
+ */
+import { chmodSync, writeFileSync } from 'node:fs';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { authorizationRoutes } from './arm/authorization';
+import { cognitiveRoutes } from './arm/cognitive';
+import { ArmRouter } from './arm/router';
+import { webRoutes } from './arm/web';
+import { ensurePki } from './certs';
+import { handleControl } from './control';
+import { SimCore, type RequestLogEntry } from './core';
+import { handleDataPlane } from './dataplane';
+import { handleEntra } from './entra';
+import { type SimRequest, type SimResponse, SimError, errorResponse, readBody, send, sleep } from './http';
+import { type Delays, type Throttling } from './knobs';
+import { PRODUCTION, key } from './model';
+import { handleMsi } from './msi';
+import { type Scenario } from './scenario';
+import {
+  type ServicePrincipalCredentials,
+  type Simulator,
+  type SimulatorControl,
+  type SimulatorInfo,
+  type StartSimulatorOptions,
+} from './types';
+
+const CHAT_OPERATION = 'Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action';
+
+export function defaultDataDir(): string {
+  return path.join(os.homedir(), '.cutover', 'simulator');
+}
+
+class SimulatorServer implements Simulator {
+  info!: SimulatorInfo;
+  control!: SimulatorControl;
+  core!: SimCore;
+  private arm!: ArmRouter;
+  private closing?: Promise<void>;
+
+  constructor(
+    private readonly server: Server,
+    private readonly options: StartSimulatorOptions,
+  ) {}
+
+  async init(caCertPath: string, caCert: string, signingKey: string, baseUrl: string): Promise<void> {
+    const log = this.options.log ?? (() => undefined);
+    this.core = new SimCore({
+      baseUrl,
+      caCertPath,
+      signingKey,
+      log,
+      ...(this.options.profile ? { profile: this.options.profile } : {}),
+      ...(this.options.stateFile ? { stateFile: this.options.stateFile } : {}),
+    });
+    this.arm = new ArmRouter(this.core);
+    this.arm.add([...webRoutes, ...cognitiveRoutes, ...authorizationRoutes]);
+    this.control = this.makeControl();
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.dispatch(req, res).catch((err: unknown) => {
+        log(`request ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+        if (!res.headersSent)
+          send(res, errorResponse(new SimError(500, 'InternalServerError', 'An internal server error occurred.')));
+        else res.destroy();
+      });
+    });
+    await this.core.load(this.options.scenario ?? 'demo', { preferStateFile: true });
+    this.info = this.makeInfo(caCertPath, caCert, baseUrl);
+    this.writeCredentials();
+  }
+
+  private makeInfo(caCertPath: string, caCert: string, baseUrl: string): SimulatorInfo {
+    const sub = Object.values(this.core.state.subscriptions)[0];
+    return {
+      armEndpoint: baseUrl,
+      authorityHost: baseUrl,
+      tenantId: sub.tenantId,
+      subscriptionId: sub.id,
+      caCertPath,
+      caCert,
+      controlUrl: `${baseUrl}/_control`,
+      ...(this.credentialsFile ? { credentialsFile: this.credentialsFile } : {}),
+    };
+  }
+
+  private get credentialsFile(): string | undefined {
+    return this.options.credentialsFile?.replace('{port}', new URL(this.core.baseUrl).port);
+  }
+
+  private writeCredentials(): void {
+    const file = this.credentialsFile;
+    if (!file) return;
+    const creds = Object.fromEntries(this.core.servicePrincipals.map((n) => [n, this.control.credentials(n)]));
+    writeFileSync(
+      file,
+      `${JSON.stringify({ tenantId: this.info.tenantId, subscriptionId: this.info.subscriptionId, servicePrincipals: creds }, null, 2)}\n`,
+      { mode: 0o600 },
+    );
+    chmodSync(file, 0o600);
+  }
+
+  private makeControl(): SimulatorControl {
+    const core = this.core;
+    return {
+      state: () => ({
+        ...structuredClone(core.state),
+        profile: core.profile,
+        delays: { ...core.delays },
+        throttling: structuredClone(core.throttler.config),
+        faults: structuredClone(core.faults.faults),
+        apps: core.apps.status(),
+      }),
+      reset: async () => {
+        await core.reset();
+        this.writeCredentials();
+      },
+      loadScenario: async (scenario: string | Scenario) => {
+        await core.load(scenario, { preferStateFile: false });
+        core.requestLog = [];
+        this.info = this.makeInfo(this.info.caCertPath, this.info.caCert, this.info.armEndpoint);
+        this.writeCredentials();
+      },
+      addFault: (f) => core.faults.add(f),
+      clearFaults: () => core.faults.clear(),
+      setDelays: (d: Partial<Delays>) => {
+        for (const [k, v] of Object.entries(d)) {
+          if (!(k in core.delays)) throw new SimError(400, 'InvalidDelays', `unknown delay '${k}'`);
+          if (typeof v !== 'number' || !(v >= 0))
+            throw new SimError(400, 'InvalidDelays', `delay '${k}' must be a non-negative number`);
+        }
+        core.delays = { ...core.delays, ...d };
+        return { ...core.delays };
+      },
+      setThrottling: (t: Partial<Throttling>) => {
+        core.throttler.set(t);
+        return structuredClone(core.throttler.config);
+      },
+      requests: (): RequestLogEntry[] => [...core.requestLog],
+      clearRequests: () => {
+        core.requestLog = [];
+      },
+      secrets: () => core.secrets(),
+      credentials: (name: string): ServicePrincipalCredentials => {
+        const p = core.principalByName(name);
+        if (!p || p.kind !== 'Application' || !p.secret)
+          throw new SimError(404, 'PrincipalNotFound', `No service principal named '${name}'.`);
+        return { tenantId: p.tenantId, clientId: p.clientId, clientSecret: p.secret };
+      },
+      siteUrl: (resourceGroup: string, name: string, slot?: string) => {
+        const site = Object.values(core.state.sites).find(
+          (s) => key(s.resourceGroup) === key(resourceGroup) && key(s.name) === key(name),
+        );
+        if (!site) throw new SimError(404, 'NotFound', `No site '${name}' in resource group '${resourceGroup}'.`);
+        return core.siteUrl(site, slot);
+      },
+    };
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', this.core.baseUrl);
+    const rawPath = (req.url ?? '/').split('?')[0];
+    const simReq: SimRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      url,
+      path: rawPath,
+      headers: req.headers,
+      body,
+    };
+
+    if (/^\/_control(\/|$)/i.test(rawPath)) {
+      send(res, await handleControl(this.control, this.info, simReq));
+      return;
+    }
+    const front = /^\/sites\/([^/]+)(?:\/slots\/([^/]+))?(\/.*)?$/i.exec(rawPath);
+    if (front) {
+      this.frontDoor(simReq, req, res, front);
+      return;
+    }
+    if (/^\/(aoai|aoai-regional|msi)\//i.test(rawPath) || handleEntraPath(rawPath)) {
+      send(res, await this.handleSurface(simReq));
+      return;
+    }
+    send(res, await this.arm.handle(simReq));
+  }
+
+  /** Entra, managed identity and data plane: faults, latency, the handler, then the request log. */
+  private async handleSurface(req: SimRequest): Promise<SimResponse> {
+    const core = this.core;
+    const surface: RequestLogEntry['surface'] = /^\/aoai/i.test(req.path)
+      ? 'dataplane'
+      : /^\/msi\//i.test(req.path)
+        ? 'msi'
+        : 'entra';
+    const operation = surface === 'dataplane' ? CHAT_OPERATION : undefined;
+    const injected = core.faults.take({
+      method: req.method,
+      path: req.path + req.url.search,
+      ...(operation ? { operation } : {}),
+    });
+    const d = core.delays;
+    const latency =
+      injected.latencyMs +
+      (surface === 'dataplane' ? d.dataPlaneLatencyMs : surface === 'msi' ? d.msiLatencyMs : d.tokenLatencyMs);
+    if (latency > 0) await sleep(latency);
+    let result: { response: SimResponse; principal?: string; subscription?: string };
+    if (injected.fault?.status !== undefined) {
+      const f = injected.fault;
+      const err = new SimError(
+        f.status!,
+        f.code ?? 'InjectedFault',
+        f.message ?? `Injected fault (HTTP ${f.status}).`,
+        f.retryAfterSec !== undefined ? { 'retry-after': String(f.retryAfterSec) } : {},
+      );
+      result = { response: errorResponse(err) };
+    } else if (surface === 'dataplane') {
+      result = handleDataPlane(core, req) ?? {
+        response: errorResponse(new SimError(404, '404', 'Resource not found')),
+      };
+    } else if (surface === 'msi') {
+      result = handleMsi(core, req);
+    } else {
+      result = handleEntra(core, req) ?? { response: errorResponse(new SimError(404, 'NotFound', 'Not found.')) };
+    }
+    const code = errorCode(result.response.body);
+    core.record({
+      surface,
+      method: req.method,
+      path: req.path,
+      ...(operation ? { operation } : {}),
+      status: result.response.status,
+      ...(result.principal ? { principal: result.principal } : {}),
+      ...(result.subscription ? { subscription: result.subscription } : {}),
+      ...(result.response.status >= 400 && code ? { code } : {}),
+    });
+    core.log(`${surface} ${req.method} ${req.path} -> ${result.response.status}${code ? ` ${code}` : ''}`);
+    return result.response;
+  }
+
+  private frontDoor(simReq: SimRequest, req: IncomingMessage, res: ServerResponse, m: RegExpExecArray): void {
+    const core = this.core;
+    const site = core.siteByName(decodeURIComponent(m[1]));
+    const slot = m[2] ? decodeURIComponent(m[2]).toLowerCase() : PRODUCTION;
+    const rest = `${m[3] ?? '/'}${simReq.url.search}`;
+    const record = (status: number) =>
+      core.record({ surface: 'frontdoor', method: simReq.method, path: simReq.path, status });
+    if (!site || !site.slots[slot]) {
+      record(404);
+      send(res, { status: 404, text: `<h1>404 Web Site not found.</h1>`, headers: { 'content-type': 'text/html' } });
+      return;
+    }
+    res.once('finish', () => record(res.statusCode));
+    core.apps.proxy(site, slot, rest, req, simReq.body, res);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.core?.close();
+      await new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
+      });
+    })();
+    return this.closing;
+  }
+}
+
+function handleEntraPath(p: string): boolean {
+  return (
+    /^\/[^/]+\/(v2\.0\/\.well-known\/|\.well-known\/|oauth2\/|discovery\/)/i.test(p) ||
+    /^\/(common|organizations)\/discovery\//i.test(p)
+  );
+}
+
+function errorCode(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const b = body as { error?: unknown; message?: unknown };
+  if (typeof b.error === 'string') return b.error;
+  const code = typeof b.error === 'object' && b.error !== null ? (b.error as { code?: unknown }).code : undefined;
+  if (typeof code === 'string') return code;
+  return undefined;
+}
+
+export async function startSimulator(options: StartSimulatorOptions = {}): Promise<Simulator> {
+  const host = options.host ?? '127.0.0.1';
+  const pki = await ensurePki(options.dataDir ?? defaultDataDir());
+  const server = createServer({ key: pki.serverKey, cert: pki.serverCert, keepAliveTimeout: 5_000 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const sim = new SimulatorServer(server, options);
+  try {
+    await sim.init(
+      pki.caCertPath,
+      pki.caCert,
+      pki.signingKey,
+      `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    );
+  } catch (err) {
+    await sim.close().catch(() => undefined);
+    throw err;
+  }
+  return sim;
+}

@@ -1,0 +1,76 @@
+/** The simulator's public types: what `startSimulator` takes and returns. */
+import { type RequestLogEntry } from './core';
+import { type Delays, type Fault, type FaultSpec, type Profile, type Throttling } from './knobs';
+import { type SimState } from './model';
+import { type Scenario } from './scenario';
+
+export interface StartSimulatorOptions {
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  host?: string;
+  /** `'demo'` (default), a scenario file path, or a scenario object. */
+  scenario?: string | Scenario;
+  /** Persist the state here (0600) after every change and restore it on the next start. */
+  stateFile?: string;
+  /** CA, server certificate and token-signing key live here (created on first start). Default ~/.cutover/simulator. */
+  dataDir?: string;
+  /** `fast` (default: no artificial delays) or `realistic` (Azure-like latencies, propagation, restarts). */
+  profile?: Profile;
+  /** Log sink (one line per event; never secrets). Default: silent. */
+  log?: (line: string) => void;
+  /**
+   * Write the service principals' credentials here (0600) at start and after every scenario load or reset;
+   * `{port}` in the path is replaced by the listening port.
+   */
+  credentialsFile?: string;
+}
+
+export interface SimulatorInfo {
+  armEndpoint: string;
+  authorityHost: string;
+  /** Tenant of the first subscription. */
+  tenantId: string;
+  /** The scenario's first subscription. */
+  subscriptionId: string;
+  caCertPath: string;
+  caCert: string;
+  controlUrl: string;
+  /** The credentials file, when `credentialsFile` was given. */
+  credentialsFile?: string;
+}
+
+export interface ServicePrincipalCredentials {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface SimulatorStateView extends SimState {
+  profile: Profile;
+  delays: Delays;
+  throttling: Throttling;
+  faults: Fault[];
+  /** Which worker serves which slot (`{siteId lower-case}|{slot}`). */
+  apps: Record<string, { instanceId: string; ready: boolean; pid?: number }>;
+}
+
+export interface SimulatorControl {
+  state(): SimulatorStateView;
+  reset(): Promise<void>;
+  loadScenario(scenario: string | Scenario): Promise<void>;
+  addFault(fault: FaultSpec): Fault;
+  clearFaults(): void;
+  setDelays(delays: Partial<Delays>): Delays;
+  setThrottling(throttling: Partial<Throttling>): Throttling;
+  requests(): RequestLogEntry[];
+  clearRequests(): void;
+  secrets(): string[];
+  credentials(principalName: string): ServicePrincipalCredentials;
+  siteUrl(resourceGroup: string, name: string, slot?: string): string;
+}
+
+export interface Simulator {
+  info: SimulatorInfo;
+  control: SimulatorControl;
+  close(): Promise<void>;
+}

@@ -1,0 +1,112 @@
+/**
+ * Shared set-up for the simulator's tests: one simulator per test file on the test estate, in a private data dir,
+ * and the product's own client factory (activities/azure-clients.ts) pointed at it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { TokenCredential } from '@azure/core-auth';
+import {
+  type AzureClients,
+  type AzureEndpoints,
+  clientSecretCredential,
+  createAzureClients,
+} from '../../activities/azure-clients';
+import { type Simulator, type StartSimulatorOptions, startSimulator } from '../../simulator';
+
+export const FIXTURE = path.join(__dirname, '..', 'fixtures', 'simulator', 'estate.yaml');
+export const RG = 'rg-claims';
+export const SITE = 'claims-bot';
+
+export interface TestSim {
+  sim: Simulator;
+  endpoints: AzureEndpoints;
+  /** Clients authenticated as a scenario service principal. */
+  clientsAs(principal: string): AzureClients;
+  credentialOf(principal: string): TokenCredential;
+  close(): Promise<void>;
+}
+
+export async function startTestSimulator(options: StartSimulatorOptions = {}): Promise<TestSim> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cutover-sim-test-'));
+  const sim = await startSimulator({
+    scenario: FIXTURE,
+    dataDir,
+    ...(process.env.CUTOVER_SIM_DEBUG ? { log: (l: string) => process.stderr.write(`[sim] ${l}\n`) } : {}),
+    ...options,
+  });
+  const endpoints: AzureEndpoints = {
+    armEndpoint: sim.info.armEndpoint,
+    authorityHost: sim.info.authorityHost,
+    caCert: sim.info.caCert,
+  };
+  const credentialOf = (principal: string) => clientSecretCredential(endpoints, sim.control.credentials(principal));
+  return {
+    sim,
+    endpoints,
+    credentialOf,
+    clientsAs: (principal) => createAzureClients(credentialOf(principal), sim.info.subscriptionId, endpoints),
+    close: async () => {
+      await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Catches a rejected promise's error for assertions on `statusCode` / `code`. */
+export async function failure(p: Promise<unknown>): Promise<{ statusCode?: number; code?: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { statusCode?: number; code?: string; message: string };
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** GET over HTTPS trusting the simulator's CA (Node's fetch cannot take a CA per request). */
+export async function httpsJson(
+  url: string,
+  ca: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: unknown }> {
+  const { request } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method ?? 'GET', headers: init.headers ?? {}, ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          // not JSON
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      });
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
