@@ -222,6 +222,7 @@ export class AppHost {
           WEBSITE_SLOT_NAME: slot === PRODUCTION ? 'Production' : slot,
           WEBSITE_HOSTNAME: host,
           SIM_APP_SUPPORTS_IDENTITY: String(supportsIdentity),
+          SIM_INSTANCE_ID: id,
         };
         const child = fork(clientAppEntry(), [], {
           execArgv: childExecArgv(),

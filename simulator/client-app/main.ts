@@ -18,6 +18,10 @@ const env = process.env;
 const endpoint = env.AZURE_OPENAI_ENDPOINT;
 const deployment = env.AZURE_OPENAI_DEPLOYMENT;
 const apiKey = env.AZURE_OPENAI_API_KEY;
+// The openai package falls back to AZURE_OPENAI_API_KEY from the environment and then refuses a token provider
+// ("apiKey and azureADTokenProvider are mutually exclusive"): an app that keeps the key setting while switching to
+// identity must not leave it where the SDK looks.
+delete env.AZURE_OPENAI_API_KEY;
 const supportsIdentity = env.SIM_APP_SUPPORTS_IDENTITY !== 'false';
 
 /** Old code (supportsIdentity false) only knows keys; new code prefers the explicit mode, then a key, then identity. */
@@ -34,10 +38,14 @@ interface Outcome {
   body: Record<string, unknown>;
 }
 
+/** Azure's error code when there is one; for token failures (wrapped by openai as `cause`) the credential's. */
 function errorOf(err: unknown): { code: string; message: string } {
-  const e = err as { code?: unknown; status?: unknown; name?: string; message?: string; error?: { code?: unknown } };
-  const code = [e.error?.code, e.code, e.name].find((c) => typeof c === 'string' || typeof c === 'number');
-  return { code: String(code ?? 'Error'), message: typeof e.message === 'string' ? e.message : String(err) };
+  type Coded = { code?: unknown; name?: unknown; message?: unknown; error?: { code?: unknown }; cause?: Coded };
+  const e = err as Coded;
+  const code = [e.error?.code, e.code, e.cause?.code, e.cause?.name, e.name]
+    .map((c) => (typeof c === 'number' ? String(c) : c))
+    .find((c): c is string => typeof c === 'string' && c !== 'Error');
+  return { code: code ?? 'Error', message: typeof e.message === 'string' ? e.message : String(err) };
 }
 
 function makeClient(mode: AuthMode, tokenProvider?: () => Promise<string>): AzureOpenAI {
@@ -169,7 +177,14 @@ const server = createServer((req, res) => {
         ? reply(res, 200, { reply: out.body.reply, authMode })
         : reply(res, 502, { error: out.body.error, authMode });
     }
-    if (route === 'GET /') return reply(res, 200, { app: 'claims-bot', authMode });
+    if (route === 'GET /') {
+      return reply(res, 200, {
+        app: env.WEBSITE_SITE_NAME ?? 'app',
+        instance: env.SIM_INSTANCE_ID ?? '',
+        version: env.APP_VERSION ?? null,
+        authMode,
+      });
+    }
     return reply(res, 404, { error: { code: 'NotFound', message: `no route ${route}` } });
   })().catch((err: unknown) => reply(res, 500, { error: errorOf(err) }));
 });

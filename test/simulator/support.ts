@@ -110,3 +110,32 @@ export async function httpsJson(
     req.end(init.body);
   });
 }
+
+/** A `fetch` that trusts the simulator's CA (for the `openai` package's `fetch` option). */
+export function fetchWithCa(ca: string): typeof fetch {
+  return async (input, init) => {
+    const { request } = await import('node:https');
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const headers = new Headers(init?.headers);
+    const body =
+      typeof init?.body === 'string' ? init.body : init?.body ? await new Response(init.body).text() : undefined;
+    return new Promise<Response>((resolve, reject) => {
+      const req = request(
+        url,
+        { method: init?.method ?? 'GET', headers: Object.fromEntries(headers.entries()), ca },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const h = new Headers();
+            for (const [k, v] of Object.entries(res.headers))
+              if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+            resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500, headers: h }));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+}

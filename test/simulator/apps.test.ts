@@ -1,0 +1,335 @@
+/**
+ * The simulated apps and what they call: the Azure OpenAI data plane (keys, Entra tokens, role propagation,
+ * local-auth switch), the managed-identity endpoint used by `DefaultAzureCredential` in the app's child process,
+ * the front door, restarts, slot swaps, and the load generator measuring the downtime of a restart.
+ * Every change goes through the product's SDK clients; the apps are observed through their front door.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { AzureOpenAI } from 'openai';
+import { startLoad } from '../../simulator';
+import { RG, SITE, type TestSim, eventually, fetchWithCa, httpsJson, startTestSimulator } from './support';
+
+const OPENAI_USER = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd';
+const PROPAGATION_MS = 1_500;
+
+let t: TestSim;
+let sub: string;
+let accountScope: string;
+let accountId: string;
+
+interface Health {
+  status: string;
+  authMode: string;
+  requestId?: string;
+  deployment?: string;
+  error?: { code: string; message: string };
+}
+
+const get = async <T>(url: string) => {
+  const res = await httpsJson(url, t.sim.info.caCert);
+  return { status: res.status, body: res.body as T };
+};
+const siteUrl = (slot?: string, name = SITE) => t.sim.control.siteUrl(RG, name, slot);
+/** Waits until the slot's worker answers (after a recycle) and returns its `GET /`. */
+const whenUp = (slot?: string, name = SITE) =>
+  eventually(async () => {
+    const r = await get<{ instance: string; version: string | null; authMode: string }>(`${siteUrl(slot, name)}/`);
+    return r.status === 200 ? r.body : undefined;
+  });
+
+before(async () => {
+  t = await startTestSimulator();
+  sub = t.sim.info.subscriptionId;
+  accountId = `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.CognitiveServices/accounts/claims-openai`;
+  accountScope = accountId.slice(1);
+});
+after(() => t.close());
+
+describe('data plane', () => {
+  test('chat completions with a key through the openai package; unknown key 401; unknown deployment 404', async () => {
+    const keys = await t.clientsAs('cutover-worker').cognitive.accounts.listKeys(RG, 'claims-openai');
+    const endpoint = `${t.sim.info.armEndpoint}/aoai/claims-openai/`;
+    const fetch = fetchWithCa(t.sim.info.caCert);
+    const client = new AzureOpenAI({
+      endpoint,
+      apiKey: keys.key1!,
+      apiVersion: '2024-10-21',
+      deployment: 'gpt-4o-mini',
+      maxRetries: 0,
+      fetch,
+    });
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Is my claim covered?' }] })
+      .withResponse();
+    assert.equal(data.object, 'chat.completion');
+    assert.match(data.choices[0].message.content ?? '', /Is my claim covered\?/);
+    assert.ok(response.headers.get('apim-request-id'));
+    const wrong = new AzureOpenAI({
+      endpoint,
+      apiKey: 'f'.repeat(32),
+      apiVersion: '2024-10-21',
+      deployment: 'gpt-4o-mini',
+      maxRetries: 0,
+      fetch,
+    });
+    await assert.rejects(wrong.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }), {
+      status: 401,
+    });
+    const noDeployment = new AzureOpenAI({
+      endpoint,
+      apiKey: keys.key1!,
+      apiVersion: '2024-10-21',
+      deployment: 'gpt-5',
+      maxRetries: 0,
+      fetch,
+    });
+    await assert.rejects(
+      noDeployment.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }),
+      {
+        status: 404,
+        code: 'DeploymentNotFound',
+      },
+    );
+  });
+
+  test('tokens: wrong audience or missing role are refused; a regional endpoint refuses tokens altogether', async () => {
+    const cred = t.credentialOf('cutover-worker');
+    const armToken = (await cred.getToken('https://management.azure.com/.default'))!.token;
+    const aiToken = (await cred.getToken('https://cognitiveservices.azure.com/.default'))!.token;
+    const call = (base: string, token: string) =>
+      httpsJson(
+        `${t.sim.info.armEndpoint}${base}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21`,
+        t.sim.info.caCert,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+        },
+      );
+    const wrongAudience = await call('/aoai/claims-openai', armToken);
+    assert.equal(wrongAudience.status, 401);
+    // The worker holds Cognitive Services Contributor, a control-plane role with no data actions.
+    const noRole = await call('/aoai/claims-openai', aiToken);
+    assert.equal(noRole.status, 401);
+    assert.deepEqual(noRole.body, {
+      error: { code: 'PermissionDenied', message: 'Principal does not have access to API/Operation.' },
+    });
+    const regional = await call('/aoai-regional/westeurope', aiToken);
+    assert.equal(regional.status, 401);
+  });
+
+  test('keys answer 403 AuthenticationTypeDisabled only once the local-auth switch has propagated, and back', async () => {
+    const { cognitive } = t.clientsAs('cutover-worker');
+    const { key1 } = await cognitive.accounts.listKeys(RG, 'claims-openai');
+    const call = () =>
+      httpsJson(
+        `${t.sim.info.armEndpoint}/aoai/claims-openai/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21`,
+        t.sim.info.caCert,
+        {
+          method: 'POST',
+          headers: { 'api-key': key1!, 'content-type': 'application/json' },
+          body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+        },
+      );
+    t.sim.control.setDelays({ localAuthSwitchMs: 800 });
+    try {
+      const changedAt = Date.now();
+      await cognitive.accounts.beginUpdateAndWait(RG, 'claims-openai', { properties: { disableLocalAuth: true } });
+      assert.equal((await call()).status, 200, 'keys still work right after the change');
+      const refused = await eventually(async () => {
+        const r = await call();
+        return r.status === 403 ? r : undefined;
+      });
+      assert.ok(Date.now() - changedAt >= 800);
+      assert.deepEqual(refused.body, {
+        error: {
+          code: 'AuthenticationTypeDisabled',
+          message: 'Key based authentication is disabled for this resource.',
+        },
+      });
+      await cognitive.accounts.beginUpdateAndWait(RG, 'claims-openai', { properties: { disableLocalAuth: false } });
+      assert.equal((await call()).status, 403, 'the switch back is delayed too');
+      await eventually(async () => ((await call()).status === 200 ? true : undefined));
+    } finally {
+      t.sim.control.setDelays({ localAuthSwitchMs: 0 });
+    }
+  });
+});
+
+describe('client apps', () => {
+  test('key mode works out of the box', async () => {
+    const health = await get<Health>(`${siteUrl()}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(health.body.status, 'ok');
+    assert.equal(health.body.authMode, 'key');
+    assert.equal(health.body.deployment, 'gpt-4o-mini');
+    assert.match(health.body.requestId ?? '', /^[0-9a-f-]{36}$/);
+    const chat = await httpsJson(`${siteUrl()}/chat`, t.sim.info.caCert, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'I had a fender bender' }),
+    });
+    assert.equal(chat.status, 200);
+    assert.match((chat.body as { reply: string }).reply, /fender bender/);
+  });
+
+  test('identity mode (DefaultAzureCredential in the app process) works once the role has propagated, not before', async () => {
+    const { web, authorization } = t.clientsAs('cutover-worker');
+    t.sim.control.setDelays({ propagationMs: PROPAGATION_MS });
+    try {
+      const site = await web.webApps.update(RG, SITE, { identity: { type: 'SystemAssigned' } });
+      const principalId = site.identity!.principalId!;
+      const settings = await web.webApps.listApplicationSettings(RG, SITE);
+      await web.webApps.updateApplicationSettings(RG, SITE, {
+        properties: { ...settings.properties, AZURE_OPENAI_AUTH_MODE: 'identity' },
+      });
+      await whenUp();
+      const before = await get<Health>(`${siteUrl()}/health`);
+      assert.equal(before.status, 503);
+      assert.equal(before.body.authMode, 'identity');
+      assert.equal(before.body.error?.code, 'PermissionDenied');
+
+      await authorization.roleAssignments.create(accountScope, randomUUID(), {
+        roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER}`,
+        principalId,
+        principalType: 'ServicePrincipal',
+      });
+      const assignedAt = Date.now();
+      const samples: { at: number; status: number; code?: string }[] = [];
+      const ok = await eventually(
+        async () => {
+          const r = await get<Health>(`${siteUrl()}/health`);
+          samples.push({ at: Date.now(), status: r.status, ...(r.body.error ? { code: r.body.error.code } : {}) });
+          return r.status === 200 ? r.body : undefined;
+        },
+        15_000,
+        100,
+      );
+      assert.equal(ok.authMode, 'identity');
+      const early = samples.filter((s) => s.at < assignedAt + PROPAGATION_MS);
+      assert.ok(early.length > 0, 'polled before propagation');
+      assert.ok(
+        early.every((s) => s.status === 503 && s.code === 'PermissionDenied'),
+        JSON.stringify(early),
+      );
+      assert.ok(samples.at(-1)!.at >= assignedAt + PROPAGATION_MS);
+
+      const log = t.sim.control.requests();
+      assert.ok(
+        log.some((r) => r.surface === 'msi' && r.status === 200 && r.principal === principalId),
+        'the app got its token from the MSI endpoint',
+      );
+      assert.ok(log.some((r) => r.surface === 'dataplane' && r.status === 200 && r.principal === principalId));
+      const probe = await get<Health>(`${siteUrl()}/health/identity`);
+      assert.equal(probe.status, 200);
+      assert.equal(probe.body.authMode, 'identity');
+    } finally {
+      t.sim.control.setDelays({ propagationMs: 0 });
+    }
+  });
+
+  test('the load generator records the downtime of a restart', async () => {
+    const { web } = t.clientsAs('cutover-worker');
+    t.sim.control.setDelays({ appRestartMs: 600 });
+    try {
+      const load = startLoad({ url: `${siteUrl()}/health`, intervalMs: 50, ca: t.sim.info.caCert });
+      await new Promise((r) => setTimeout(r, 300));
+      await web.webApps.restart(RG, SITE);
+      const restartedAt = Date.now();
+      await whenUp();
+      await eventually(async () => ((await get<Health>(`${siteUrl()}/health`)).status === 200 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      const report = await load.stop();
+      assert.ok(report.failed > 0, 'the restart was visible');
+      assert.equal(report.total, report.ok + report.failed);
+      assert.ok(
+        report.failures.every((f) => f.status === 503),
+        JSON.stringify(report.failures.slice(0, 3)),
+      );
+      assert.ok(report.downtime.longestMs >= 500, `downtime ${report.downtime.longestMs} ms`);
+      assert.ok(report.downtime.longestMs < Date.now() - restartedAt + 1000);
+      assert.ok(report.downtime.totalMs >= report.downtime.longestMs);
+    } finally {
+      t.sim.control.setDelays({ appRestartMs: 0 });
+    }
+  });
+  test('a user-assigned identity is selected by AZURE_CLIENT_ID', async () => {
+    const { web, authorization } = t.clientsAs('cutover-worker');
+    const uamiId = `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-claims-bot`;
+    const slot = await web.webApps.updateSlot(RG, SITE, 'staging', {
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [uamiId]: {} } },
+    });
+    const { principalId, clientId } = slot.identity!.userAssignedIdentities![uamiId];
+    const probeBefore = await get<Health>(`${siteUrl('staging')}/health/identity`);
+    assert.equal(probeBefore.status, 503, 'no system identity on staging and no client id yet');
+    await authorization.roleAssignments.create(accountScope, randomUUID(), {
+      roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER}`,
+      principalId: principalId!,
+      principalType: 'ServicePrincipal',
+    });
+    const settings = await web.webApps.listApplicationSettingsSlot(RG, SITE, 'staging');
+    await web.webApps.updateApplicationSettingsSlot(RG, SITE, 'staging', {
+      properties: { ...settings.properties, AZURE_OPENAI_AUTH_MODE: 'identity', AZURE_CLIENT_ID: clientId! },
+    });
+    await whenUp('staging');
+    const health = await get<Health>(`${siteUrl('staging')}/health`);
+    assert.equal(health.status, 200, JSON.stringify(health.body));
+    assert.equal(health.body.authMode, 'identity');
+    const msi = t.sim.control.requests().filter((r) => r.surface === 'msi' && r.status === 200);
+    assert.equal(msi.at(-1)?.principal, principalId);
+  });
+
+  test('code without identity support keeps using the key and fails once the key setting is gone', async () => {
+    const { web } = t.clientsAs('cutover-worker');
+    const health = await get<Health>(`${siteUrl(undefined, 'legacy-bot')}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(health.body.authMode, 'key', 'AZURE_OPENAI_AUTH_MODE=identity is ignored');
+    const settings = await web.webApps.listApplicationSettings(RG, 'legacy-bot');
+    const { AZURE_OPENAI_API_KEY: _key, ...withoutKey } = settings.properties!;
+    await web.webApps.updateApplicationSettings(RG, 'legacy-bot', { properties: withoutKey });
+    await whenUp(undefined, 'legacy-bot');
+    const broken = await get<Health>(`${siteUrl(undefined, 'legacy-bot')}/health`);
+    assert.equal(broken.status, 503);
+    assert.equal(broken.body.authMode, 'key');
+    assert.equal(broken.body.error?.code, 'ConfigurationMissing');
+  });
+
+  test('a slot swap flips which worker answers production', async () => {
+    const { web } = t.clientsAs('cutover-worker');
+    // Staging runs on a user-assigned identity production does not have: its client id must stay with the slot.
+    await web.webApps.updateSlotConfigurationNames(RG, SITE, {
+      appSettingNames: ['CLAIMS_ENVIRONMENT', 'AZURE_CLIENT_ID'],
+    });
+    const prodSettings = await web.webApps.listApplicationSettings(RG, SITE);
+    const stagingSettings = await web.webApps.listApplicationSettingsSlot(RG, SITE, 'staging');
+    await web.webApps.updateApplicationSettings(RG, SITE, {
+      properties: { ...prodSettings.properties, APP_VERSION: 'v1' },
+    });
+    await web.webApps.updateApplicationSettingsSlot(RG, SITE, 'staging', {
+      properties: { ...stagingSettings.properties, APP_VERSION: 'v2' },
+    });
+    const prodBefore = await whenUp();
+    const stagingBefore = await whenUp('staging');
+    assert.equal(prodBefore.version, 'v1');
+    assert.equal(stagingBefore.version, 'v2');
+    await web.webApps.swapSlot(RG, SITE, 'staging', { targetSlot: 'production', preserveVnet: true });
+    const prodAfter = await whenUp();
+    assert.equal(prodAfter.version, 'v2');
+    assert.notEqual(prodAfter.instance, prodBefore.instance);
+    const stagingAfter = await whenUp('staging');
+    assert.equal(stagingAfter.version, 'v1');
+    // Identities stay with their slot: production's worker now gets production's system identity.
+    const probe = await get<Health>(`${siteUrl()}/health/identity`);
+    assert.equal(probe.status, 200, JSON.stringify(probe.body));
+    const prodPrincipal = (await web.webApps.get(RG, SITE)).identity?.principalId;
+    assert.equal(
+      t.sim.control
+        .requests()
+        .filter((r) => r.surface === 'msi')
+        .at(-1)?.principal,
+      prodPrincipal,
+    );
+  });
+});
