@@ -118,6 +118,9 @@ export class ArmRouter {
           'The api-version query parameter (?api-version=) is required for all requests.',
         );
       }
+      // Matched first so that every log line (a throttled one too) names its operation.
+      const found = req.path.includes('//') ? undefined : this.find(req.method, req.path);
+      if (found && found !== 'method') operation = found.route.operation;
       const subId = /^\/subscriptions\/([^/]+)/i.exec(req.path)?.[1];
       subscription = subId ? this.core.state.subscriptions[subId.toLowerCase()] : undefined;
       caller = this.authenticate(req, subscription);
@@ -148,7 +151,6 @@ export class ArmRouter {
           `The api-version '${apiVersion}' is invalid. The supported versions are '2022-04-01,2025-05-01,2025-09-01,2024-11-30'.`,
         );
       }
-      const found = this.find(req.method, req.path);
       if (found === 'method')
         throw new SimError(405, 'MethodNotAllowed', `The requested method '${req.method}' is not allowed.`);
       if (!found) {
@@ -159,7 +161,6 @@ export class ArmRouter {
         );
       }
       const { route, params } = found;
-      operation = route.operation;
 
       const injected = this.core.faults.take({
         method: req.method,
