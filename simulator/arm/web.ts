@@ -114,6 +114,7 @@ function siteView(ctx: ArmContext, site: Site, slotName: string) {
         backupRestoreTraffic: false,
         contentShareTraffic: false,
         imagePullTraffic: false,
+        managedIdentityTraffic: false,
       },
       possibleOutboundIpAddresses: '127.0.0.1',
       redundancyMode: 'None',
