@@ -4,6 +4,7 @@
  * here when needed and never returned: results carry names, ids and fingerprints only.
  */
 import type { Site, SitePatchResource } from '@azure/arm-appservice';
+import type { Permission } from '@azure/arm-authorization';
 import type { TokenCredential } from '@azure/core-auth';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../workflows/failures';
@@ -239,7 +240,7 @@ export function createActivities(deps: ActivityDeps) {
       );
 
     // The worker's own permissions, so a missing role fails here and not halfway through.
-    if (acct) await checkCallerPermissions(plan, problem, read);
+    if (acct) await checkCallerPermissions(plan, problem, (w) => warnings.push(w), read);
 
     // The user-assigned identity.
     let uami: BeforeState['userAssignedIdentity'];
@@ -381,6 +382,7 @@ export function createActivities(deps: ActivityDeps) {
   async function checkCallerPermissions(
     plan: MigrationPlan,
     problem: (check: string, message: string, hint?: string) => void,
+    warn: (message: string) => void,
     read: <T>(check: string, what: string, fn: () => Promise<T>) => Promise<T | undefined>,
   ): Promise<void> {
     const needs: {
@@ -437,8 +439,9 @@ export function createActivities(deps: ActivityDeps) {
       });
     }
     for (const need of needs) {
-      const perms = await read('permissions', `reading the worker's permissions on ${need.resource}`, async () => {
-        const out = [];
+      let perms: Permission[] | undefined;
+      try {
+        perms = [];
         for await (const p of clients(need.sub).authorization.permissions.listForResource(
           need.rg,
           need.provider,
@@ -446,9 +449,18 @@ export function createActivities(deps: ActivityDeps) {
           need.type,
           need.name,
         ))
-          out.push(p);
-        return out;
-      });
+          perms.push(p);
+      } catch (err) {
+        const status = statusOf(err);
+        if (status === 400 || status === 404 || status === 501) {
+          // Clouds without the permissions API: the writes themselves will say what is missing.
+          warn(`could not check the worker's permissions on ${need.resource} (${status} ${codeOf(err) ?? ''})`.trim());
+          continue;
+        }
+        perms = await read('permissions', `reading the worker's permissions on ${need.resource}`, () =>
+          Promise.reject(err),
+        );
+      }
       if (!perms) continue;
       const missing = need.actions.filter((a) => !allows(perms, a));
       if (missing.length > 0)

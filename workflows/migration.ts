@@ -363,7 +363,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
         });
       if (result.ok) return result;
       const elapsed = Date.now() - startedAt;
-      const last = result.errorCode ?? result.message ?? `HTTP ${result.status}`;
+      const last = [result.errorCode, result.message].filter(Boolean).join(': ') || `HTTP ${result.status}`;
       if (elapsed + interval > budgetMs)
         throw new StageFailure(
           stageId,
@@ -440,7 +440,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
       await pollUntilPass(
         'propagation',
         `identity probe of ${label(site.site)}`,
-        urlOf(site, plan.smokeTest.identityProbePath),
+        probeUrl(urlOf(site, plan.smokeTest.identityProbePath), identityClientId),
         plan.budgets.propagationWaitMs,
         {
           record: false,
@@ -675,6 +675,8 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
   // Evidence, whatever happened.
   return CancellationScope.nonCancellable(async () => {
     begin('evidence');
+    // The record describes itself as written: it is, by the time anyone reads it.
+    end('evidence', 'done', 'this record');
     const evidence: Evidence = {
       schema: 'cutover.evidence/v1',
       workflowId: info.workflowId,
@@ -711,7 +713,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
           : {}),
         ...(localAuthSkipped ? { skippedBecause: localAuthSkipped } : {}),
       },
-      stages,
+      stages: stages.map((st) => ({ ...st })),
       ...(downtimeMs !== undefined ? { downtimeMs } : {}),
       smokeTests,
       compensations: compensations.map((c) => c.record),
@@ -722,7 +724,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
     const { path } = await arm.writeEvidence.executeWithOptions({ ...armCall, summary: 'write the evidence record' }, [
       evidence,
     ]);
-    end('evidence', 'done', path);
+    note('evidence', path);
     upsertSearchAttributes([
       { key: CutoverStage, value: 'done' },
       { key: CutoverOutcome, value: outcome },
@@ -736,6 +738,11 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
 /** Update inputs come from any client (the Web UI sends raw JSON): check shapes at run time. */
 function filled(value: unknown): value is string {
   return typeof value === 'string' && value.trim() !== '';
+}
+
+/** A user-assigned identity is named to the probe: before the settings swap the app has no AZURE_CLIENT_ID yet. */
+function probeUrl(url: string, clientId: string | undefined): string {
+  return clientId ? `${url}${url.includes('?') ? '&' : '?'}clientId=${encodeURIComponent(clientId)}` : url;
 }
 
 function label(site: SiteRef): string {

@@ -1,0 +1,218 @@
+/**
+ * The migration end to end: the real workflow on the dev server, real activities over the real Azure SDK clients,
+ * the simulator playing Azure (HTTPS, Entra tokens, RBAC, simulated apps in child processes).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { migrateToManagedIdentity } from '../../workflows';
+import { migrationWorkflowId } from '../../workflows/ids';
+import { abortUpdate, progressQuery, rejectUpdate } from '../../workflows/messages';
+import type { MigrationInput, MigrationProgress, MigrationResult } from '../../workflows/types';
+import type { MigrationPlan } from '../../plan/schema';
+import { httpRequest } from '../../activities/http';
+import { saveHistory } from '../support/histories';
+import { type Estate, estatePlan, RG, startEstate, UAMI_ID } from '../support/estate';
+
+/** The parts of the simulator state a migration may change, for exact before/after comparisons. */
+function footprint(estate: Estate, accountName: string) {
+  const s = estate.sim.control.state();
+  const sites = Object.values(s.sites).map((site) => ({
+    name: site.name,
+    sticky: [...site.stickySettingNames].sort(),
+    slots: Object.values(site.slots)
+      .map((slot) => ({
+        name: slot.name,
+        settings: slot.settings,
+        systemPrincipalId: slot.systemPrincipalId ?? null,
+        userAssigned: [...slot.userAssigned].map((u) => u.toLowerCase()).sort(),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  }));
+  const account = Object.values(s.accounts).find((a) => a.name === accountName)!;
+  const roleAssignments = Object.values(s.roleAssignments)
+    .map((ra) => `${ra.name}|${ra.principalId}|${ra.roleDefinitionId}|${ra.scope.toLowerCase()}`)
+    .sort();
+  const principals = Object.keys(s.principals).sort();
+  return { sites, disableLocalAuth: account.disableLocalAuth, roleAssignments, principals };
+}
+
+async function appHealth(estate: Estate, name: string, slot?: string) {
+  const res = await httpRequest(`${estate.sim.control.siteUrl(RG, name, slot)}/health`, {
+    timeoutMs: 10_000,
+    ca: estate.sim.info.caCert,
+  });
+  return { status: res.status, body: res.json<{ authMode?: string; error?: { code?: string } }>() ?? {} };
+}
+
+async function settingsOf(estate: Estate, name: string, slot?: string): Promise<Record<string, string>> {
+  const dict = slot
+    ? await estate.azure.web.webApps.listApplicationSettingsSlot(RG, name, slot)
+    : await estate.azure.web.webApps.listApplicationSettings(RG, name);
+  return dict.properties ?? {};
+}
+
+async function waitFor(
+  handle: { query: (q: typeof progressQuery) => Promise<MigrationProgress> },
+  pred: (p: MigrationProgress) => boolean,
+  timeoutMs = 30_000,
+): Promise<MigrationProgress> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p && pred(p)) return p;
+    if (Date.now() > deadline) throw new Error(`condition not reached; last progress: ${JSON.stringify(p)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('migration against the simulator', () => {
+  let estate: Estate;
+  before(async () => {
+    estate = await startEstate('integration');
+  });
+  after(async () => {
+    await estate.close();
+  });
+  beforeEach(async () => {
+    await estate.sim.control.reset();
+  });
+
+  async function run(
+    name: string,
+    plan: MigrationPlan,
+    during?: (handle: Awaited<ReturnType<typeof start>>) => Promise<void>,
+  ): Promise<MigrationResult> {
+    return estate.temporal.withWorker(estate.activities(), async () => {
+      const handle = await start(plan);
+      await during?.(handle);
+      const result = await handle.result();
+      await saveHistory(name, await handle.fetchHistory());
+      return result;
+    });
+  }
+  function start(plan: MigrationPlan) {
+    const input: MigrationInput = { plan, initiatedBy: 'alice' };
+    return estate.temporal.client.workflow.start(migrateToManagedIdentity, {
+      taskQueue: estate.temporal.taskQueue,
+      workflowId: `${migrationWorkflowId(plan)}/${Date.now()}`,
+      args: [input],
+    });
+  }
+
+  test('system-assigned, in place: the app calls with its identity, the key is gone, local auth is off', async () => {
+    assert.equal((await appHealth(estate, 'claims-bot')).body.authMode, 'key');
+    const result = await run('in-place-system', estatePlan('claims-bot', 'claims-openai'));
+    assert.equal(result.outcome, 'succeeded', result.reason);
+
+    const health = await appHealth(estate, 'claims-bot');
+    assert.equal(health.status, 200);
+    assert.equal(health.body.authMode, 'identity');
+    const settings = await settingsOf(estate, 'claims-bot');
+    assert.ok(!('AZURE_OPENAI_API_KEY' in settings), 'key setting removed');
+    assert.equal(settings.AZURE_OPENAI_AUTH_MODE, 'identity');
+    assert.equal(settings.CLAIMS_DB_NAME, 'claims', 'unrelated settings kept');
+    const account = await estate.azure.cognitive.accounts.get(RG, 'claims-openai');
+    assert.equal(account.properties?.disableLocalAuth, true);
+
+    const site = await estate.azure.web.webApps.get(RG, 'claims-bot');
+    assert.equal(site.identity?.type, 'SystemAssigned');
+    assert.deepEqual(result.evidence.identity?.principalIds, [site.identity?.principalId]);
+    assert.equal(result.evidence.roleAssignments.length, 1);
+    assert.ok(result.evidence.roleAssignments[0].ours);
+    assert.ok(result.evidence.smokeTests.some((t) => t.passed && t.requestId), 'smoke test request ids recorded');
+    assert.equal(result.evidence.localAuth.after, true);
+    assert.ok(result.evidencePath && existsSync(result.evidencePath), 'evidence file written');
+    const onDisk = JSON.parse(readFileSync(result.evidencePath, 'utf8')) as { outcome: string };
+    assert.equal(onDisk.outcome, 'succeeded');
+  });
+
+  test('user-assigned identity: AZURE_CLIENT_ID is set and the app uses the shared identity', async () => {
+    const result = await run(
+      'in-place-user-assigned',
+      estatePlan('claims-bot', 'claims-openai', { identity: { type: 'user-assigned', resourceId: UAMI_ID } }),
+    );
+    assert.equal(result.outcome, 'succeeded', result.reason);
+    const uami = await estate.azure.msi.userAssignedIdentities.get(RG, 'id-claims-bot');
+    const settings = await settingsOf(estate, 'claims-bot');
+    assert.equal(settings.AZURE_CLIENT_ID, uami.clientId);
+    assert.deepEqual(result.evidence.identity?.principalIds, [uami.principalId]);
+    assert.equal((await appHealth(estate, 'claims-bot')).body.authMode, 'identity');
+    const site = await estate.azure.web.webApps.get(RG, 'claims-bot');
+    assert.equal(site.identity?.type, 'UserAssigned');
+  });
+
+  test('slot swap: staging is migrated and smoke-tested, then swapped into production', async () => {
+    const result = await run(
+      'slot-swap-system',
+      estatePlan('claims-bot', 'claims-openai', { strategy: { type: 'slot-swap', stagingSlot: 'staging' } }),
+    );
+    assert.equal(result.outcome, 'succeeded', result.reason);
+    assert.equal((await appHealth(estate, 'claims-bot')).body.authMode, 'identity');
+    assert.ok(!('AZURE_OPENAI_API_KEY' in (await settingsOf(estate, 'claims-bot'))));
+    assert.equal(result.evidence.identity?.principalIds.length, 2, 'production and staging each have a principal');
+    assert.equal(result.evidence.roleAssignments.length, 2);
+    assert.equal((await estate.azure.cognitive.accounts.get(RG, 'claims-openai')).properties?.disableLocalAuth, true);
+  });
+
+  test('a failing smoke test (app without identity support) rolls back to the exact before-state', async () => {
+    const beforeState = footprint(estate, 'legacy-openai');
+    const result = await run('smoke-failure', estatePlan('legacy-bot', 'legacy-openai', { budgets: { downtime: '3s' } }));
+    assert.equal(result.outcome, 'rolled-back');
+    assert.match(result.reason ?? '', /smoke test of legacy-bot did not pass/);
+    assert.deepEqual(footprint(estate, 'legacy-openai'), beforeState);
+    assert.equal((await appHealth(estate, 'legacy-bot')).body.authMode, 'key', 'the app works with its key again');
+    assert.ok(result.evidence.compensations.every((c) => c.status === 'done'));
+  });
+
+  test('a downtime budget that runs out rolls back', async () => {
+    estate.sim.control.setDelays({ appRestartMs: 6000 });
+    const beforeState = footprint(estate, 'claims-openai');
+    const result = await run('downtime-budget', estatePlan('claims-bot', 'claims-openai', { budgets: { downtime: '2s' } }));
+    assert.equal(result.outcome, 'rolled-back');
+    assert.match(result.reason ?? '', /did not pass within 2s/);
+    estate.sim.control.setDelays({ appRestartMs: 300 });
+    assert.deepEqual(footprint(estate, 'claims-openai'), beforeState);
+  });
+
+  test('a rejection at the settings gate rolls back', async () => {
+    const beforeState = footprint(estate, 'claims-openai');
+    const result = await run(
+      'rejected',
+      estatePlan('claims-bot', 'claims-openai', { approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false } }),
+      async (handle) => {
+        await waitFor(handle, (p) => p.pendingGate?.gate === 'settings');
+        await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', comment: 'freeze week' }] });
+      },
+    );
+    assert.equal(result.outcome, 'rolled-back');
+    assert.deepEqual(result.evidence.approvals.map((a) => [a.by, a.decision, a.comment]), [['bob', 'rejected', 'freeze week']]);
+    assert.deepEqual(footprint(estate, 'claims-openai'), beforeState);
+  });
+
+  test('an abort during the propagation wait rolls back', async () => {
+    estate.sim.control.setDelays({ propagationMs: 120_000 });
+    const beforeState = footprint(estate, 'claims-openai');
+    const result = await run('aborted-propagation', estatePlan('claims-bot', 'claims-openai'), async (handle) => {
+      await waitFor(handle, (p) => p.stage === 'propagation' && (p.waitingFor ?? '').includes('attempt'));
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'oncall', reason: 'incident 42' }] });
+    });
+    estate.sim.control.setDelays({ propagationMs: 1500 });
+    assert.equal(result.outcome, 'rolled-back');
+    assert.equal(result.reason, 'aborted by oncall: incident 42');
+    assert.deepEqual(footprint(estate, 'claims-openai'), beforeState);
+  });
+
+  test('a pre-existing identity and role assignment survive a rollback untouched', async () => {
+    const site = await estate.azure.web.webApps.get(RG, 'shared-bot');
+    const principalId = site.identity?.principalId;
+    assert.ok(principalId);
+    const beforeState = footprint(estate, 'legacy-openai');
+    const result = await run('preexisting-survive', estatePlan('shared-bot', 'legacy-openai', { budgets: { downtime: '3s' } }));
+    assert.equal(result.outcome, 'rolled-back');
+    const ra = result.evidence.roleAssignments[0];
+    assert.equal(ra.ours, false, 'the existing assignment was recognised as not ours');
+    assert.deepEqual(footprint(estate, 'legacy-openai'), beforeState);
+    assert.equal((await estate.azure.web.webApps.get(RG, 'shared-bot')).identity?.principalId, principalId);
+  });
+});
