@@ -362,7 +362,8 @@ const CASES: Case[] = [
     file: 'authorization/GetRoleDefinitionById.json',
     status: '200',
     method: 'GET',
-    path: () => `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER}${v('2022-04-01')}`,
+    path: () =>
+      `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER}${v('2022-04-01')}`,
   },
   {
     file: 'authorization/GetRoleDefinitionAtScope.json',
