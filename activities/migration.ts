@@ -457,9 +457,9 @@ export function createActivities(deps: ActivityDeps) {
           warn(`could not check the worker's permissions on ${need.resource} (${status} ${codeOf(err) ?? ''})`.trim());
           continue;
         }
-        perms = await read('permissions', `reading the worker's permissions on ${need.resource}`, () =>
-          Promise.reject(err),
-        );
+        perms = await read('permissions', `reading the worker's permissions on ${need.resource}`, () => {
+          throw err;
+        });
       }
       if (!perms) continue;
       const missing = need.actions.filter((a) => !allows(perms, a));
