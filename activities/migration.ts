@@ -4,7 +4,6 @@
  * here when needed and never returned: results carry names, ids and fingerprints only.
  */
 import type { Site, SitePatchResource } from '@azure/arm-appservice';
-import type { Permission } from '@azure/arm-authorization';
 import type { TokenCredential } from '@azure/core-auth';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../workflows/failures';
@@ -35,6 +34,7 @@ import {
   allows,
   authorizationScope,
   CHAT_COMPLETIONS_DATA_ACTION,
+  type PermissionLike,
   describeSite,
   fingerprint,
   roleAssignmentName,
@@ -240,7 +240,10 @@ export function createActivities(deps: ActivityDeps) {
       );
 
     // The worker's own permissions, so a missing role fails here and not halfway through.
-    if (acct) await checkCallerPermissions(plan, problem, (w) => warnings.push(w), read);
+    if (acct)
+      await checkCallerPermissions(plan, typeof claims.oid === 'string' ? claims.oid : undefined, problem, (w) =>
+        warnings.push(w),
+      );
 
     // The user-assigned identity.
     let uami: BeforeState['userAssignedIdentity'];
@@ -378,43 +381,49 @@ export function createActivities(deps: ActivityDeps) {
     };
   }
 
-  /** Asks Azure which actions the worker may perform on each resource, and names each one missing. */
+  /**
+   * Works out which actions the worker may perform on each resource (its role assignments there, inherited ones
+   * included, and their role definitions) and names each one missing, so a missing role fails here and not halfway.
+   */
   async function checkCallerPermissions(
     plan: MigrationPlan,
+    callerObjectId: string | undefined,
     problem: (check: string, message: string, hint?: string) => void,
     warn: (message: string) => void,
-    read: <T>(check: string, what: string, fn: () => Promise<T>) => Promise<T | undefined>,
   ): Promise<void> {
-    const needs: {
-      resource: string;
-      rg: string;
-      provider: string;
-      type: string;
-      name: string;
-      sub: string;
-      actions: string[];
-    }[] = [
+    if (!callerObjectId) {
+      warn('could not tell which principal the worker signs in as: its permissions were not checked');
+      return;
+    }
+    const accountId = accountResourceId(plan.account);
+    const needs: { resource: string; sub: string; scope: string; actions: string[] }[] = [
       {
         resource: `app ${plan.app.name}`,
         sub: plan.subscriptionId,
-        rg: plan.app.resourceGroup,
-        provider: 'Microsoft.Web',
-        type: 'sites',
-        name: plan.app.name,
+        scope: siteResourceId({
+          subscriptionId: plan.subscriptionId,
+          resourceGroup: plan.app.resourceGroup,
+          name: plan.app.name,
+        }),
         actions: [
           'Microsoft.Web/sites/read',
           'Microsoft.Web/sites/write',
           'Microsoft.Web/sites/config/list/action',
           'Microsoft.Web/sites/config/write',
-        ].concat(plan.strategy.type === 'slot-swap' ? ['Microsoft.Web/sites/slots/slotsswap/action'] : []),
+        ].concat(
+          plan.strategy.type === 'slot-swap'
+            ? [
+                'Microsoft.Web/sites/slots/read',
+                'Microsoft.Web/sites/slots/write',
+                'Microsoft.Web/sites/slots/slotsswap/action',
+              ]
+            : [],
+        ),
       },
       {
         resource: `account ${plan.account.name}`,
         sub: plan.account.subscriptionId,
-        rg: plan.account.resourceGroup,
-        provider: 'Microsoft.CognitiveServices',
-        type: 'accounts',
-        name: plan.account.name,
+        scope: accountId,
         actions: [
           'Microsoft.CognitiveServices/accounts/read',
           'Microsoft.CognitiveServices/accounts/listKeys/action',
@@ -424,50 +433,49 @@ export function createActivities(deps: ActivityDeps) {
       },
     ];
     if (plan.identity.type === 'user-assigned' && plan.identity.resourceId) {
-      const m =
-        /\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)$/i.exec(
-          plan.identity.resourceId,
-        )!;
       needs.push({
-        resource: `identity ${m[3]}`,
-        sub: m[1],
-        rg: m[2],
-        provider: 'Microsoft.ManagedIdentity',
-        type: 'userAssignedIdentities',
-        name: m[3],
+        resource: `identity ${plan.identity.resourceId.split('/').pop()}`,
+        sub: subscriptionOf(plan.identity.resourceId),
+        scope: plan.identity.resourceId,
         actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/assign/action'],
       });
     }
+    const definitions = new Map<string, PermissionLike[]>();
     for (const need of needs) {
-      let perms: Permission[] | undefined;
+      const { authorization } = clients(need.sub);
+      const permissions: PermissionLike[] = [];
       try {
-        perms = [];
-        for await (const p of clients(need.sub).authorization.permissions.listForResource(
-          need.rg,
-          need.provider,
-          '',
-          need.type,
-          need.name,
-        ))
-          perms.push(p);
+        for await (const ra of authorization.roleAssignments.listForScope(authorizationScope(need.scope), {
+          filter: `assignedTo('${callerObjectId}')`,
+        })) {
+          const defId = ra.roleDefinitionId ?? '';
+          if (!definitions.has(defId))
+            definitions.set(defId, (await authorization.roleDefinitions.getById(defId)).permissions ?? []);
+          permissions.push(...definitions.get(defId)!);
+        }
       } catch (err) {
-        const status = statusOf(err);
-        if (status === 400 || status === 404 || status === 501) {
-          // Clouds without the permissions API: the writes themselves will say what is missing.
-          warn(`could not check the worker's permissions on ${need.resource} (${status} ${codeOf(err) ?? ''})`.trim());
+        const info = azureErrorInfo(err);
+        if (info.statusCode === undefined || info.statusCode === 429 || info.statusCode >= 500)
+          throw toActivityFailure(`reading the worker's roles on ${need.resource}`, err);
+        if (info.statusCode === 403) {
+          problem(
+            'permissions',
+            `the worker may not even read its role assignments on ${need.resource}`,
+            'grant the worker the roles listed in the README',
+          );
           continue;
         }
-        perms = await read('permissions', `reading the worker's permissions on ${need.resource}`, () => {
-          throw err;
-        });
+        warn(
+          `could not check the worker's permissions on ${need.resource} (${info.statusCode} ${info.code ?? ''})`.trim(),
+        );
+        continue;
       }
-      if (!perms) continue;
-      const missing = need.actions.filter((a) => !allows(perms, a));
+      const missing = need.actions.filter((a) => !allows(permissions, a));
       if (missing.length > 0)
         problem(
           'permissions',
           `the worker may not ${missing.join(', ')} on ${need.resource}`,
-          'grant the worker the roles listed in the README (Website Contributor, Cognitive Services Contributor, Role Based Access Control Administrator, Managed Identity Operator)',
+          'grant the worker the roles listed in the README (Website Contributor on the app, Cognitive Services Contributor and Role Based Access Control Administrator on the account, Managed Identity Operator on a user-assigned identity)',
         );
     }
   }

@@ -79,10 +79,17 @@ export function snapshotSetting(
   return { kind: 'plain', fingerprint: fp, value };
 }
 
-/** Wildcard match of an Azure RBAC action pattern ("Microsoft.CognitiveServices/*") against an action. */
+/**
+ * Wildcard match of an Azure RBAC action pattern ("Microsoft.CognitiveServices/*") against an action. As in Azure,
+ * a whole-segment wildcard may also stand for no segment at all, so the Managed Identity Operator's
+ * "userAssignedIdentities/(star)/assign/action" covers "userAssignedIdentities/assign/action".
+ */
 export function actionMatches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 'i');
-  return re.test(action);
+  const body = pattern
+    .split('/*/')
+    .map((part) => part.split('*').map(escapeRegExp).join('.*'))
+    .join('/(?:.*/)?');
+  return new RegExp(`^${body}$`, 'i').test(action);
 }
 
 function escapeRegExp(text: string): string {

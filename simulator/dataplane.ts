@@ -49,7 +49,9 @@ function authenticate(
         ? account
         : undefined
       : regional.find((a) => apiKey === a.key1 || apiKey === a.key2);
-    if (owner && localAuthDisabledNow(owner, core.delays.localAuthSwitchMs, now)) {
+    // A resource with key auth off refuses the auth *type*, before any key is looked at.
+    const target = owner ?? account;
+    if (target && localAuthDisabledNow(target, core.delays.localAuthSwitchMs, now)) {
       throw new SimError(403, 'AuthenticationTypeDisabled', 'Key based authentication is disabled for this resource.');
     }
     if (!owner) {

@@ -10,6 +10,7 @@ import {
   type ArmContext,
   type ArmRoute,
   RG,
+  SUB,
   authorizationFailed,
   badRequest,
   resourceGroupOf,
@@ -267,6 +268,16 @@ function listSlots(ctx: ArmContext): SimResponse {
   return { status: 200, body: { value } };
 }
 
+/** `GET …/providers/Microsoft.Web/sites` at a subscription or resource group: ARM authorizes the list at that scope. */
+function listSites(ctx: ArmContext): SimResponse {
+  const sub = ctx.params.sub.toLowerCase();
+  const rg = ctx.params.rg?.toLowerCase();
+  const value = Object.values(ctx.core.state.sites)
+    .filter((site) => site.subscriptionId.toLowerCase() === sub && (!rg || site.resourceGroup.toLowerCase() === rg))
+    .map((site) => siteView(ctx, site, PRODUCTION));
+  return { status: 200, body: { value } };
+}
+
 function settingsView(site: Site, slotName: string) {
   const isSlot = slotName !== PRODUCTION;
   return {
@@ -437,6 +448,22 @@ function forSiteAndSlot(
 }
 
 export const webRoutes: ArmRoute[] = [
+  {
+    method: 'GET',
+    template: `${SUB}/providers/Microsoft.Web/sites`,
+    operation: 'Microsoft.Web/sites/read',
+    action: 'Microsoft.Web/sites/read',
+    scope: (p) => `/subscriptions/${p.sub}`,
+    handler: listSites,
+  },
+  {
+    method: 'GET',
+    template: `${RG}/providers/Microsoft.Web/sites`,
+    operation: 'Microsoft.Web/sites/read',
+    action: 'Microsoft.Web/sites/read',
+    scope: (p) => `/subscriptions/${p.sub}/resourceGroups/${p.rg}`,
+    handler: listSites,
+  },
   ...forSiteAndSlot('GET', '', '/read', getSite),
   ...forSiteAndSlot('PATCH', '', '/write', patchSite),
   ...forSiteAndSlot(

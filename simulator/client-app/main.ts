@@ -81,11 +81,11 @@ function client(): AzureOpenAI {
  * protocol itself because msal-node keeps managed-identity tokens in a process-wide cache, so even a new
  * `ManagedIdentityCredential` would return a cached (possibly stale-identity) token.
  */
-async function freshIdentityToken(): Promise<string> {
+async function freshIdentityToken(clientId = env.AZURE_CLIENT_ID): Promise<string> {
   const url = new URL(env.IDENTITY_ENDPOINT ?? '');
   url.searchParams.set('api-version', '2019-08-01');
   url.searchParams.set('resource', COGNITIVE_SCOPE.replace(/\/\.default$/, ''));
-  if (env.AZURE_CLIENT_ID) url.searchParams.set('client_id', env.AZURE_CLIENT_ID);
+  if (clientId) url.searchParams.set('client_id', clientId);
   const res = await fetch(url, { headers: { 'X-IDENTITY-HEADER': env.IDENTITY_HEADER ?? '' } });
   const body = (await res.json().catch(() => ({}))) as { access_token?: string; message?: string; error?: string };
   if (!res.ok || !body.access_token) {
@@ -121,9 +121,14 @@ async function health(): Promise<Outcome> {
   }
 }
 
-async function identityHealth(): Promise<Outcome> {
+/** The identity probe; `clientId` names a user-assigned identity the app's settings do not name yet. */
+async function identityHealth(clientId: string | undefined): Promise<Outcome> {
   try {
-    const out = await infer(makeClient('identity', freshIdentityToken), 'identity', 'identity check');
+    const out = await infer(
+      makeClient('identity', () => freshIdentityToken(clientId ?? env.AZURE_CLIENT_ID)),
+      'identity',
+      'identity check',
+    );
     delete out.body.reply;
     return out;
   } catch (err) {
@@ -160,7 +165,7 @@ const server = createServer((req, res) => {
       return reply(res, out.ok ? 200 : 503, out.body);
     }
     if (route === 'GET /health/identity') {
-      const out = await identityHealth();
+      const out = await identityHealth(url.searchParams.get('clientId') ?? undefined);
       return reply(res, out.ok ? 200 : 503, out.body);
     }
     if (route === 'POST /chat') {

@@ -37,12 +37,18 @@ function footprint(estate: Estate, accountName: string) {
   return { sites, disableLocalAuth: account.disableLocalAuth, roleAssignments, principals };
 }
 
+/** The app's health once it answers (an app restarting after a settings change answers 503 from the front door). */
 async function appHealth(estate: Estate, name: string, slot?: string) {
-  const res = await httpRequest(`${estate.sim.control.siteUrl(RG, name, slot)}/health`, {
-    timeoutMs: 10_000,
-    ca: estate.sim.info.caCert,
-  });
-  return { status: res.status, body: res.json<{ authMode?: string; error?: { code?: string } }>() ?? {} };
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await httpRequest(`${estate.sim.control.siteUrl(RG, name, slot)}/health`, {
+      timeoutMs: 10_000,
+      ca: estate.sim.info.caCert,
+    });
+    const body = res.json<{ authMode?: string; error?: { code?: string } }>() ?? {};
+    if (body.authMode || Date.now() > deadline) return { status: res.status, body };
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 async function settingsOf(estate: Estate, name: string, slot?: string): Promise<Record<string, string>> {
@@ -120,7 +126,10 @@ describe('migration against the simulator', () => {
     assert.deepEqual(result.evidence.identity?.principalIds, [site.identity?.principalId]);
     assert.equal(result.evidence.roleAssignments.length, 1);
     assert.ok(result.evidence.roleAssignments[0].ours);
-    assert.ok(result.evidence.smokeTests.some((t) => t.passed && t.requestId), 'smoke test request ids recorded');
+    assert.ok(
+      result.evidence.smokeTests.some((t) => t.passed && t.requestId),
+      'smoke test request ids recorded',
+    );
     assert.equal(result.evidence.localAuth.after, true);
     assert.ok(result.evidencePath && existsSync(result.evidencePath), 'evidence file written');
     const onDisk = JSON.parse(readFileSync(result.evidencePath, 'utf8')) as { outcome: string };
@@ -157,7 +166,10 @@ describe('migration against the simulator', () => {
 
   test('a failing smoke test (app without identity support) rolls back to the exact before-state', async () => {
     const beforeState = footprint(estate, 'legacy-openai');
-    const result = await run('smoke-failure', estatePlan('legacy-bot', 'legacy-openai', { budgets: { downtime: '3s' } }));
+    const result = await run(
+      'smoke-failure',
+      estatePlan('legacy-bot', 'legacy-openai', { budgets: { downtime: '3s' } }),
+    );
     assert.equal(result.outcome, 'rolled-back');
     assert.match(result.reason ?? '', /smoke test of legacy-bot did not pass/);
     assert.deepEqual(footprint(estate, 'legacy-openai'), beforeState);
@@ -168,7 +180,10 @@ describe('migration against the simulator', () => {
   test('a downtime budget that runs out rolls back', async () => {
     estate.sim.control.setDelays({ appRestartMs: 6000 });
     const beforeState = footprint(estate, 'claims-openai');
-    const result = await run('downtime-budget', estatePlan('claims-bot', 'claims-openai', { budgets: { downtime: '2s' } }));
+    const result = await run(
+      'downtime-budget',
+      estatePlan('claims-bot', 'claims-openai', { budgets: { downtime: '2s' } }),
+    );
     assert.equal(result.outcome, 'rolled-back');
     assert.match(result.reason ?? '', /did not pass within 2s/);
     estate.sim.control.setDelays({ appRestartMs: 300 });
@@ -179,14 +194,19 @@ describe('migration against the simulator', () => {
     const beforeState = footprint(estate, 'claims-openai');
     const result = await run(
       'rejected',
-      estatePlan('claims-bot', 'claims-openai', { approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false } }),
+      estatePlan('claims-bot', 'claims-openai', {
+        approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false },
+      }),
       async (handle) => {
         await waitFor(handle, (p) => p.pendingGate?.gate === 'settings');
         await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', comment: 'freeze week' }] });
       },
     );
     assert.equal(result.outcome, 'rolled-back');
-    assert.deepEqual(result.evidence.approvals.map((a) => [a.by, a.decision, a.comment]), [['bob', 'rejected', 'freeze week']]);
+    assert.deepEqual(
+      result.evidence.approvals.map((a) => [a.by, a.decision, a.comment]),
+      [['bob', 'rejected', 'freeze week']],
+    );
     assert.deepEqual(footprint(estate, 'claims-openai'), beforeState);
   });
 
@@ -208,7 +228,10 @@ describe('migration against the simulator', () => {
     const principalId = site.identity?.principalId;
     assert.ok(principalId);
     const beforeState = footprint(estate, 'legacy-openai');
-    const result = await run('preexisting-survive', estatePlan('shared-bot', 'legacy-openai', { budgets: { downtime: '3s' } }));
+    const result = await run(
+      'preexisting-survive',
+      estatePlan('shared-bot', 'legacy-openai', { budgets: { downtime: '3s' } }),
+    );
     assert.equal(result.outcome, 'rolled-back');
     const ra = result.evidence.roleAssignments[0];
     assert.equal(ra.ours, false, 'the existing assignment was recognised as not ours');
