@@ -60,6 +60,14 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
       log: (m) => ctx.out.info(m),
     });
     ctx = { ...ctx, dev: embedded.env };
+    ctx.out.info(
+      [
+        '',
+        `Temporal dev server  ${embedded.server.address} (namespace ${embedded.server.namespace})`,
+        `Temporal Web UI      ${embedded.server.uiUrl ?? 'off'}`,
+        `Azure simulator      ${embedded.sim.info.armEndpoint} (demo scenario; control ${embedded.sim.info.controlUrl})`,
+      ].join('\n'),
+    );
   }
   try {
     const t = await connectTemporal(ctx);

@@ -71,6 +71,7 @@ describe('scenarios', () => {
     assert.deepEqual(roles.sort(), [
       'Cognitive Services Contributor',
       'Managed Identity Operator',
+      'Reader',
       'Role Based Access Control Administrator',
       'Website Contributor',
     ]);
