@@ -63,6 +63,7 @@ export function buildProgram(run: (fn: (ctx: CliContext) => Promise<unknown>) =>
     .option('--sim-port <port>', 'simulator HTTPS port (default: a free one)', port)
     .option('--reset', 'start the simulator from the demo scenario again instead of the kept state')
     .addOption(new Option('--profile <profile>', 'simulator timing profile').choices(['fast', 'realistic']))
+    .option('--verbose', 'log every request the simulator answers')
     .action((o: Parameters<typeof devCommand>[1]) => run((ctx) => devCommand(ctx, o)));
   program
     .command('demo')

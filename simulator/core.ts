@@ -33,6 +33,8 @@ export interface RequestLogEntry {
 
 interface Persisted {
   version: 1;
+  /** Where the simulator listened: endpoints in app settings embed it. */
+  baseUrl?: string;
   scenario: Scenario;
   initial: SimState;
   state: SimState;
@@ -93,7 +95,12 @@ export class SimCore {
   async load(input: string | Scenario, opts: { preferStateFile: boolean }): Promise<void> {
     const file = this.opts.stateFile;
     if (opts.preferStateFile && file && existsSync(file)) {
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as Persisted;
+      let saved = JSON.parse(readFileSync(file, 'utf8')) as Persisted;
+      if (saved.baseUrl && saved.baseUrl !== this.baseUrl) {
+        // Listening elsewhere now (another port): endpoints stored in app settings must follow.
+        saved = JSON.parse(JSON.stringify(saved).split(saved.baseUrl).join(this.baseUrl)) as Persisted;
+        this.log(`state moved from ${saved.baseUrl} to ${this.baseUrl}`);
+      }
       this.scenario = saved.scenario;
       this.applyKnobs(this.build(parseScenario(saved.scenario)));
       this.initial = saved.initial;
@@ -141,7 +148,13 @@ export class SimCore {
   persist(): void {
     const file = this.opts.stateFile;
     if (!file) return;
-    const data: Persisted = { version: 1, scenario: this.scenario, initial: this.initial, state: this.state };
+    const data: Persisted = {
+      version: 1,
+      baseUrl: this.baseUrl,
+      scenario: this.scenario,
+      initial: this.initial,
+      state: this.state,
+    };
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
     chmodSync(tmp, 0o600);

@@ -10,7 +10,7 @@ import { cacheDir, type CutoverConfig, pathEntries } from './config';
 import { type DevEnvironment, removeDevEnvironment, writeDevEnvironment } from './dev-env';
 import { type DevServer, startDevServer } from './dev-server';
 import { resolveTemporalCli } from './temporal-cli';
-import { createCutoverWorker } from './worker';
+import { createCutoverWorker, installRuntimeLogging } from './worker';
 
 export const WORKER_PRINCIPAL = 'cutover-worker';
 
@@ -25,6 +25,8 @@ export interface EmbeddedOptions {
   readonly profile?: 'fast' | 'realistic';
   /** Keep state in memory only (a throwaway environment, e.g. for `cutover demo` when nothing runs). */
   readonly ephemeral?: boolean;
+  /** Log every simulator request (noisy; for debugging). */
+  readonly verbose?: boolean;
   readonly log: (message: string) => void;
 }
 
@@ -40,6 +42,7 @@ export interface Embedded {
 
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const { config, log } = options;
+  installRuntimeLogging('WARN');
   const dir = path.join(config.home, 'dev');
   const cli = await resolveTemporalCli({
     explicitPath: config.temporalCliPath,
@@ -66,7 +69,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       ...(options.ephemeral ? {} : { stateFile: path.join(dir, 'simulator-state.json') }),
       credentialsFile: path.join(dir, 'simulator-credentials.json'),
       ...(options.profile ? { profile: options.profile } : {}),
-      log: (line) => log(`[sim] ${line}`),
+      ...(options.verbose ? { log: (line: string) => log(`[sim] ${line}`) } : {}),
     });
     if (options.reset) await sim.control.reset();
     const endpoints: AzureEndpoints = {

@@ -3,7 +3,15 @@
  * queue. Used by `cutover worker` (production), `cutover dev` (embedded) and the integration tests alike.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  type LogLevel,
+  type NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import type { AzureEndpoints } from '../activities/azure-clients';
 import { createActivities } from '../activities/migration';
 import { workflowsPath } from './bundle';
@@ -37,4 +45,13 @@ export async function createCutoverWorker(options: CutoverWorkerOptions): Promis
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     ...options.extra,
   });
+}
+
+let runtimeInstalled = false;
+
+/** Sets the Temporal runtime's log level once per process (before any connection); later calls are no-ops. */
+export function installRuntimeLogging(level: LogLevel): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(level) });
 }

@@ -120,7 +120,12 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
         }
         await new Promise((r) => setTimeout(r, 300));
       }
-      result = (await handle.result());
+      result = await handle.result();
+      for (const s of result.evidence.stages) {
+        const line = `${s.status}${s.detail ? ` — ${s.detail}` : ''}`;
+        if (s.status !== 'pending' && s.id !== 'evidence' && seen.get(s.id) !== line)
+          ctx.out.info(`  ${s.title}: ${line}`);
+      }
     } finally {
       await t.close();
     }

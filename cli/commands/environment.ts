@@ -27,6 +27,7 @@ export interface DevOptions {
   readonly simPort?: number;
   readonly reset?: boolean;
   readonly profile?: 'fast' | 'realistic';
+  readonly verbose?: boolean;
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -45,6 +46,7 @@ export async function devCommand(ctx: CliContext, opts: DevOptions): Promise<voi
     ...(opts.simPort !== undefined ? { simulatorPort: opts.simPort } : {}),
     ...(opts.reset ? { reset: true } : {}),
     ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.verbose ? { verbose: true } : {}),
     log: (m) => ctx.out.info(m),
   }).catch((err: Error) => {
     if (/EADDRINUSE|address already in use|exited before it was ready/i.test(err.message))

@@ -45,7 +45,7 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
     for await (const ra of authorization.roleAssignments.listForScope(authorizationScope(accountId))) {
       const defId = ra.roleDefinitionId ?? '';
       if (!roleNames.has(defId)) {
-        const def = await authorization.roleDefinitions.getById(defId);
+        const def = await authorization.roleDefinitions.getById(authorizationScope(defId));
         const data = (def.permissions ?? []).some((p) =>
           (p.dataActions ?? []).some((a) => /^Microsoft\.CognitiveServices\/|^\*$/i.test(a)),
         );
