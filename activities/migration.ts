@@ -450,7 +450,10 @@ export function createActivities(deps: ActivityDeps) {
         })) {
           const defId = ra.roleDefinitionId ?? '';
           if (!definitions.has(defId))
-            definitions.set(defId, (await authorization.roleDefinitions.getById(defId)).permissions ?? []);
+            definitions.set(
+              defId,
+              (await authorization.roleDefinitions.getById(authorizationScope(defId))).permissions ?? [],
+            );
           permissions.push(...definitions.get(defId)!);
         }
       } catch (err) {

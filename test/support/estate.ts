@@ -6,7 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
-import { type AzureClients, type AzureEndpoints, clientSecretCredential, createAzureClients } from '../../activities/azure-clients';
+import {
+  type AzureClients,
+  type AzureEndpoints,
+  clientSecretCredential,
+  createAzureClients,
+} from '../../activities/azure-clients';
 import { createActivities } from '../../activities/migration';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { type Simulator, startSimulator } from '../../simulator';
@@ -36,7 +41,11 @@ export interface Estate {
 export async function startEstate(name: string, scenario = ESTATE): Promise<Estate> {
   const work = testEnv('workDir');
   const sim = await startSimulator({ scenario, dataDir: path.join(work, 'simulator-data') });
-  const endpoints: AzureEndpoints = { armEndpoint: sim.info.armEndpoint, authorityHost: sim.info.authorityHost, caCert: sim.info.caCert };
+  const endpoints: AzureEndpoints = {
+    armEndpoint: sim.info.armEndpoint,
+    authorityHost: sim.info.authorityHost,
+    caCert: sim.info.caCert,
+  };
   const credential = clientSecretCredential(endpoints, sim.control.credentials('cutover-worker'));
   const temporal = await temporalHarness(name);
   const evidenceDir = path.join(work, 'evidence');
