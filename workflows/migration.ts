@@ -219,12 +219,12 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
   const forward = new CancellationScope();
 
   function validateDecision(d: DecisionInput) {
-    if (!pendingGate) throw new Error('no approval gate is open');
-    if (!filled(d?.approver)) throw new Error('approver is required');
+    if (!pendingGate) throw refuse('no approval gate is open');
+    if (!filled(d?.approver)) throw refuse('approver is required');
     if (d.gate !== undefined && d.gate !== pendingGate.gate)
-      throw new Error(`gate "${d.gate}" is not open; the open gate is "${pendingGate.gate}"`);
+      throw refuse(`gate "${d.gate}" is not open; the open gate is "${pendingGate.gate}"`);
     if (plan.approvals.fourEyes && d.approver.trim().toLowerCase() === initiatedBy.trim().toLowerCase())
-      throw new Error(`four-eyes rule: ${d.approver} started this migration and cannot approve it`);
+      throw refuse(`four-eyes rule: ${d.approver} started this migration and cannot approve it`);
   }
   function decide(kind: ApprovalRecord['decision'], d: DecisionInput): ApprovalRecord {
     const record: ApprovalRecord = {
@@ -258,18 +258,18 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
     },
     {
       validator: (a: AbortInput) => {
-        if (!filled(a?.by)) throw new Error('"by" is required');
-        if (!filled(a.reason)) throw new Error('a reason is required');
+        if (!filled(a?.by)) throw refuse('"by" is required');
+        if (!filled(a.reason)) throw refuse('a reason is required');
         if (outcome !== 'running' || stage('rollback').status !== 'skipped' || abortRequest)
-          throw new Error('the migration is not running forward: nothing to abort');
+          throw refuse('the migration is not running forward: nothing to abort');
       },
       description: MESSAGE_DESCRIPTIONS.abort,
     },
   );
   const validateOperator = (skip: boolean) => (o: { by: string; reason?: string }) => {
-    if (!blocked) throw new Error('no rollback step is blocked');
-    if (!filled(o?.by)) throw new Error('"by" is required');
-    if (skip && !filled(o.reason)) throw new Error('a reason is required to skip');
+    if (!blocked) throw refuse('no rollback step is blocked');
+    if (!filled(o?.by)) throw refuse('"by" is required');
+    if (skip && !filled(o.reason)) throw refuse('a reason is required to skip');
   };
   setHandler(
     retryCompensationUpdate,
@@ -315,7 +315,12 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
       pendingGate = { gate: id, title, openedAt: new Date().toISOString(), deadline };
       waitingFor = `approval: ${title} (until ${deadline})`;
       refresh();
-      if (await condition(() => decision !== undefined, plan.budgets.approvalTimeoutMs)) break;
+      if (
+        await condition(() => decision !== undefined, plan.budgets.approvalTimeoutMs, {
+          summary: `approval timeout: ${title}`,
+        })
+      )
+        break;
       if (plan.approvals.onTimeout === 'rollback') {
         pendingGate = undefined;
         waitingFor = undefined;
@@ -371,7 +376,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
         );
       waitingFor = `${what}: attempt ${attempt} failed (${last}); next in ${Math.round(interval / 1000)}s`;
       note(stageId, waitingFor);
-      await sleep(interval);
+      await sleep(interval, { summary: `next ${what}` });
       if (options.backoff) interval = Math.min(Math.round(interval * 1.5), 30_000);
     }
   }
@@ -529,7 +534,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
       while (callers.length > 0 && Date.now() < deadline) {
         waitingFor = `other callers still use the key: ${callers.map((c) => c.siteResourceId.split('/').pop()).join(', ')}`;
         note('local-auth', waitingFor);
-        await sleep(Math.max(plan.smokeTest.intervalMs, 60_000));
+        await sleep(Math.max(plan.smokeTest.intervalMs, 60_000), { summary: 'look again for other key callers' });
         callers = await arm.findKeyCallers.executeWithOptions(
           { ...armLongRunning, summary: 'who still uses the key?' },
           [{ account: b.account.ref, excludeSiteIds: exclude }],
@@ -724,7 +729,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
     const { path } = await arm.writeEvidence.executeWithOptions({ ...armCall, summary: 'write the evidence record' }, [
       evidence,
     ]);
-    note('evidence', path);
+    note('evidence', `written by the worker: ${path.split('/').pop() ?? path}`);
     upsertSearchAttributes([
       { key: CutoverStage, value: 'done' },
       { key: CutoverOutcome, value: outcome },
@@ -733,6 +738,13 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
     await condition(allHandlersFinished);
     return { outcome, ...(reason ? { reason } : {}), evidence, evidencePath: path };
   });
+}
+
+/** An update refusal as the caller should read it: one line, no stack trace pointing into worker sources. */
+function refuse(message: string): ApplicationFailure {
+  const failure = ApplicationFailure.create({ type: 'UpdateRefused', message, nonRetryable: true });
+  failure.stack = '';
+  return failure;
 }
 
 /** Update inputs come from any client (the Web UI sends raw JSON): check shapes at run time. */

@@ -8,7 +8,7 @@ import type { MigrationProgress, StageStatus } from './types';
 const ICON: Record<StageStatus, string> = {
   pending: '·',
   running: '▶',
-  waiting: '⏸',
+  waiting: '…',
   done: '✔',
   skipped: '–',
   failed: '✖',
@@ -20,6 +20,12 @@ function time(iso?: string): string {
   return iso ? iso.slice(11, 19) : '';
 }
 
+/** One column for both times: the Web UI renders tables without cell padding. */
+function span(start?: string, end?: string): string {
+  if (!start) return '';
+  return end ? `${time(start)} → ${time(end)}` : `${time(start)} →`;
+}
+
 function cell(text?: string): string {
   return (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
@@ -29,11 +35,10 @@ export function renderDetails(plan: MigrationPlan, p: MigrationProgress): string
     `### ${cell(plan.changeTicket)}: ${plan.app.name}${plan.app.slot ? `/${plan.app.slot}` : ''} → ${plan.account.name}`,
     `Identity: ${plan.identity.type} · role: ${plan.role} · strategy: ${plan.strategy.type} · started by ${cell(p.initiatedBy)} · outcome: **${p.outcome}**`,
     '',
-    '| | Stage | Status | Started | Ended | Detail |',
-    '|---|---|---|---|---|---|',
+    '| | Stage | Status | Time (UTC) | Detail |',
+    '|---|---|---|---|---|',
     ...p.stages.map(
-      (s) =>
-        `| ${ICON[s.status]} | ${s.title} | ${s.status} | ${time(s.startedAt)} | ${time(s.endedAt)} | ${cell(s.detail)} |`,
+      (s) => `| ${ICON[s.status]} | ${s.title} | ${s.status} | ${span(s.startedAt, s.endedAt)} | ${cell(s.detail)} |`,
     ),
   ];
   if (p.pendingGate) {
