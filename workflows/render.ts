@@ -20,10 +20,15 @@ function time(iso?: string): string {
   return iso ? iso.slice(11, 19) : '';
 }
 
-/** One column for both times: the Web UI renders tables without cell padding. */
-function span(start?: string, end?: string): string {
-  if (!start) return '';
-  return end ? `${time(start)} → ${time(end)}` : `${time(start)} →`;
+/** Status, start time and duration in one cell: the Web UI shows details in a narrow, unpadded panel. */
+function status(s: MigrationProgress['stages'][number]): string {
+  const parts = [`${ICON[s.status]} ${s.status}`];
+  if (s.startedAt) parts.push(time(s.startedAt));
+  if (s.startedAt && s.endedAt) {
+    const ms = Date.parse(s.endedAt) - Date.parse(s.startedAt);
+    parts.push(ms < 1000 ? `${ms}ms` : `${Math.round(ms / 1000)}s`);
+  }
+  return parts.join(' · ');
 }
 
 function cell(text?: string): string {
@@ -35,11 +40,9 @@ export function renderDetails(plan: MigrationPlan, p: MigrationProgress): string
     `### ${cell(plan.changeTicket)}: ${plan.app.name}${plan.app.slot ? `/${plan.app.slot}` : ''} → ${plan.account.name}`,
     `Identity: ${plan.identity.type} · role: ${plan.role} · strategy: ${plan.strategy.type} · started by ${cell(p.initiatedBy)} · outcome: **${p.outcome}**`,
     '',
-    '| | Stage | Status | Time (UTC) | Detail |',
-    '|---|---|---|---|---|',
-    ...p.stages.map(
-      (s) => `| ${ICON[s.status]} | ${s.title} | ${s.status} | ${span(s.startedAt, s.endedAt)} | ${cell(s.detail)} |`,
-    ),
+    '| Stage | Status (UTC) | Detail |',
+    '|---|---|---|',
+    ...p.stages.map((s) => `| ${s.title} | ${status(s)} | ${cell(s.detail)} |`),
   ];
   if (p.pendingGate) {
     lines.push(

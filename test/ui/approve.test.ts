@@ -68,7 +68,7 @@ describe('Temporal Web UI', () => {
           await ui.open();
           await ui.waitForMetadata((p) => p.summary().getByText(summary, { exact: true }), 'the summary');
           await ui.waitForMetadata(
-            (p) => p.currentDetails().getByRole('row', { name: /^\S+ Approval: swap settings waiting / }),
+            (p) => p.currentDetails().getByRole('row', { name: /^Approval: swap settings \S+ waiting / }),
             'the settings gate waiting in the stage table',
           );
           await ui.currentDetails().getByText('Waiting for approval:').waitFor();
@@ -105,7 +105,7 @@ describe('Temporal Web UI', () => {
           await ui.waitForMetadata(
             (p) =>
               p.currentDetails().getByRole('row', {
-                name: /^\S+ Approval: swap settings done .* approved by bob: approved in the UI$/,
+                name: /^Approval: swap settings \S+ done .* approved by bob: approved in the UI$/,
               }),
             'the approval in the stage table',
           );
