@@ -298,6 +298,25 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     );
   });
 
+  test('an approval that times out rolls back when the plan says so', async () => {
+    const fake = fakeAzure();
+    const result = await h.withWorker(fake.activities, async () =>
+      (
+        await start(
+          plan({
+            approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false, onTimeout: 'rollback' },
+            budgets: { propagationWait: '3s', downtime: '2s', approvalTimeout: '10s' },
+          }),
+          'gate-timeout',
+        )
+      ).result(),
+    );
+    assert.equal(result.outcome, 'rolled-back');
+    assert.match(result.reason ?? '', /no decision on "Swap settings \(remove the key\)" within the approval timeout/);
+    assert.ok(!fake.calls.includes('updateSettings'));
+    assert.equal(fake.state.identity, 'None');
+  });
+
   test('abort during the propagation wait rolls back', async () => {
     const fake = fakeAzure({ probeFailures: 1000 });
     const result = await h.withWorker(fake.activities, async () => {
