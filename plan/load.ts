@@ -19,7 +19,14 @@ export function parsePlanText(text: string, source?: string): MigrationPlan {
       source,
     );
   }
-  return parsePlan(doc.toJS({ maxAliasCount: 50 }), source);
+  let document: unknown;
+  try {
+    document = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    // The yaml package refuses alias bombs ("billion laughs") with a plain ReferenceError.
+    throw new PlanValidationError([{ field: '', message: `not valid YAML: ${(err as Error).message}` }], source);
+  }
+  return parsePlan(document, source);
 }
 
 export async function loadPlanFile(file: string): Promise<MigrationPlan> {

@@ -156,45 +156,69 @@ const planFileSchema = z
       })
       .default({ disable: true, ifOtherCallers: 'skip' }),
   })
-  .superRefine((p, ctx) => {
-    if (p.strategy.type === 'slot-swap') {
-      if (!p.strategy.stagingSlot)
-        ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'is required for slot-swap' });
-      if (p.app.slot)
+  // Runs even when a field is malformed (zod would skip it), so that every problem is listed at once: the input
+  // is then only partly parsed, hence the guarded reads.
+  .superRefine(
+    (parsed, ctx) => {
+      const p = parsed as unknown as Loose;
+      const strategy = loose(p.strategy);
+      const stagingSlot = typeof strategy.stagingSlot === 'string' ? strategy.stagingSlot : undefined;
+      if (strategy.type === 'slot-swap') {
+        if (!stagingSlot)
+          ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'is required for slot-swap' });
+        if (loose(p.app).slot)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['app', 'slot'],
+            message: 'must be absent for slot-swap (it swaps into production)',
+          });
+        if (stagingSlot && stagingSlot.toLowerCase() === 'production')
+          ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'must not be "production"' });
+      } else if (stagingSlot) {
         ctx.addIssue({
           code: 'custom',
-          path: ['app', 'slot'],
-          message: 'must be absent for slot-swap (it swaps into production)',
+          path: ['strategy', 'stagingSlot'],
+          message: 'only applies to the slot-swap strategy',
         });
-      if (p.strategy.stagingSlot && p.strategy.stagingSlot.toLowerCase() === 'production')
-        ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'must not be "production"' });
-    } else if (p.strategy.stagingSlot) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['strategy', 'stagingSlot'],
-        message: 'only applies to the slot-swap strategy',
-      });
-    }
-    const privileged = PRIVILEGED_ROLES.find((r) => r.toLowerCase() === p.role.trim().toLowerCase());
-    if (privileged && !p.allowPrivilegedRole)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['role'],
-        message: `"${privileged}" grants far more than inference; use "${DEFAULT_ROLE}" or set allowPrivilegedRole: true`,
-      });
-    for (const name of p.settings.remove) {
-      if (name in p.settings.set)
-        ctx.addIssue({ code: 'custom', path: ['settings', 'set', name], message: 'is also listed in settings.remove' });
-    }
-    if (p.settings.remove.length === 0)
-      ctx.addIssue({ code: 'custom', path: ['settings', 'remove'], message: 'must name the key setting to remove' });
-    if (p.identity.type === 'user-assigned' && 'AZURE_CLIENT_ID' in p.settings.set)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['settings', 'set', 'AZURE_CLIENT_ID'],
-        message: 'is set automatically to the user-assigned identity’s client id',
-      });
-  });
+      }
+      const role = typeof p.role === 'string' ? p.role : '';
+      const privileged = PRIVILEGED_ROLES.find((r) => r.toLowerCase() === role.trim().toLowerCase());
+      if (privileged && p.allowPrivilegedRole !== true)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['role'],
+          message: `"${privileged}" grants far more than inference; use "${DEFAULT_ROLE}" or set allowPrivilegedRole: true`,
+        });
+      const settings = loose(p.settings);
+      const remove = Array.isArray(settings.remove) ? settings.remove : undefined;
+      const set = loose(settings.set);
+      for (const name of remove ?? []) {
+        if (typeof name === 'string' && Object.hasOwn(set, name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['settings', 'set', name],
+            message: 'is also listed in settings.remove',
+          });
+      }
+      if (remove?.length === 0)
+        ctx.addIssue({ code: 'custom', path: ['settings', 'remove'], message: 'must name the key setting to remove' });
+      if (loose(p.identity).type === 'user-assigned' && Object.hasOwn(set, 'AZURE_CLIENT_ID'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['settings', 'set', 'AZURE_CLIENT_ID'],
+          message: 'is set automatically to the user-assigned identity’s client id',
+        });
+    },
+    { when: (payload) => isLoose(payload.value) },
+  );
+
+type Loose = Readonly<Record<string, unknown>>;
+function isLoose(value: unknown): value is Loose {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function loose(value: unknown): Loose {
+  return isLoose(value) ? value : {};
+}
 
 export type PlanFile = z.input<typeof planFileSchema>;
 
@@ -264,14 +288,40 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return path.map((k) => String(k)).join('.');
 }
 
+const EXPECTED: Readonly<Record<string, string>> = {
+  object: 'a mapping of fields',
+  array: 'a list',
+  boolean: 'true or false',
+  number: 'a number',
+  string: 'text',
+};
+
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' || typeof value === 'function') return 'a mapping';
+  // Never echo text: a pasted secret in the wrong field must not end up on a terminal or in a CI log.
+  if (typeof value === 'string') return 'text';
+  return typeof value === 'number' || typeof value === 'boolean' ? `${typeof value} ${value}` : typeof value;
+}
+
 function toProblems(issue: z.core.$ZodIssue): PlanProblem[] {
   if (issue.code === 'unrecognized_keys')
     return issue.keys.map((key) => ({
       field: fieldPath([...issue.path, key]),
       message: 'is not a plan field (check the spelling)',
     }));
-  if (issue.code === 'invalid_type' && issue.input === undefined)
-    return [{ field: fieldPath(issue.path), message: 'is required' }];
+  if (issue.code === 'invalid_type') {
+    // Without `reportInput` zod leaves `input` out, and every mistyped field would read "is required".
+    if (issue.input === undefined || issue.input === null)
+      return [{ field: fieldPath(issue.path), message: 'is required' }];
+    if (issue.message.startsWith('Invalid input'))
+      return [
+        {
+          field: fieldPath(issue.path),
+          message: `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${kindOf(issue.input)}`,
+        },
+      ];
+  }
   return [{ field: fieldPath(issue.path), message: issue.message }];
 }
 
@@ -283,7 +333,7 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
       source,
     );
   }
-  const result = planFileSchema.safeParse(document);
+  const result = planFileSchema.safeParse(document, { reportInput: true });
   if (!result.success) {
     throw new PlanValidationError(result.error.issues.flatMap(toProblems), source);
   }
