@@ -156,10 +156,14 @@ export function createActivities(deps: ActivityDeps) {
             ? 'check the name, resource group and subscription in the plan'
             : info.statusCode === 403
               ? 'grant the worker the roles listed in the README (least privilege)'
-              : info.code === 'InvalidAuthenticationTokenTenant'
-                ? 'the worker signs in to another tenant than the subscription’s: check tenantId'
-                : undefined;
-        problem(check, `${what}: ${info.statusCode}${info.code ? ` ${info.code}` : ''}`, hint);
+              : info.code !== 'InvalidAuthenticationTokenTenant'
+                ? undefined
+                : check === 'identity'
+                  ? 'a managed identity must belong to the plan’s tenant: name a user-assigned identity of that tenant'
+                  : 'the worker signs in to another tenant than the subscription’s: check tenantId';
+        const otherTenant =
+          info.code === 'InvalidAuthenticationTokenTenant' ? ' (it belongs to another tenant than the worker’s)' : '';
+        problem(check, `${what}: ${info.statusCode}${info.code ? ` ${info.code}` : ''}${otherTenant}`, hint);
         return undefined;
       }
     }
