@@ -163,7 +163,10 @@ export function createActivities(deps: ActivityDeps) {
                   : 'the worker signs in to another tenant than the subscription’s: check tenantId';
         const otherTenant =
           info.code === 'InvalidAuthenticationTokenTenant' ? ' (it belongs to another tenant than the worker’s)' : '';
-        problem(check, `${what}: ${info.statusCode}${info.code ? ` ${info.code}` : ''}${otherTenant}`, hint);
+        // Azure names the action refused ("… to perform action 'Microsoft.Web/sites/read' over scope …").
+        const action = info.statusCode === 403 ? /perform action '([^']+)'/.exec(info.message)?.[1] : undefined;
+        const denied = action ? ` (the worker may not ${action})` : '';
+        problem(check, `${what}: ${info.statusCode}${info.code ? ` ${info.code}` : ''}${otherTenant}${denied}`, hint);
         return undefined;
       }
     }
