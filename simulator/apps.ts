@@ -111,7 +111,8 @@ export class AppHost {
     this.routing.set(sk, warm.id);
     const ok = await warm.ready;
     if (!ok) throw new Error('the swapped-in worker failed to start');
-    const wait = started + plan.minMs - Date.now();
+    // Routing switches only once the warmed-up worker would answer: App Service's swap waits for warm-up.
+    const wait = Math.max(started + plan.minMs, warm.notBefore) - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     if (this.closed) return;
     const formerTarget = this.routing.get(tk);
