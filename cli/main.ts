@@ -50,7 +50,10 @@ export function buildProgram(run: (fn: (ctx: CliContext) => Promise<unknown>) =>
     .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or default)')
     .option('--task-queue <name>', 'task queue of the cutover workers (default: CUTOVER_TASK_QUEUE or cutover)')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Before any subcommand is added: subcommands inherit these, so their usage errors also exit 2, not 1.
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
   // Environment.
   program
@@ -199,14 +202,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(o.taskQueue ? { taskQueue: o.taskQueue } : {}),
     };
   });
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
-        return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // Help shown because a command is incomplete (`cutover plan` without a verb) is a usage error.
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       if (err.code === 'commander.executeSubCommandAsync') return 1;
       return 2;
     }

@@ -117,7 +117,11 @@ export function renderEvidenceMarkdown(e: Evidence): string {
     `- **Started by:** ${e.initiatedBy} at ${e.startedAt}; ended ${e.endedAt}`,
     `- **Account:** ${e.plan.account.name} (deployment ${e.plan.account.deployment}); role ${e.plan.role}`,
     `- **Identity:** ${e.identity ? `${e.identity.type}, principal ${e.identity.principalIds.join(', ')}` : 'not changed'}`,
-    `- **Downtime measured:** ${e.downtimeMs !== undefined ? `${(e.downtimeMs / 1000).toFixed(1)} s` : 'n/a'}`,
+    `- **Downtime budget used:** ${
+      e.downtimeMs !== undefined
+        ? `${(e.downtimeMs / 1000).toFixed(1)} s (from the first change that touches traffic until the smoke test passed)`
+        : 'n/a'
+    }`,
     `- **Local auth:** before ${e.localAuth.before === undefined ? 'unknown' : e.localAuth.before ? 'disabled' : 'enabled'}, after ${
       e.localAuth.after === undefined ? 'unchanged' : e.localAuth.after ? 'disabled' : 'enabled'
     }${e.localAuth.skippedBecause ? ` (${e.localAuth.skippedBecause})` : ''}`,

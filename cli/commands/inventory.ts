@@ -27,6 +27,8 @@ export interface TokenCaller {
 
 export interface InventoryResult {
   readonly account: string;
+  /** Whether key (local) auth is disabled on the account: then no key caller can work. */
+  readonly localAuthDisabled: boolean;
   readonly tokenCallers: readonly TokenCaller[];
   readonly keyCallers: readonly KeyCaller[];
 }
@@ -38,7 +40,18 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
   const access = azureAccess(ctx);
   const account = { subscriptionId, resourceGroup: opts.resourceGroup, name: opts.account };
   const accountId = accountResourceId(account);
-  const { authorization } = createAzureClients(access.credential, subscriptionId, access.endpoints);
+  const { authorization, cognitive } = createAzureClients(access.credential, subscriptionId, access.endpoints);
+  let localAuthDisabled: boolean;
+  try {
+    localAuthDisabled =
+      (await cognitive.accounts.get(opts.resourceGroup, opts.account)).properties?.disableLocalAuth === true;
+  } catch (err) {
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    throw new UserError(
+      `cannot read account ${opts.account}: ${e.statusCode ?? ''} ${e.code ?? e.message ?? ''}`.trim(),
+      'check --account, --resource-group and --subscription, and the worker’s Reader rights',
+    );
+  }
   const tokenCallers: TokenCaller[] = [];
   const roleNames = new Map<string, { name: string; data: boolean }>();
   try {
@@ -74,10 +87,10 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
     evidenceDir: ctx.config.evidenceDir,
   });
   const keyCallers = await activities.findKeyCallers({ account, excludeSiteIds: [] });
-  const result: InventoryResult = { account: accountId, tokenCallers, keyCallers };
+  const result: InventoryResult = { account: accountId, localAuthDisabled, tokenCallers, keyCallers };
   ctx.out.result(result, () =>
     [
-      `Callers of ${opts.account}`,
+      `Callers of ${opts.account} (key auth ${localAuthDisabled ? 'disabled' : 'enabled'})`,
       '',
       `With a data-plane role (${tokenCallers.length}):`,
       tokenCallers.length
@@ -87,13 +100,17 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
           )
         : '  none',
       '',
-      `Holding its key in app settings (${keyCallers.length}) — these break if local auth is disabled:`,
-      keyCallers.length
-        ? table(
-            keyCallers.map((c) => [c.siteResourceId, c.unverifiable ?? c.settingNames.join(', ')]),
-            ['APP', 'SETTINGS'],
-          )
-        : '  none',
+      localAuthDisabled
+        ? 'Holding its key in app settings: none can work — key auth is disabled.'
+        : `Holding its key in app settings (${keyCallers.length}) — these break if local auth is disabled:`,
+      localAuthDisabled
+        ? ''
+        : keyCallers.length
+          ? table(
+              keyCallers.map((c) => [c.siteResourceId, c.unverifiable ?? c.settingNames.join(', ')]),
+              ['APP', 'SETTINGS'],
+            )
+          : '  none',
     ].join('\n'),
   );
   return result;

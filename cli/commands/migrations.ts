@@ -208,13 +208,21 @@ export interface DecideOptions {
   readonly comment?: string;
 }
 
-async function update<R>(fn: () => Promise<R>, workflowId: string): Promise<R> {
+async function update<R>(fn: () => Promise<R>, workflowId: string, client: Client): Promise<R> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
       throw new UserError(`refused: ${err.cause?.message ?? err.message}`, `see \`cutover status ${workflowId}\``);
-    if (err instanceof WorkflowNotFoundError) throw notFound(workflowId);
+    if (err instanceof WorkflowNotFoundError) {
+      // The server answers an update to a closed workflow with "not found": tell an ended migration from none.
+      const desc = await describe(client, workflowId);
+      if (desc.status.name === 'RUNNING') throw err;
+      throw new UserError(
+        `migration ${workflowId} has already ended (${desc.status.name.toLowerCase()}): there is nothing left to decide`,
+        `see its outcome with \`cutover status ${workflowId}\``,
+      );
+    }
     throw err;
   }
 }
@@ -233,6 +241,7 @@ export async function decideCommand(
           args: [{ approver, ...(opts.comment ? { comment: opts.comment } : {}) }],
         }),
       opts.workflowId,
+      t.client,
     );
     ctx.out.result(record, () => `${record.decision} gate "${record.gate}" of ${opts.workflowId} as ${record.by}`);
     return record;
@@ -251,6 +260,7 @@ export async function abortCommand(ctx: CliContext, opts: AbortOptions): Promise
     const p = await update(
       () => handle.executeUpdate(abortUpdate, { args: [{ by: opts.as?.trim() || whoAmI(), reason: opts.reason }] }),
       opts.workflowId,
+      t.client,
     );
     ctx.out.result(
       p,
@@ -282,6 +292,7 @@ export async function compensationCommand(
               args: [{ by, ...(opts.reason ? { reason: opts.reason } : {}) }],
             }),
       opts.workflowId,
+      t.client,
     );
     ctx.out.result(
       p,

@@ -104,6 +104,10 @@ export async function planCommand(ctx: CliContext, opts: PlanOptions, mode: 'val
     if (problems.length) lines.push('', 'Problems:', ...renderPreflightProblems(problems).map((l) => `  ✗ ${l}`));
     return lines.join('\n');
   });
-  if (problems.length > 0) throw new UserError(`preflight found ${problems.length} problem(s); nothing was changed`);
+  if (problems.length > 0)
+    throw new UserError(
+      `preflight found ${problems.length} problem(s); nothing was changed`,
+      'fix the problems above (in the plan or in Azure), then run `cutover plan show` again',
+    );
   return report;
 }
