@@ -4,16 +4,8 @@
  * evidence and the Web UI link.
  */
 import * as path from 'node:path';
-import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../workflows/ids';
 import { approveUpdate, progressQuery } from '../../workflows/messages';
-import {
-  CutoverAccount,
-  CutoverApp,
-  CutoverOutcome,
-  CutoverStage,
-  CutoverTicket,
-} from '../../workflows/search-attributes';
 import type { MigrationProgress, MigrationResult } from '../../workflows/types';
 import { httpRequest } from '../../activities/http';
 import { readCaCert } from '../../activities/azure-clients';
@@ -22,7 +14,7 @@ import { type CliContext, connectTemporal, workflowLink } from '../context';
 import { UserError } from '../errors';
 import { packageRoot } from '../package-root';
 import { renderEvidenceMarkdown } from '../render';
-import { evidenceCommand } from './migrations';
+import { evidenceCommand, startMigration } from './migrations';
 import { readPlan } from './plan';
 
 export interface DemoOptions {
@@ -75,19 +67,9 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
     const workflowId = migrationWorkflowId(plan);
     const link = workflowLink(t, workflowId);
     try {
-      const handle = await t.client.workflow.start(migrateToManagedIdentity, {
-        taskQueue: t.taskQueue,
-        workflowId,
-        args: [{ plan, initiatedBy: DEMO_INITIATOR }],
+      const handle = await startMigration(t, plan, DEMO_INITIATOR, {
+        planFile: path.basename(planFile),
         workflowIdConflictPolicy: 'TERMINATE_EXISTING',
-        staticSummary: `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name} (demo)`,
-        typedSearchAttributes: [
-          { key: CutoverStage, value: 'preflight' },
-          { key: CutoverApp, value: plan.app.name },
-          { key: CutoverAccount, value: plan.account.name },
-          { key: CutoverTicket, value: plan.changeTicket },
-          { key: CutoverOutcome, value: 'running' },
-        ],
       });
       ctx.out.info(
         `\nMigrating ${plan.app.name} (${plan.changeTicket}) — workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`,

@@ -30,6 +30,7 @@ import {
   CutoverTicket,
 } from '../../workflows/search-attributes';
 import type { ApprovalRecord, Evidence, MigrationProgress, MigrationResult } from '../../workflows/types';
+import type { MigrationPlan } from '../../plan/schema';
 import { type CliContext, connectTemporal, type TemporalAccess, workflowLink } from '../context';
 import { UserError } from '../errors';
 import { renderEvidenceMarkdown, renderProgress, table } from '../render';
@@ -82,6 +83,34 @@ export interface StartResult {
   readonly link?: string;
 }
 
+/**
+ * Starts the migration workflow the way every entry point should: the app-derived id, the summary and details
+ * the Web UI shows, and the search attributes `cutover list` filters on.
+ */
+export function startMigration(
+  t: Pick<TemporalAccess, 'client' | 'taskQueue'>,
+  plan: MigrationPlan,
+  initiatedBy: string,
+  options: { planFile: string; workflowIdConflictPolicy: 'FAIL' | 'TERMINATE_EXISTING' },
+) {
+  return t.client.workflow.start(migrateToManagedIdentity, {
+    taskQueue: t.taskQueue,
+    workflowId: migrationWorkflowId(plan),
+    args: [{ plan, initiatedBy }],
+    workflowIdConflictPolicy: options.workflowIdConflictPolicy,
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    staticSummary: `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name}`,
+    staticDetails: `Plan: ${options.planFile} · identity ${plan.identity.type} · strategy ${plan.strategy.type} · started by ${initiatedBy}`,
+    typedSearchAttributes: [
+      { key: CutoverStage, value: 'preflight' },
+      { key: CutoverApp, value: plan.app.name },
+      { key: CutoverAccount, value: plan.account.name },
+      { key: CutoverTicket, value: plan.changeTicket },
+      { key: CutoverOutcome, value: 'running' },
+    ],
+  });
+}
+
 export async function startCommand(ctx: CliContext, opts: StartOptions): Promise<StartResult> {
   const plan = await readPlan(opts.file);
   const initiatedBy = opts.as?.trim() || whoAmI();
@@ -89,21 +118,9 @@ export async function startCommand(ctx: CliContext, opts: StartOptions): Promise
     const workflowId = migrationWorkflowId(plan);
     let handle;
     try {
-      handle = await t.client.workflow.start(migrateToManagedIdentity, {
-        taskQueue: t.taskQueue,
-        workflowId,
-        args: [{ plan, initiatedBy }],
+      handle = await startMigration(t, plan, initiatedBy, {
+        planFile: path.basename(opts.file),
         workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        staticSummary: `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name}`,
-        staticDetails: `Plan: ${path.basename(opts.file)} · identity ${plan.identity.type} · strategy ${plan.strategy.type} · started by ${initiatedBy}`,
-        typedSearchAttributes: [
-          { key: CutoverStage, value: 'preflight' },
-          { key: CutoverApp, value: plan.app.name },
-          { key: CutoverAccount, value: plan.account.name },
-          { key: CutoverTicket, value: plan.changeTicket },
-          { key: CutoverOutcome, value: 'running' },
-        ],
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError)
