@@ -74,7 +74,16 @@ export function recordSecrets(name: string, secrets: readonly string[]): void {
 
 /** A plan against the test estate; `overrides` are plan-file fields. */
 export function estatePlan(app: string, account: string, overrides: Record<string, unknown> = {}): MigrationPlan {
-  return parsePlan({
+  return parsePlan(estatePlanFields(app, account, overrides));
+}
+
+/** The plan-file fields of `estatePlan` (short budgets and polls), e.g. to write a plan file for the CLI. */
+export function estatePlanFields(
+  app: string,
+  account: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
     changeTicket: `CHG-${app}`,
     tenantId: TENANT,
     subscriptionId: SUB,
@@ -84,5 +93,5 @@ export function estatePlan(app: string, account: string, overrides: Record<strin
     budgets: { propagationWait: '30s', downtime: '15s', approvalTimeout: '2m', localAuthSwitch: '20s' },
     approvals: { beforeSettingsSwap: false, beforeDisableLocalAuth: false },
     ...overrides,
-  });
+  };
 }

@@ -1,0 +1,143 @@
+/**
+ * The CLI's read-only commands as a user runs them: `plan show` (a dry run against the simulator through the
+ * production configuration path), `inventory`, and the exit codes and one-line errors of mistakes.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { PlanReport } from '../../cli/commands/plan';
+import type { InventoryResult } from '../../cli/commands/inventory';
+import { assertUsageError, assertUserError, type Cli, cliFor } from '../support/cli';
+import { type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/estate';
+
+describe('cutover plan, inventory and mistakes', () => {
+  let estate: Estate;
+  let cli: Cli;
+  before(async () => {
+    estate = await startEstate('cli-plan');
+    cli = cliFor(estate, 'plan');
+  });
+  after(async () => {
+    await estate.close();
+  });
+
+  test('plan show on a good plan prints what would change, stage by stage, and changes nothing', async () => {
+    const file = cli.writePlan('good', estatePlanFields('claims-bot', 'claims-openai'));
+    const requestsBefore = estate.sim.control.requests().length;
+    const text = await cli.run('plan', 'show', file);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /valid; preflight passed/);
+    assert.match(text.stdout, new RegExp(`Workflow id: cutover/${SUB}/${RG}/claims-bot`));
+    for (const [n, stage] of ['Identity', 'Role', 'Propagation', 'Settings', 'Local auth', 'Evidence'].entries())
+      assert.match(text.stdout, new RegExp(`^  ${n + 1}\\. ${stage}: `, 'm'), `step ${n + 1} is ${stage}`);
+    assert.match(text.stdout, /enable the system-assigned identity on claims-bot/);
+    assert.match(text.stdout, /remove AZURE_OPENAI_API_KEY/);
+
+    const report = await cli.json<PlanReport>('plan', 'show', file);
+    assert.equal(report.valid, true);
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.workflowId, `cutover/${SUB}/${RG}/claims-bot`);
+    assert.equal(report.steps.length, 6);
+    assert.equal(report.before?.sites[0]?.touchedSettings.AZURE_OPENAI_API_KEY?.kind, 'account-key');
+
+    const changes = estate.sim.control
+      .requests()
+      .slice(requestsBefore)
+      .filter(
+        (r) => r.surface === 'arm' && /\/(write|delete)$|slotsswap|restart|regenerateKey/.test(r.operation ?? ''),
+      );
+    assert.deepEqual(changes, [], 'a dry run sends no change to Azure');
+  });
+
+  test('plan show on a plan file with mistakes lists every problem and exits 1', async () => {
+    const file = cli.writePlan('invalid', {
+      ...estatePlanFields('claims-bot', 'claims-openai'),
+      tenantId: 'not-a-guid',
+      app: { resourceGroup: RG },
+      budgets: { downtime: 'forever' },
+      colour: 'blue',
+    });
+    const text = await cli.run('plan', 'show', file);
+    assertUserError(text, /is not a valid plan/);
+    assert.match(text.stdout, /4 problem\(s\)/);
+    for (const field of ['tenantId', 'app.name', 'budgets.downtime', 'colour'])
+      assert.match(text.stdout, new RegExp(`✗ ${field.replace('.', '\\.')}: `), `${field} is listed`);
+
+    const json = await cli.run('-o', 'json', 'plan', 'show', file);
+    assert.equal(json.code, 1);
+    const report = JSON.parse(json.stdout) as PlanReport;
+    assert.equal(report.valid, false);
+    assert.deepEqual(report.problems.map((p) => p.field).sort(), [
+      'app.name',
+      'budgets.downtime',
+      'colour',
+      'tenantId',
+    ]);
+    const error = JSON.parse(json.stderr) as { error: string; hint?: string };
+    assert.match(error.error, /is not a valid plan/);
+    assert.ok(error.hint);
+  });
+
+  test('plan show on a plan Azure contradicts lists every preflight problem and exits 1', async () => {
+    const file = cli.writePlan('contradicted', {
+      ...estatePlanFields('claims-bot', 'claims-openai'),
+      account: { name: 'claims-openai', deployment: 'gpt-5-nope' },
+      identity: {
+        type: 'user-assigned',
+        resourceId: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-nope`,
+      },
+      settings: { remove: ['AZURE_OPENAI_API_KEY', 'NOT_THERE'] },
+    });
+    const text = await cli.run('plan', 'show', file);
+    assertUserError(text, /preflight found \d+ problem\(s\); nothing was changed/);
+    assert.match(text.stdout, /✗ \[deployment\] .*gpt-5-nope/);
+    assert.match(text.stdout, /✗ \[identity\] .*id-nope/);
+    assert.match(text.stdout, /✗ \[settings\] .*NOT_THERE/);
+
+    const json = await cli.run('-o', 'json', 'plan', 'show', file);
+    assert.equal(json.code, 1);
+    const report = JSON.parse(json.stdout) as PlanReport;
+    assert.equal(report.valid, false);
+    const checks = new Set(report.problems.map((p) => p.check));
+    for (const check of ['deployment', 'identity', 'settings']) assert.ok(checks.has(check), `${check} problem`);
+  });
+
+  test('inventory lists the apps holding the key and the identities holding a data-plane role', async () => {
+    const args = ['inventory', '--account', 'legacy-openai', '--resource-group', RG, '--subscription', SUB];
+    const inv = await cli.json<InventoryResult>(...args);
+    assert.deepEqual(inv.keyCallers.map((c) => c.siteResourceId.split('/').pop()).sort(), ['legacy-bot', 'shared-bot']);
+    assert.ok(inv.keyCallers.every((c) => c.settingNames.includes('AZURE_OPENAI_API_KEY')));
+    const sharedBot = await estate.azure.web.webApps.get(RG, 'shared-bot');
+    assert.deepEqual(
+      inv.tokenCallers.map((c) => [c.principalId, c.role]),
+      [[sharedBot.identity?.principalId, 'Cognitive Services OpenAI User']],
+    );
+
+    const text = await cli.run(...args);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Holding its key in app settings \(2\)/);
+    assert.match(text.stdout, /sites\/legacy-bot\s+AZURE_OPENAI_API_KEY/);
+    assert.match(text.stdout, /sites\/shared-bot\s+AZURE_OPENAI_API_KEY/);
+
+    assertUserError(await cli.run('inventory', '--account', 'legacy-openai', '--resource-group', RG), /--subscription/);
+  });
+
+  test('a malformed command line exits 2 with one error line', async () => {
+    for (const args of [['bogus'], ['plan'], ['start'], ['abort', 'some-id'], ['-o', 'yaml', 'list']])
+      assertUsageError(await cli.run(...args));
+  });
+
+  test('user mistakes are one line and a hint, never a stack trace', async () => {
+    assertUserError(await cli.run('status', 'cutover/no-such-migration'), /no migration with workflow id/);
+    assertUserError(await cli.run('start', `${cli.dir}/no-such-plan.yaml`), /is not a valid plan/);
+
+    const json = await cli.run('-o', 'json', 'evidence', 'cutover/no-such-migration');
+    assert.equal(json.code, 1);
+    assert.equal(json.stdout, '');
+    const error = JSON.parse(json.stderr) as { error: string; hint?: string };
+    assert.match(error.error, /no migration with workflow id cutover\/no-such-migration/);
+    assert.match(error.hint ?? '', /cutover list/);
+
+    const offline = await cli.run('--address', '127.0.0.1:1', 'list');
+    assert.match(assertUserError(offline, /cannot reach Temporal at 127\.0\.0\.1:1/), /^error: .{0,200}$/);
+  });
+});
