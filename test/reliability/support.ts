@@ -6,10 +6,13 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { clientSecretCredential } from '../../activities/azure-clients';
+import { type AzureClients, clientSecretCredential, createAzureClients } from '../../activities/azure-clients';
+import { httpRequest } from '../../activities/http';
 import { createActivities } from '../../activities/migration';
 import type { MigrationPlan } from '../../plan/schema';
 import type { RequestLogEntry, Simulator } from '../../simulator';
+import { progressQuery } from '../../workflows/messages';
+import type { MigrationProgress } from '../../workflows/types';
 import { testEnv } from '../support/env';
 import { type Estate, estatePlan, startEstate } from '../support/estate';
 
@@ -93,4 +96,62 @@ export function reportSummary(area: string, line: string, figures: Record<string
     path.join(testEnv('workDir'), 'reliability-summary.jsonl'),
     `${JSON.stringify({ area, summary: line, ...figures, at: new Date().toISOString() })}\n`,
   );
+}
+
+/** SDK clients on the hostile subscription, signed in as the worker (to change an app's settings mid-test). */
+export function hostileClients(estate: Estate): AzureClients {
+  return createAzureClients(estate.credential, HOSTILE_SUB, estate.endpoints);
+}
+
+/** What a migration of `sites` on `account` may change: their settings and identities, the account, its roles. */
+export function footprint(sim: Simulator, sites: readonly string[], account: string): unknown {
+  const s = sim.control.state();
+  const acct = Object.values(s.accounts).find((a) => a.name === account)!;
+  return {
+    sites: Object.values(s.sites)
+      .filter((site) => sites.includes(site.name))
+      .map((site) => ({
+        name: site.name,
+        slots: Object.values(site.slots).map((slot) => ({
+          name: slot.name,
+          settings: slot.settings,
+          systemPrincipalId: slot.systemPrincipalId ?? null,
+          userAssigned: [...slot.userAssigned].sort(),
+        })),
+      })),
+    disableLocalAuth: acct.disableLocalAuth,
+    roleAssignments: Object.values(s.roleAssignments)
+      .filter((ra) => ra.scope.toLowerCase() === acct.id.toLowerCase())
+      .map((ra) => `${ra.name}|${ra.principalId}|${ra.roleDefinitionId}`)
+      .sort(),
+  };
+}
+
+/** The app's health once it answers (a recycling app answers 503 from the front door for a moment). */
+export async function appHealth(estate: Estate, name: string) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await httpRequest(`${estate.sim.control.siteUrl(HOSTILE_RG, name)}/health`, {
+      timeoutMs: 10_000,
+      ca: estate.sim.info.caCert,
+    });
+    const body = res.json<{ authMode?: string; error?: { code?: string } }>() ?? {};
+    if (body.authMode || Date.now() > deadline) return { status: res.status, body };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Polls the workflow's progress query until `pred` holds. */
+export async function waitForProgress(
+  handle: { query: (q: typeof progressQuery) => Promise<MigrationProgress> },
+  pred: (p: MigrationProgress) => boolean,
+  timeoutMs = 60_000,
+): Promise<MigrationProgress> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p && pred(p)) return p;
+    if (Date.now() > deadline) throw new Error(`condition not reached; last progress: ${JSON.stringify(p)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
