@@ -157,13 +157,15 @@ describe('docker-compose.yml', () => {
     assert.equal(services.temporal.depends_on?.['temporal-schema']?.condition, 'service_completed_successfully');
   });
 
-  test('ports: Temporal gRPC and the Web UI are published once each; everyone reaches Temporal by its service name', () => {
+  test('ports: Temporal gRPC and the Web UI are published once each, on loopback; Temporal is reached by its service name', () => {
     const published = Object.entries(services).flatMap(([name, s]) =>
       (s.ports ?? []).map((p) => {
-        const [host, container] = interpolate(p, {}).split(':');
-        return { name, host: Number(host), container: Number(container) };
+        const [ip, host, container] = interpolate(p, {}).split(':');
+        return { name, ip, host: Number(host), container: Number(container) };
       }),
     );
+    // Temporal here has no authentication or TLS: published on the loopback interface only.
+    for (const p of published) assert.equal(p.ip, '127.0.0.1', `${p.name} publishes ${p.host} on loopback only`);
     assert.deepEqual(published.map((p) => `${p.name} ${p.host}:${p.container}`).sort(), [
       'temporal 7233:7233',
       'temporal-ui 8080:8080',
