@@ -29,15 +29,33 @@ export function parsePlanText(text: string, source?: string): MigrationPlan {
   return parsePlan(document, source);
 }
 
+const UNREADABLE: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a folder, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/** Thrown when the plan file itself cannot be read (as opposed to a file that is not a valid plan). */
+export class PlanFileUnreadableError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`cannot read the plan file ${file}: ${reason}`);
+    this.name = 'PlanFileUnreadableError';
+  }
+}
+
 export async function loadPlanFile(file: string): Promise<MigrationPlan> {
   let size: number;
   try {
-    size = (await stat(file)).size;
+    const st = await stat(file);
+    if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    size = st.size;
   } catch (err) {
-    throw new PlanValidationError(
-      [{ field: '', message: `cannot read the plan: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }],
-      file,
-    );
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new PlanFileUnreadableError(file, UNREADABLE[code] ?? (code || String(err)));
   }
   if (size > MAX_PLAN_BYTES)
     throw new PlanValidationError(

@@ -3,7 +3,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { readCaCert } from '../../activities/azure-clients';
 import { runSimulator } from '../../simulator/main';
 import { startEmbedded } from '../../worker/embedded';
-import { createCutoverWorker } from '../../worker/worker';
+import { bundleWorkflows } from '../../worker/bundle';
+import { createCutoverWorker, installRuntimeLogging } from '../../worker/worker';
 import { azureAccess, type CliContext } from '../context';
 import { UserError } from '../errors';
 
@@ -112,8 +113,11 @@ export async function workerCommand(ctx: CliContext, _opts: WorkerCommandOptions
     );
   }
   try {
+    installRuntimeLogging('INFO');
     const worker = await createCutoverWorker({
       connection,
+      // Bundled here, quietly: the SDK's own bundling prints webpack's whole report at INFO.
+      workflowBundle: await bundleWorkflows(),
       namespace,
       taskQueue,
       credential: access.credential,

@@ -1,7 +1,7 @@
 /** `cutover plan validate FILE` and `cutover plan show FILE`: a dry run that changes nothing. */
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../activities/migration';
-import { loadPlanFile } from '../../plan/load';
+import { loadPlanFile, PlanFileUnreadableError } from '../../plan/load';
 import { type MigrationPlan, PlanValidationError } from '../../plan/schema';
 import { FailureType } from '../../workflows/failures';
 import { migrationWorkflowId } from '../../workflows/ids';
@@ -32,6 +32,8 @@ export async function readPlan(file: string): Promise<MigrationPlan> {
   try {
     return await loadPlanFile(file);
   } catch (err) {
+    if (err instanceof PlanFileUnreadableError)
+      throw new UserError(err.message, 'check the path (relative to the current folder)');
     if (err instanceof PlanValidationError)
       throw new UserError(
         `${file} is not a valid plan (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})`,
@@ -70,6 +72,8 @@ export async function planCommand(ctx: CliContext, opts: PlanOptions, mode: 'val
   try {
     plan = await loadPlanFile(opts.file);
   } catch (err) {
+    if (err instanceof PlanFileUnreadableError)
+      throw new UserError(err.message, 'check the path (relative to the current folder)');
     if (!(err instanceof PlanValidationError)) throw err;
     const report: PlanReport = { file: opts.file, valid: false, problems: err.problems, warnings: [], steps: [] };
     ctx.out.result(report, () =>
