@@ -943,21 +943,37 @@ export function createActivities(deps: ActivityDeps) {
     return { path: await writeEvidenceFile(deps.evidenceDir, evidence) };
   }
 
-  return {
-    preflight,
-    enableIdentity,
-    restoreIdentity,
-    assignRole,
-    deleteRoleAssignment,
-    probeApp,
-    updateSettings,
-    restoreSettings,
-    swapSlots,
-    findKeyCallers,
-    setLocalAuth,
-    verifyKeysRefused,
-    writeEvidence,
-  };
+  // Every activity heartbeats while it runs, short ARM calls too: a worker killed mid-call is then noticed within
+  // the profile's heartbeatTimeout instead of its startToCloseTimeout (minutes), and another worker takes over.
+  return heartbeating(
+    {
+      preflight,
+      enableIdentity,
+      restoreIdentity,
+      assignRole,
+      deleteRoleAssignment,
+      probeApp,
+      updateSettings,
+      restoreSettings,
+      swapSlots,
+      findKeyCallers,
+      setLocalAuth,
+      verifyKeysRefused,
+      writeEvidence,
+    },
+    withHeartbeat,
+  );
+}
+
+/** Wraps each activity so that it heartbeats for as long as it runs. */
+function heartbeating<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+  withHeartbeat: <R>(what: string, work: Promise<R>) => Promise<R>,
+): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities))
+    wrapped[name] = (...args: never[]) => withHeartbeat(name, fn(...args));
+  return wrapped as T;
 }
 
 export type MigrationActivities = ReturnType<typeof createActivities>;

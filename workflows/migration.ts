@@ -77,8 +77,11 @@ const retry: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
 };
 
-/** Timeout profiles: every profile sets startToCloseTimeout; long calls heartbeat. */
-export const armCall = { startToCloseTimeout: '2 minutes', retry } satisfies ActivityOptions;
+/**
+ * Timeout profiles: every profile sets startToCloseTimeout, and every activity heartbeats while it runs, so a worker
+ * that dies mid-call is replaced after heartbeatTimeout rather than after startToCloseTimeout.
+ */
+export const armCall = { startToCloseTimeout: '2 minutes', heartbeatTimeout: '10s', retry } satisfies ActivityOptions;
 export const armLongRunning = {
   startToCloseTimeout: '45 minutes',
   heartbeatTimeout: '10s',
@@ -86,6 +89,7 @@ export const armLongRunning = {
 } satisfies ActivityOptions;
 export const appProbe = {
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '10s',
   retry: { ...retry, maximumAttempts: 3 },
 } satisfies ActivityOptions;
 /** Compensations retry less before blocking, so an operator sees a stuck rollback within a minute. */
