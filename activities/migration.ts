@@ -874,19 +874,32 @@ export function createActivities(deps: ActivityDeps) {
       current.properties?.provisioningState === 'Succeeded'
     )
       return { changed: false };
-    const result = await azureCall(
-      `${input.disabled ? 'disabling' : 're-enabling'} local auth on ${account.name}`,
-      () =>
-        withHeartbeat(
-          'account update',
-          cognitive.accounts.beginUpdateAndWait(
-            account.resourceGroup,
-            account.name,
-            { properties: { disableLocalAuth: input.disabled } },
-            { ...lro, abortSignal: cancellationSignal() },
-          ),
+    const action = `${input.disabled ? 'disabling' : 're-enabling'} local auth on ${account.name}`;
+    let result: Awaited<ReturnType<typeof cognitive.accounts.beginUpdateAndWait>>;
+    try {
+      result = await withHeartbeat(
+        'account update',
+        cognitive.accounts.beginUpdateAndWait(
+          account.resourceGroup,
+          account.name,
+          { properties: { disableLocalAuth: input.disabled } },
+          { ...lro, abortSignal: cancellationSignal() },
         ),
-    );
+      );
+    } catch (err) {
+      // An operation that ends Failed (a policy denial, say) throws a plain Error, which would read as "Azure
+      // unreachable" and be retried. The account tells: Failed is Azure's final answer, not a transient error.
+      if (statusOf(err) === undefined) {
+        const after = await cognitive.accounts.get(account.resourceGroup, account.name).catch(() => undefined);
+        if (after?.properties?.provisioningState === 'Failed')
+          throw ApplicationFailure.create({
+            type: FailureType.AzureOperationFailed,
+            message: `${action} failed: ${azureErrorInfo(err).message}`,
+            nonRetryable: true,
+          });
+      }
+      throw toActivityFailure(action, err);
+    }
     if (result.properties?.provisioningState && result.properties.provisioningState !== 'Succeeded')
       throw ApplicationFailure.create({
         type: FailureType.AzureOperationFailed,
