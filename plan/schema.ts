@@ -153,8 +153,9 @@ const planFileSchema = z
       .strictObject({
         disable: z.boolean().default(true),
         ifOtherCallers: z.enum(['skip', 'wait', 'fail']).default('skip'),
+        recheckInterval: duration(SECOND, HOUR).default(MINUTE),
       })
-      .default({ disable: true, ifOtherCallers: 'skip' }),
+      .default({ disable: true, ifOtherCallers: 'skip', recheckInterval: MINUTE }),
   })
   // Runs even when a field is malformed (zod would skip it), so that every problem is listed at once: the input
   // is then only partly parsed, hence the guarded reads.
@@ -261,7 +262,12 @@ export interface MigrationPlan {
     readonly fourEyes: boolean;
     readonly onTimeout: 'rollback' | 'wait';
   };
-  readonly localAuth: { readonly disable: boolean; readonly ifOtherCallers: 'skip' | 'wait' | 'fail' };
+  readonly localAuth: {
+    readonly disable: boolean;
+    readonly ifOtherCallers: 'skip' | 'wait' | 'fail';
+    /** With `wait`: how often to look again for other key callers. */
+    readonly recheckIntervalMs: number;
+  };
 }
 
 /** One problem with a plan: where (a dotted field path, or "" for the whole file) and what. */
@@ -371,6 +377,10 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
       localAuthSwitchMs: p.budgets.localAuthSwitch,
     },
     approvals: p.approvals,
-    localAuth: p.localAuth,
+    localAuth: {
+      disable: p.localAuth.disable,
+      ifOtherCallers: p.localAuth.ifOtherCallers,
+      recheckIntervalMs: p.localAuth.recheckInterval,
+    },
   };
 }

@@ -538,7 +538,8 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
       while (callers.length > 0 && Date.now() < deadline) {
         waitingFor = `other callers still use the key: ${callers.map((c) => c.siteResourceId.split('/').pop()).join(', ')}`;
         note('local-auth', waitingFor);
-        await sleep(Math.max(plan.smokeTest.intervalMs, 60_000), { summary: 'look again for other key callers' });
+        // Plans recorded before recheckInterval existed looked again every minute.
+        await sleep(plan.localAuth.recheckIntervalMs ?? 60_000, { summary: 'look again for other key callers' });
         callers = await arm.findKeyCallers.executeWithOptions(
           { ...armLongRunning, summary: 'who still uses the key?' },
           [{ account: b.account.ref, excludeSiteIds: exclude }],

@@ -160,7 +160,9 @@ describe('concurrency and blast radius', { concurrency: true }, () => {
     stories.push('other caller: wait');
     const clients = hostileClients(estate);
     const result = await run(async () => {
-      const handle = await start(hostilePlan('wait-bot', 'wait-openai', { localAuth: { ifOtherCallers: 'wait' } }));
+      const handle = await start(
+        hostilePlan('wait-bot', 'wait-openai', { localAuth: { ifOtherCallers: 'wait', recheckInterval: '2s' } }),
+      );
       const waiting = await waitForProgress(handle, (p) => /other callers still use the key/.test(p.waitingFor ?? ''));
       assert.match(waiting.waitingFor ?? '', /wait-bystander/);
       assert.equal(waiting.stage, 'local-auth');
