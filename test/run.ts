@@ -4,7 +4,8 @@
  * - starts one Temporal dev server (with Web UI) for the whole run,
  * - bundles the workflow code once and hands its path to every test file,
  * - makes sure Debian's Chromium is there when a browser test (test/ui/) is selected (test/support/browser.ts),
- * then stops the server whatever happened.
+ * then prints the reliability summary the test files wrote (test/support/summary.ts) and stops the server whatever
+ * happened.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -24,6 +25,7 @@ import { startDevServer } from '../worker/dev-server';
 import { resolveTemporalCli } from '../worker/temporal-cli';
 import { ensureChromium, needsBrowser } from './support/browser';
 import { TEST_ENV } from './support/env';
+import { formatSummary, readSummary } from './support/summary';
 
 function findTests(dir: string, filter: string[]): string[] {
   const out: string[] = [];
@@ -112,6 +114,8 @@ async function main() {
     // The secret scan reads what every other test left behind, so it runs last, on its own.
     const scan = filter.length === 0 ? await runBatch(finalFiles, env, output) : { code: 0, passed: 0, failed: 0 };
     code = main.code || scan.code;
+    const summary = formatSummary(readSummary(work));
+    if (summary) process.stdout.write(`\n${summary}\n`);
     process.stdout.write(`\ntests: ${main.passed + scan.passed} passed, ${main.failed + scan.failed} failed\n`);
   } finally {
     output.end();

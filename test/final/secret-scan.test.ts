@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { testEnv } from '../support/env';
+import { appendSummary } from '../support/summary';
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -75,6 +76,13 @@ test('no secret issued by the simulator appears in any workflow history, log or 
     lines += text.split('\n').length;
     check(path.relative(work, f), text);
   }
+  appendSummary(work, {
+    file: 'test/final/secret-scan.test.ts',
+    scenario: `${secrets.size} secrets`,
+    histories,
+    linesScanned: lines,
+    leaked: hits,
+  });
   console.log(
     `secret scan: ${secrets.size} secrets × ${histories} histories (${events} events, ${payloads} payloads) and ${logs.length} log/evidence files (${lines} lines): ${hits.length} hits`,
   );
