@@ -7,11 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../workflows/ids';
-import { abortUpdate, progressQuery, rejectUpdate } from '../../workflows/messages';
-import type { MigrationInput, MigrationProgress, MigrationResult } from '../../workflows/types';
+import { abortUpdate, rejectUpdate } from '../../workflows/messages';
+import type { MigrationInput, MigrationResult } from '../../workflows/types';
 import type { MigrationPlan } from '../../plan/schema';
 import { httpRequest } from '../../activities/http';
 import { saveHistory } from '../support/histories';
+import { waitForProgress } from '../support/progress';
 import { type Estate, estatePlan, RG, startEstate, UAMI_ID } from '../support/estate';
 
 /** The parts of the simulator state a migration may change, for exact before/after comparisons. */
@@ -56,20 +57,6 @@ async function settingsOf(estate: Estate, name: string, slot?: string): Promise<
     ? await estate.azure.web.webApps.listApplicationSettingsSlot(RG, name, slot)
     : await estate.azure.web.webApps.listApplicationSettings(RG, name);
   return dict.properties ?? {};
-}
-
-async function waitFor(
-  handle: { query: (q: typeof progressQuery) => Promise<MigrationProgress> },
-  pred: (p: MigrationProgress) => boolean,
-  timeoutMs = 30_000,
-): Promise<MigrationProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p && pred(p)) return p;
-    if (Date.now() > deadline) throw new Error(`condition not reached; last progress: ${JSON.stringify(p)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('migration against the simulator', () => {
@@ -198,7 +185,7 @@ describe('migration against the simulator', () => {
         approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false },
       }),
       async (handle) => {
-        await waitFor(handle, (p) => p.pendingGate?.gate === 'settings');
+        await waitForProgress(handle, (p) => p.pendingGate?.gate === 'settings');
         await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', comment: 'freeze week' }] });
       },
     );
@@ -214,7 +201,7 @@ describe('migration against the simulator', () => {
     estate.sim.control.setDelays({ propagationMs: 120_000 });
     const beforeState = footprint(estate, 'claims-openai');
     const result = await run('aborted-propagation', estatePlan('claims-bot', 'claims-openai'), async (handle) => {
-      await waitFor(handle, (p) => p.stage === 'propagation' && (p.waitingFor ?? '').includes('attempt'));
+      await waitForProgress(handle, (p) => p.stage === 'propagation' && (p.waitingFor ?? '').includes('attempt'));
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'oncall', reason: 'incident 42' }] });
     });
     estate.sim.control.setDelays({ propagationMs: 1500 });

@@ -11,8 +11,6 @@ import { httpRequest } from '../../activities/http';
 import { createActivities } from '../../activities/migration';
 import type { MigrationPlan } from '../../plan/schema';
 import type { RequestLogEntry, Simulator } from '../../simulator';
-import { progressQuery } from '../../workflows/messages';
-import type { MigrationProgress } from '../../workflows/types';
 import { testEnv } from '../support/env';
 import { type Estate, estatePlan, startEstate } from '../support/estate';
 
@@ -141,17 +139,4 @@ export async function appHealth(estate: Estate, name: string) {
   }
 }
 
-/** Polls the workflow's progress query until `pred` holds. */
-export async function waitForProgress(
-  handle: { query: (q: typeof progressQuery) => Promise<MigrationProgress> },
-  pred: (p: MigrationProgress) => boolean,
-  timeoutMs = 60_000,
-): Promise<MigrationProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p && pred(p)) return p;
-    if (Date.now() > deadline) throw new Error(`condition not reached; last progress: ${JSON.stringify(p)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitForProgress } from '../support/progress';

@@ -13,8 +13,7 @@ import type { RequestLogEntry } from '../../simulator/core';
 import type { Simulator } from '../../simulator';
 import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../workflows/ids';
-import { progressQuery } from '../../workflows/messages';
-import type { MigrationInput, MigrationProgress } from '../../workflows/types';
+import type { MigrationInput } from '../../workflows/types';
 import type { MigrationPlan } from '../../plan/schema';
 import type { Estate } from './estate';
 import { testEnv } from './env';
@@ -133,23 +132,7 @@ export function startMigration(
   });
 }
 
-/** Polls the `progress` query (a worker must be up) until `pred` holds. */
-export async function waitForProgress(
-  handle: WorkflowHandle,
-  pred: (p: MigrationProgress) => boolean,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<MigrationProgress> {
-  const deadline = Date.now() + timeoutMs;
-  let last: MigrationProgress | undefined;
-  for (;;) {
-    last = (await handle.query(progressQuery).catch(() => undefined)) ?? last;
-    if (last && pred(last)) return last;
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not reached within ${timeoutMs} ms; last stage ${last?.stage} (${last?.waitingFor})`);
-    await sleep(50);
-  }
-}
+export { waitForProgress } from './progress';
 
 /** Waits until the simulator logs a request matching `pred` after the first `from` entries; returns it. */
 export async function waitForRequest(

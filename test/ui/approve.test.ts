@@ -11,26 +11,12 @@ import { describe, test } from 'node:test';
 import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../workflows/ids';
 import { MESSAGE_DESCRIPTIONS, progressQuery } from '../../workflows/messages';
-import type { Evidence, MigrationProgress } from '../../workflows/types';
+import type { Evidence } from '../../workflows/types';
 import { chromiumOrSkip } from '../support/browser';
+import { waitForProgress } from '../support/progress';
 import { testEnv } from '../support/env';
 import { estatePlan, startEstate } from '../support/estate';
 import { WorkflowPage, withPage } from './workflow-page';
-
-async function waitForProgress(
-  handle: { query: (q: typeof progressQuery) => Promise<MigrationProgress> },
-  pred: (p: MigrationProgress) => boolean,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<MigrationProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p && pred(p)) return p;
-    if (Date.now() > deadline) throw new Error(`${what} not reached; last progress: ${JSON.stringify(p)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('Temporal Web UI', () => {
   test('a change manager approves the settings gate in the Web UI', { timeout: 180_000 }, async (t) => {

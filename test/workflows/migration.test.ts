@@ -11,14 +11,9 @@ import type { MigrationActivities } from '../../activities/migration';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { FailureType } from '../../workflows/failures';
 import { migrateToManagedIdentity } from '../../workflows';
-import {
-  abortUpdate,
-  approveUpdate,
-  progressQuery,
-  rejectUpdate,
-  skipCompensationUpdate,
-} from '../../workflows/messages';
-import type { BeforeState, MigrationProgress } from '../../workflows/types';
+import { abortUpdate, approveUpdate, rejectUpdate, skipCompensationUpdate } from '../../workflows/messages';
+import type { BeforeState } from '../../workflows/types';
+import { waitForProgress } from '../support/progress';
 import { temporalHarness, type TemporalHarness } from '../support/temporal';
 
 const SUB = '00000000-0000-0000-0000-00000000000a';
@@ -170,18 +165,6 @@ function refusedWith(pattern: RegExp) {
   };
 }
 
-async function waitFor(
-  handle: { query: (q: typeof progressQuery) => Promise<MigrationProgress> },
-  pred: (p: MigrationProgress) => boolean,
-) {
-  for (let i = 0; i < 200; i++) {
-    const p = await handle.query(progressQuery);
-    if (pred(p)) return p;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached');
-}
-
 describe('migrateToManagedIdentity (fake activities)', () => {
   let h: TemporalHarness;
   before(async () => {
@@ -249,7 +232,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
         plan({ approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false } }),
         'reject',
       );
-      await waitFor(handle, (p) => p.pendingGate?.gate === 'settings');
+      await waitForProgress(handle, (p) => p.pendingGate?.gate === 'settings');
       await assert.rejects(
         handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] }),
         refusedWith(/four-eyes/),
@@ -287,7 +270,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
         plan({ approvals: { beforeSettingsSwap: false, beforeDisableLocalAuth: true } }),
         'approve',
       );
-      await waitFor(handle, (p) => p.pendingGate?.gate === 'local-auth');
+      await waitForProgress(handle, (p) => p.pendingGate?.gate === 'local-auth');
       await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', comment: 'go' }] });
       return handle.result();
     });
@@ -321,7 +304,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     const fake = fakeAzure({ probeFailures: 1000 });
     const result = await h.withWorker(fake.activities, async () => {
       const handle = await start(plan({ budgets: { propagationWait: '10m' } }), 'abort');
-      await waitFor(handle, (p) => p.stage === 'propagation' && fake.calls.includes('probe:identity'));
+      await waitForProgress(handle, (p) => p.stage === 'propagation' && fake.calls.includes('probe:identity'));
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'oncall', reason: 'incident' }] });
       return handle.result();
     });
@@ -337,7 +320,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     const fake = fakeAzure({ probeFailures: 1000 });
     const result = await h.withWorker(fake.activities, async () => {
       const handle = await start(plan({ budgets: { propagationWait: '10m' } }), 'cancel');
-      await waitFor(handle, (p) => p.stage === 'propagation');
+      await waitForProgress(handle, (p) => p.stage === 'propagation');
       await handle.cancel();
       return handle.result();
     });
@@ -350,7 +333,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     const fake = fakeAzure({ smokePasses: false, failRestoreSettings: true });
     const result = await h.withWorker(fake.activities, async () => {
       const handle = await start(plan(), 'blocked');
-      const p = await waitFor(handle, (x) => x.blocked !== undefined);
+      const p = await waitForProgress(handle, (x) => x.blocked !== undefined);
       assert.match(p.blocked!.error, /policy denies it/);
       await assert.rejects(
         handle.executeUpdate(skipCompensationUpdate, { args: [{ by: 'oncall' }] }),
