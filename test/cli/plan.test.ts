@@ -128,7 +128,10 @@ describe('cutover plan, inventory and mistakes', () => {
 
   test('user mistakes are one line and a hint, never a stack trace', async () => {
     assertUserError(await cli.run('status', 'cutover/no-such-migration'), /no migration with workflow id/);
-    assertUserError(await cli.run('start', `${cli.dir}/no-such-plan.yaml`), /is not a valid plan/);
+    assertUserError(
+      await cli.run('start', `${cli.dir}/no-such-plan.yaml`),
+      /cannot read the plan file .*no-such-plan.yaml: no such file/,
+    );
 
     const json = await cli.run('-o', 'json', 'evidence', 'cutover/no-such-migration');
     assert.equal(json.code, 1);
