@@ -4,7 +4,6 @@
  * approved automatically, and prints the evidence. Nothing it prints or writes may hold a simulator secret.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -13,23 +12,7 @@ import { freePort } from '../../worker/dev-server';
 import type { Evidence } from '../../workflows/types';
 import { testEnv } from '../support/env';
 import { recordSecrets } from '../support/estate';
-import { CLI_BIN } from '../support/cli';
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), 150_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runCli } from '../support/cli';
 
 test('cutover demo: the embedded default migrates the demo app and prints the evidence', async () => {
   const dir = mkdtempSync(path.join(testEnv('workDir'), 'demo-'));
@@ -42,9 +25,11 @@ test('cutover demo: the embedded default migrates the demo app and prints the ev
     // The run's Temporal CLI, so the demo does not install its own copy into this fresh HOME.
     TEMPORAL_CLI_PATH: testEnv('temporalCliPath'),
   };
-  const { code, stdout, stderr } = await run(
+  const { code, stdout, stderr } = await runCli(
     ['demo', '--no-keep-running', '--port', String(port), '--ui-port', String(uiPort)],
     env,
+    dir,
+    150_000,
   );
   writeFileSync(path.join(dir, 'demo-transcript.log'), `${stdout}\n${stderr}`);
 
