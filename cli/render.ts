@@ -90,7 +90,9 @@ export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): stri
   const steps = [
     `1. Identity: enable ${identity} on ${sites}${idNow ? ` (now ${idNow})` : ''}`,
     `2. Role: assign "${plan.role}" on account ${plan.account.name} to that identity (principalType ServicePrincipal)`,
-    `3. Propagation: poll ${plan.smokeTest.identityProbePath} until the identity can call ${plan.account.deployment} (at most ${formatDuration(plan.budgets.propagationWaitMs)})`,
+    plan.smokeTest.identityProbePath === 'none'
+      ? `3. Propagation: no identity probe — wait ${formatDuration(plan.budgets.propagationWaitMs)} for the role to take effect`
+      : `3. Propagation: poll ${plan.smokeTest.identityProbePath} until the identity can call ${plan.account.deployment} (at most ${formatDuration(plan.budgets.propagationWaitMs)})`,
     `4. ${plan.approvals.beforeSettingsSwap ? 'Approval gate, then settings' : 'Settings'}: remove ${plan.settings.remove.join(', ')}; set ${set.join(', ')} ${
       plan.strategy.type === 'slot-swap'
         ? `on slot ${plan.strategy.stagingSlot}, smoke-test it, then swap it into production`

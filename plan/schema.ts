@@ -84,7 +84,9 @@ const identitySchema = z
 
 const smokeTestSchema = z.strictObject({
   path: z.string().startsWith('/', 'must start with "/"').default('/health'),
-  identityProbePath: z.string().startsWith('/', 'must start with "/"').default('/health/identity'),
+  identityProbePath: z
+    .union([z.literal('none'), z.string().startsWith('/', 'must start with "/" (or be "none")')])
+    .default('/health/identity'),
   baseUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
   expectStatus: z.number().int().min(100).max(599).default(200),
   expectJson: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({ authMode: 'identity' }),
@@ -243,6 +245,7 @@ export interface MigrationPlan {
   readonly strategy: { readonly type: 'in-place' | 'slot-swap'; readonly stagingSlot?: string };
   readonly smokeTest: {
     readonly path: string;
+    /** The app's identity probe, or `none`: then the whole `propagationWait` is waited out blind. */
     readonly identityProbePath: string;
     readonly baseUrl?: string;
     readonly expectStatus: number;

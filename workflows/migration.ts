@@ -445,7 +445,13 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
 
     // 3. Propagation: each site's identity probe must reach the data plane.
     begin('propagation');
-    for (const site of sites) {
+    if (plan.smokeTest.identityProbePath === 'none') {
+      // No probe to ask: wait the whole budget, and let the smoke test's downtime budget absorb any remainder.
+      waitingFor = `role propagation: the app has no identity probe, waiting ${Math.round(plan.budgets.propagationWaitMs / 1000)}s`;
+      note('propagation', waitingFor);
+      await sleep(plan.budgets.propagationWaitMs, { summary: 'role propagation (no identity probe)' });
+    }
+    for (const site of plan.smokeTest.identityProbePath === 'none' ? [] : sites) {
       await pollUntilPass(
         'propagation',
         `identity probe of ${label(site.site)}`,

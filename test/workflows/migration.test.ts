@@ -281,6 +281,28 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     );
   });
 
+  test('without an identity probe the whole propagation budget is waited out, then the smoke test decides', async () => {
+    const fake = fakeAzure({ probeFailures: 1000 });
+    const result = await h.withWorker(fake.activities, async () =>
+      (
+        await start(
+          plan({
+            smokeTest: { interval: '100ms', identityProbePath: 'none' },
+            budgets: { propagationWait: '1s', downtime: '2s' },
+          }),
+          'no-probe',
+        )
+      ).result(),
+    );
+    assert.equal(result.outcome, 'succeeded');
+    assert.ok(!fake.calls.includes('probe:identity'), 'the identity probe was never called');
+    const propagation = result.evidence.stages.find((st) => st.id === 'propagation')!;
+    assert.ok(
+      Date.parse(propagation.endedAt!) - Date.parse(propagation.startedAt!) >= 1000,
+      'the budget was waited out',
+    );
+  });
+
   test('an approval that times out rolls back when the plan says so', async () => {
     const fake = fakeAzure();
     const result = await h.withWorker(fake.activities, async () =>
