@@ -68,7 +68,12 @@ test('no secret issued by the simulator appears in any workflow history, log or 
     await connection.close();
   }
   const logs = filesUnder(work).filter(
-    (f) => /\.(log|json|md)$/.test(f) && !f.includes(`${path.sep}secrets${path.sep}`) && !f.includes('simulator-data'),
+    (f) =>
+      /\.(log|json|md)$/.test(f) &&
+      !f.includes(`${path.sep}secrets${path.sep}`) &&
+      // The simulator's own stores (Azure's side, 0600): they hold its keys by design.
+      !f.includes('simulator-data') &&
+      !/^simulator-(state|credentials)\.json$/.test(path.basename(f)),
   );
   let lines = 0;
   for (const f of logs) {
