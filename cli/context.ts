@@ -11,7 +11,7 @@ import {
   defaultCredential,
   readCaCert,
 } from '../activities/azure-clients';
-import { type CutoverConfig, loadConfig } from '../worker/config';
+import { type CutoverConfig, DEFAULT_TASK_QUEUE, loadConfig } from '../worker/config';
 import { type DevEnvironment, readDevEnvironment } from '../worker/dev-env';
 import { UserError } from './errors';
 import { createOutput, type Output, type OutputFormat } from './output';
@@ -70,7 +70,9 @@ export async function connectTemporal(ctx: CliContext): Promise<TemporalAccess> 
     namespace,
     address,
     taskQueue:
-      globals.taskQueue ?? (config.taskQueue !== 'cutover' ? config.taskQueue : (dev?.taskQueue ?? config.taskQueue)),
+      // An explicit CUTOVER_TASK_QUEUE wins over the dev environment's; the default does not.
+      globals.taskQueue ??
+      (config.taskQueue !== DEFAULT_TASK_QUEUE ? config.taskQueue : (dev?.taskQueue ?? config.taskQueue)),
     ...(uiUrl ? { uiUrl } : {}),
     close: () => connection.close(),
   };
