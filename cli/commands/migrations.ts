@@ -11,6 +11,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { evidenceFileName } from '../../activities/evidence';
 import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../workflows/ids';
@@ -128,6 +129,13 @@ export async function startCommand(ctx: CliContext, opts: StartOptions): Promise
           `a migration of ${plan.app.name} is already running (workflow id ${workflowId})`,
           `follow it with \`cutover watch ${workflowId}\`, or abort it with \`cutover abort ${workflowId} --reason …\``,
         );
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? '';
+      const missing = /no mapping defined for search attribute (\w+)/.exec(cause)?.[1];
+      if (missing)
+        throw new UserError(
+          `the Temporal namespace ${t.namespace} has no search attribute ${missing}`,
+          'register cutover’s search attributes once: temporal operator search-attribute create --name CutoverStage --type Keyword (likewise CutoverApp, CutoverAccount, CutoverTicket, CutoverOutcome)',
+        );
       throw err;
     }
     const link = workflowLink(t, workflowId);
@@ -168,10 +176,35 @@ async function statusOf(t: TemporalAccess, workflowId: string): Promise<StatusRe
   if (desc.status.name === 'COMPLETED') {
     progress = progressFromResult((await handle.result()) as MigrationResult);
   } else {
-    progress = await handle.query(progressQuery);
+    if (desc.status.name === 'RUNNING' && !(await hasPollers(t, desc.taskQueue)))
+      throw new UserError(
+        `no cutover worker polls task queue ${desc.taskQueue}, so ${workflowId} cannot make progress or answer`,
+        'start one with `cutover dev` (local) or `cutover worker`',
+      );
+    try {
+      progress = await handle.query(progressQuery);
+    } catch (err) {
+      // Queries are answered by a worker: none polling (or a closed run without a result) means no progress to show.
+      throw new UserError(
+        `cannot read the progress of ${workflowId} (workflow ${desc.status.name.toLowerCase()}): ${(err as Error).message.split('\n')[0]}`,
+        desc.status.name === 'RUNNING'
+          ? `is a cutover worker polling task queue ${desc.taskQueue}? start one with \`cutover dev\` or \`cutover worker\``
+          : 'see its history in the Web UI',
+      );
+    }
   }
   const link = workflowLink(t, workflowId);
   return { workflowId, status: desc.status.name, progress, ...(link ? { link } : {}) };
+}
+
+/** Whether any worker polled the task queue for workflow tasks recently (the server remembers about a minute). */
+async function hasPollers(t: TemporalAccess, taskQueue: string): Promise<boolean> {
+  const res = await t.client.workflowService.describeTaskQueue({
+    namespace: t.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return (res.pollers?.length ?? 0) > 0;
 }
 
 function progressFromResult(r: MigrationResult): MigrationProgress {

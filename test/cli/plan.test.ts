@@ -143,4 +143,20 @@ describe('cutover plan, inventory and mistakes', () => {
     const offline = await cli.run('--address', '127.0.0.1:1', 'list');
     assert.match(assertUserError(offline, /cannot reach Temporal at 127\.0\.0\.1:1/), /^error: .{0,200}$/);
   });
+
+  test('a migration nobody works on says so at once instead of hanging on its query', async () => {
+    // A task queue no worker ever polled: the later --task-queue wins over the helper's.
+    const queue = `nobody-home-${process.pid}`;
+    const file = cli.writePlan('unworked', estatePlanFields('legacy-bot', 'legacy-openai'));
+    const started = await cli.run('--task-queue', queue, '-o', 'json', 'start', file);
+    assert.equal(started.code, 0, started.stderr);
+    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+    try {
+      const t0 = Date.now();
+      assertUserError(await cli.run('status', workflowId), new RegExp(`no cutover worker polls task queue ${queue}`));
+      assert.ok(Date.now() - t0 < 15_000, 'answered without waiting for a query timeout');
+    } finally {
+      await estate.temporal.client.workflow.getHandle(workflowId).terminate('test cleanup');
+    }
+  });
 });
