@@ -50,6 +50,10 @@ export function buildProgram(run: (fn: (ctx: CliContext) => Promise<unknown>) =>
     .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or default)')
     .option('--task-queue <name>', 'task queue of the cutover workers (default: CUTOVER_TASK_QUEUE or cutover)')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\n<migration> is a workflow id (cutover/<subscription>/<resource group>/<app>) or just the app name.',
+    )
     .configureHelp({ sortSubcommands: false })
     // Before any subcommand is added: subcommands inherit these, so their usage errors also exit 2, not 1.
     .exitOverride()
@@ -114,16 +118,16 @@ export function buildProgram(run: (fn: (ctx: CliContext) => Promise<unknown>) =>
     .option('--watch', 'follow it until it ends')
     .action((file: string, o: { as?: string; watch?: boolean }) => run((ctx) => startCommand(ctx, { file, ...o })));
   program
-    .command('status <workflow-id>')
+    .command('status <migration>')
     .description('Stage table, pending gate, timings and outcome')
     .action((workflowId: string) => run((ctx) => statusCommand(ctx, { workflowId })));
   program
-    .command('watch <workflow-id>')
+    .command('watch <migration>')
     .description('Follow a migration live until it ends')
     .action((workflowId: string) => run((ctx) => watchCommand(ctx, { workflowId })));
   for (const verb of ['approve', 'reject'] as const)
     program
-      .command(`${verb} <workflow-id>`)
+      .command(`${verb} <migration>`)
       .description(verb === 'approve' ? 'Approve the open gate' : 'Reject the open gate: the migration rolls back')
       .option('--as <name>', 'approver name (default: your user name)')
       .option('--comment <text>', 'recorded in the evidence')
@@ -131,7 +135,7 @@ export function buildProgram(run: (fn: (ctx: CliContext) => Promise<unknown>) =>
         run((ctx) => decideCommand(ctx, { workflowId, ...o }, verb)),
       );
   program
-    .command('abort <workflow-id>')
+    .command('abort <migration>')
     .description('Abort a running migration and roll back what it changed')
     .requiredOption('--reason <text>', 'why (recorded in the evidence)')
     .option('--as <name>', 'who aborts (default: your user name)')
@@ -139,14 +143,14 @@ export function buildProgram(run: (fn: (ctx: CliContext) => Promise<unknown>) =>
       run((ctx) => abortCommand(ctx, { workflowId, ...o })),
     );
   program
-    .command('retry <workflow-id>')
+    .command('retry <migration>')
     .description('Retry the rollback step that is blocked')
     .option('--as <name>', 'operator name (default: your user name)')
     .action((workflowId: string, o: { as?: string }) =>
       run((ctx) => compensationCommand(ctx, { workflowId, ...o }, 'retry')),
     );
   program
-    .command('skip <workflow-id>')
+    .command('skip <migration>')
     .description('Skip the blocked rollback step, leaving that change in place')
     .requiredOption('--reason <text>', 'why it is safe to skip (recorded in the evidence)')
     .option('--as <name>', 'operator name (default: your user name)')
@@ -167,7 +171,7 @@ export function buildProgram(run: (fn: (ctx: CliContext) => Promise<unknown>) =>
     .option('--limit <n>', 'at most this many', positive, 50)
     .action((o: Parameters<typeof listCommand>[1]) => run((ctx) => listCommand(ctx, o)));
   program
-    .command('evidence <workflow-id>')
+    .command('evidence <migration>')
     .description('Write the audit record as JSON and Markdown, and print it')
     .option('--out-dir <dir>', 'folder for the files (default: the current folder)')
     .action((workflowId: string, o: { outDir?: string }) => run((ctx) => evidenceCommand(ctx, { workflowId, ...o })));

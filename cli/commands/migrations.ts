@@ -57,7 +57,10 @@ async function withTemporal<T>(ctx: CliContext, fn: (t: TemporalAccess) => Promi
 }
 
 function notFound(id: string): UserError {
-  return new UserError(`no migration with workflow id ${id}`, 'list migrations with `cutover list`');
+  return new UserError(
+    `no migration with workflow id ${id.includes('/') ? '' : 'or app name '}${id}`,
+    'list migrations with `cutover list`',
+  );
 }
 
 async function describe(client: Client, id: string) {
@@ -67,6 +70,27 @@ async function describe(client: Client, id: string) {
     if (err instanceof WorkflowNotFoundError) throw notFound(id);
     throw err;
   }
+}
+
+/**
+ * What the user typed after the command: a workflow id, or just the app's name — then its running migration (or,
+ * if none runs, its latest one), found through the `CutoverApp` search attribute.
+ */
+async function resolveId(t: TemporalAccess, idOrApp: string): Promise<string> {
+  if (idOrApp.includes('/')) return idOrApp;
+  const found: { workflowId: string; running: boolean }[] = [];
+  const query = `WorkflowType = '${MIGRATION_WORKFLOW}' AND ${CutoverApp.name} = ${quote(idOrApp)}`;
+  for await (const wf of t.client.workflow.list({ query })) {
+    found.push({ workflowId: wf.workflowId, running: wf.status.name === 'RUNNING' });
+    if (found.length >= 50) break;
+  }
+  const running = [...new Set(found.filter((f) => f.running).map((f) => f.workflowId))];
+  if (running.length > 1)
+    throw new UserError(
+      `${running.length} running migrations are of apps named ${idOrApp}`,
+      `name one by its workflow id: ${running.join(', ')}`,
+    );
+  return running[0] ?? found[0]?.workflowId ?? idOrApp;
 }
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -223,7 +247,8 @@ function progressFromResult(r: MigrationResult): MigrationProgress {
 
 export async function statusCommand(ctx: CliContext, opts: StatusOptions): Promise<StatusResult> {
   return withTemporal(ctx, async (t) => {
-    const s = await statusOf(t, opts.workflowId);
+    const workflowId = await resolveId(t, opts.workflowId);
+    const s = await statusOf(t, workflowId);
     ctx.out.result(s, () => renderProgress(s.progress, s.status) + (s.link ? `\n\nWeb UI: ${s.link}` : ''));
     return s;
   });
@@ -247,7 +272,7 @@ async function watchLoop(ctx: CliContext, t: TemporalAccess, workflowId: string)
 }
 
 export async function watchCommand(ctx: CliContext, opts: StatusOptions): Promise<StatusResult> {
-  return withTemporal(ctx, (t) => watchLoop(ctx, t, opts.workflowId));
+  return withTemporal(ctx, async (t) => watchLoop(ctx, t, await resolveId(t, opts.workflowId)));
 }
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -284,16 +309,17 @@ export async function decideCommand(
 ): Promise<ApprovalRecord> {
   const approver = opts.as?.trim() || whoAmI();
   return withTemporal(ctx, async (t) => {
-    const handle = t.client.workflow.getHandle(opts.workflowId);
+    const workflowId = await resolveId(t, opts.workflowId);
+    const handle = t.client.workflow.getHandle(workflowId);
     const record = await update(
       () =>
         handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
           args: [{ approver, ...(opts.comment ? { comment: opts.comment } : {}) }],
         }),
-      opts.workflowId,
+      workflowId,
       t.client,
     );
-    ctx.out.result(record, () => `${record.decision} gate "${record.gate}" of ${opts.workflowId} as ${record.by}`);
+    ctx.out.result(record, () => `${record.decision} gate "${record.gate}" of ${workflowId} as ${record.by}`);
     return record;
   });
 }
@@ -306,15 +332,16 @@ export interface AbortOptions {
 
 export async function abortCommand(ctx: CliContext, opts: AbortOptions): Promise<MigrationProgress> {
   return withTemporal(ctx, async (t) => {
-    const handle = t.client.workflow.getHandle(opts.workflowId);
+    const workflowId = await resolveId(t, opts.workflowId);
+    const handle = t.client.workflow.getHandle(workflowId);
     const p = await update(
       () => handle.executeUpdate(abortUpdate, { args: [{ by: opts.as?.trim() || whoAmI(), reason: opts.reason }] }),
-      opts.workflowId,
+      workflowId,
       t.client,
     );
     ctx.out.result(
       p,
-      () => `Aborting ${opts.workflowId}: rolling back what it changed. Follow it: cutover watch ${opts.workflowId}`,
+      () => `Aborting ${workflowId}: rolling back what it changed. Follow it: cutover watch ${workflowId}`,
     );
     return p;
   });
@@ -332,7 +359,8 @@ export async function compensationCommand(
   action: 'retry' | 'skip',
 ): Promise<MigrationProgress> {
   return withTemporal(ctx, async (t) => {
-    const handle = t.client.workflow.getHandle(opts.workflowId);
+    const workflowId = await resolveId(t, opts.workflowId);
+    const handle = t.client.workflow.getHandle(workflowId);
     const by = opts.as?.trim() || whoAmI();
     const p = await update(
       () =>
@@ -341,12 +369,12 @@ export async function compensationCommand(
           : handle.executeUpdate(skipCompensationUpdate, {
               args: [{ by, ...(opts.reason ? { reason: opts.reason } : {}) }],
             }),
-      opts.workflowId,
+      workflowId,
       t.client,
     );
     ctx.out.result(
       p,
-      () => `${action === 'retry' ? 'Retrying' : 'Skipped'} the blocked rollback step of ${opts.workflowId}`,
+      () => `${action === 'retry' ? 'Retrying' : 'Skipped'} the blocked rollback step of ${workflowId}`,
     );
     return p;
   });
@@ -441,18 +469,19 @@ export interface EvidenceResult {
 
 export async function evidenceCommand(ctx: CliContext, opts: EvidenceOptions): Promise<EvidenceResult> {
   return withTemporal(ctx, async (t) => {
-    const desc = await describe(t.client, opts.workflowId);
+    const workflowId = await resolveId(t, opts.workflowId);
+    const desc = await describe(t.client, workflowId);
     if (desc.status.name === 'RUNNING')
       throw new UserError(
-        `migration ${opts.workflowId} is still running: its evidence is written when it ends`,
-        `follow it with \`cutover watch ${opts.workflowId}\``,
+        `migration ${workflowId} is still running: its evidence is written when it ends`,
+        `follow it with \`cutover watch ${workflowId}\``,
       );
     if (desc.status.name !== 'COMPLETED')
       throw new UserError(
-        `migration ${opts.workflowId} ended ${desc.status.name} without an evidence record`,
+        `migration ${workflowId} ended ${desc.status.name} without an evidence record`,
         'see its history in the Web UI',
       );
-    const { evidence } = (await t.client.workflow.getHandle(opts.workflowId).result()) as MigrationResult;
+    const { evidence } = (await t.client.workflow.getHandle(workflowId).result()) as MigrationResult;
     const dir = path.resolve(opts.outDir ?? '.');
     await mkdir(dir, { recursive: true });
     const base = evidenceFileName(evidence.workflowId, evidence.runId).replace(/\.json$/, '');

@@ -155,6 +155,12 @@ describe('cutover plan, inventory and mistakes', () => {
       const t0 = Date.now();
       assertUserError(await cli.run('status', workflowId), new RegExp(`no cutover worker polls task queue ${queue}`));
       assert.ok(Date.now() - t0 < 15_000, 'answered without waiting for a query timeout');
+      // The app's name finds its running migration just as well as the workflow id.
+      assertUserError(
+        await cli.run('status', 'legacy-bot'),
+        new RegExp(`no cutover worker polls task queue ${queue}, so ${workflowId}`),
+      );
+      assertUserError(await cli.run('status', 'no-such-app'), /no migration with workflow id or app name no-such-app/);
     } finally {
       await estate.temporal.client.workflow.getHandle(workflowId).terminate('test cleanup');
     }
