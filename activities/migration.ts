@@ -686,29 +686,38 @@ export function createActivities(deps: ActivityDeps) {
   // ---------------------------------------------------------------------------------------------------------------
   // Stage 5: settings.
 
+  /**
+   * Reads the app's settings, applies `desired` (a value sets, `undefined` removes; a function sees the current
+   * settings and may say `keep`) and writes the whole dictionary back only if something changed — so a retried
+   * call neither restarts the app again nor loses a setting. Returns the names changed.
+   */
+  async function applySettings(
+    site: SiteRef,
+    what: string,
+    desired: (current: Readonly<Record<string, string>>) => Promise<Record<string, string | undefined>>,
+  ): Promise<{ changed: string[] }> {
+    const settings = await azureCall(`reading app settings of ${describeSite(site)}`, () => readSettings(site));
+    const changed: string[] = [];
+    for (const [name, value] of Object.entries(await desired(settings))) {
+      if (value === undefined ? !(name in settings) : settings[name] === value) continue;
+      if (value === undefined) delete settings[name];
+      else settings[name] = value;
+      changed.push(name);
+    }
+    if (changed.length > 0)
+      await azureCall(`${what} app settings of ${describeSite(site)}`, () => writeSettings(site, settings));
+    return { changed };
+  }
+
   async function updateSettings(input: {
     site: SiteRef;
     remove: readonly string[];
     set: Readonly<Record<string, string>>;
   }): Promise<{ changed: string[] }> {
-    const { site } = input;
-    const settings = await azureCall(`reading app settings of ${describeSite(site)}`, () => readSettings(site));
-    const changed: string[] = [];
-    for (const name of input.remove) {
-      if (name in settings) {
-        delete settings[name];
-        changed.push(name);
-      }
-    }
-    for (const [name, value] of Object.entries(input.set)) {
-      if (settings[name] !== value) {
-        settings[name] = value;
-        changed.push(name);
-      }
-    }
-    if (changed.length > 0)
-      await azureCall(`writing app settings of ${describeSite(site)}`, () => writeSettings(site, settings));
-    return { changed };
+    return applySettings(input.site, 'writing', async () => ({
+      ...Object.fromEntries(input.remove.map((name) => [name, undefined])),
+      ...input.set,
+    }));
   }
 
   /** Compensation: bring touched settings back, reading account keys again from Azure when needed. */
@@ -717,49 +726,40 @@ export function createActivities(deps: ActivityDeps) {
     before: Readonly<Record<string, SettingSnapshot>>;
     account: AccountRef;
   }): Promise<{ changed: string[] }> {
-    const { site } = input;
-    const settings = await azureCall(`reading app settings of ${describeSite(site)}`, () => readSettings(site));
-    const changed: string[] = [];
-    let keys: { key1?: string; key2?: string } | undefined;
-    for (const [name, snap] of Object.entries(input.before)) {
-      let value: string | undefined;
-      switch (snap.kind) {
-        case 'absent':
-          value = undefined;
-          break;
-        case 'plain':
-        case 'key-vault-reference':
-          value = snap.value;
-          break;
-        case 'account-key':
-          keys ??= await azureCall(`reading the keys of ${input.account.name}`, () => accountKeys(input.account));
-          value = keys[snap.keyName];
-          if (value === undefined)
+    return applySettings(input.site, 'restoring', async (current) => {
+      const desired: Record<string, string | undefined> = {};
+      let keys: { key1?: string; key2?: string } | undefined;
+      for (const [name, snap] of Object.entries(input.before)) {
+        switch (snap.kind) {
+          case 'absent':
+            desired[name] = undefined;
+            break;
+          case 'plain':
+          case 'key-vault-reference':
+            desired[name] = snap.value;
+            break;
+          case 'account-key':
+            keys ??= await azureCall(`reading the keys of ${input.account.name}`, () => accountKeys(input.account));
+            desired[name] = keys[snap.keyName];
+            if (desired[name] === undefined)
+              throw ApplicationFailure.create({
+                type: FailureType.CannotRestoreSetting,
+                message: `cannot restore ${name}: ${input.account.name} returned no ${snap.keyName}`,
+                nonRetryable: true,
+              });
+            break;
+          case 'secret':
+            // Still the same secret: nothing to restore. Anything else cannot be brought back.
+            if (current[name] !== undefined && fingerprint(current[name]) === snap.fingerprint) break;
             throw ApplicationFailure.create({
               type: FailureType.CannotRestoreSetting,
-              message: `cannot restore ${name}: ${input.account.name} returned no ${snap.keyName}`,
+              message: `cannot restore ${name}: its earlier value was a secret that cutover does not keep`,
               nonRetryable: true,
             });
-          break;
-        case 'secret':
-          if (settings[name] !== undefined && fingerprint(settings[name]) === snap.fingerprint) continue;
-          throw ApplicationFailure.create({
-            type: FailureType.CannotRestoreSetting,
-            message: `cannot restore ${name}: its earlier value was a secret that cutover does not keep`,
-            nonRetryable: true,
-          });
+        }
       }
-      if (value === undefined && name in settings) {
-        delete settings[name];
-        changed.push(name);
-      } else if (value !== undefined && settings[name] !== value) {
-        settings[name] = value;
-        changed.push(name);
-      }
-    }
-    if (changed.length > 0)
-      await azureCall(`restoring app settings of ${describeSite(site)}`, () => writeSettings(site, settings));
-    return { changed };
+      return desired;
+    });
   }
 
   /**
@@ -786,18 +786,15 @@ export function createActivities(deps: ActivityDeps) {
     await azureCall(
       `swapping slot ${slot} of ${site.name} ${input.direction === 'forward' ? 'into' : 'back out of'} production`,
       () =>
-        withHeartbeat(
-          `slot swap ${slot} ⇄ production`,
-          web.webApps
-            .swapSlot(
-              site.resourceGroup,
-              site.name,
-              slot,
-              { targetSlot: 'production', preserveVnet: true },
-              { ...lro, abortSignal: cancellationSignal() },
-            )
-            .pollUntilDone(),
-        ),
+        web.webApps
+          .swapSlot(
+            site.resourceGroup,
+            site.name,
+            slot,
+            { targetSlot: 'production', preserveVnet: true },
+            { ...lro, abortSignal: cancellationSignal() },
+          )
+          .pollUntilDone(),
     );
     return { swapped: true };
   }
@@ -877,14 +874,12 @@ export function createActivities(deps: ActivityDeps) {
     const action = `${input.disabled ? 'disabling' : 're-enabling'} local auth on ${account.name}`;
     let result: Awaited<ReturnType<typeof cognitive.accounts.beginUpdateAndWait>>;
     try {
-      result = await withHeartbeat(
-        'account update',
-        cognitive.accounts.beginUpdateAndWait(
-          account.resourceGroup,
-          account.name,
-          { properties: { disableLocalAuth: input.disabled } },
-          { ...lro, abortSignal: cancellationSignal() },
-        ),
+      // The activity wrapper heartbeats while this long-running operation is polled.
+      result = await cognitive.accounts.beginUpdateAndWait(
+        account.resourceGroup,
+        account.name,
+        { properties: { disableLocalAuth: input.disabled } },
+        { ...lro, abortSignal: cancellationSignal() },
       );
     } catch (err) {
       // An operation that ends Failed (a policy denial, say) throws a plain Error, which would read as "Azure
