@@ -7,9 +7,12 @@ import { readFileSync } from 'node:fs';
 import { WebSiteManagementClient } from '@azure/arm-appservice';
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
+import { KeyVaultManagementClient } from '@azure/arm-keyvault';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
+import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -20,13 +23,18 @@ export interface AzureEndpoints {
   readonly authorityHost: string;
   /** PEM of an extra CA to trust (the simulator's), for ARM, Entra and app traffic. */
   readonly caCert?: string;
+  /** DNS suffix of Key Vault hosts in this cloud (`vault.azure.net` in the public cloud). */
+  readonly keyVaultDnsSuffix?: string;
 }
+
+export const PUBLIC_KEY_VAULT_DNS_SUFFIX = 'vault.azure.net';
 
 export interface AzureClients {
   readonly web: WebSiteManagementClient;
   readonly cognitive: CognitiveServicesManagementClient;
   readonly authorization: AuthorizationManagementClient;
   readonly msi: ManagedServiceIdentityClient;
+  readonly keyVault: KeyVaultManagementClient;
 }
 
 /** Retry policy for the SDK pipelines: a few bounded retries so Temporal's own retries stay the outer loop. */
@@ -44,6 +52,33 @@ export function readCaCert(caCertPath: string | undefined): string | undefined {
 function customAuthority(endpoints: AzureEndpoints) {
   const custom = endpoints.authorityHost.replace(/\/$/, '') !== PUBLIC_AUTHORITY_HOST;
   return { authorityHost: endpoints.authorityHost, ...(custom ? { disableInstanceDiscovery: true } : {}) };
+}
+
+/**
+ * A credential, or where to get the current one: a source is asked at every use, so a credential that changes
+ * (the embedded simulator's worker principal after a scenario load) is picked up without restarting the worker.
+ */
+export type CredentialSource = TokenCredential | (() => TokenCredential);
+
+export function currentCredential(source: CredentialSource): TokenCredential {
+  return typeof source === 'function' ? source() : source;
+}
+
+/**
+ * A client-secret credential read anew at every use (a file, the simulator's control API): the same credential
+ * object while the principal is unchanged (it caches its tokens), a new one as soon as it changes.
+ */
+export function refreshingCredential(
+  endpoints: AzureEndpoints,
+  read: () => { tenantId: string; clientId: string; clientSecret: string },
+): () => TokenCredential {
+  let last: { principal: string; credential: TokenCredential } | undefined;
+  return () => {
+    const p = read();
+    const principal = `${p.tenantId}\n${p.clientId}\n${p.clientSecret}`;
+    if (last?.principal !== principal) last = { principal, credential: clientSecretCredential(endpoints, p) };
+    return last.credential;
+  };
 }
 
 /** Production credential: environment, workload identity, managed identity, Azure CLI … in Azure's usual order. */
@@ -93,5 +128,56 @@ export function createAzureClients(
       endpoint: endpoints.armEndpoint,
       credentialScopes: [ARM_SCOPE],
     }),
+    keyVault: new KeyVaultManagementClient(credential, subscriptionId, {
+      ...common,
+      endpoint: endpoints.armEndpoint,
+      credentials: { scopes: [ARM_SCOPE] },
+    }),
   };
+}
+
+/** Subscriptions the credential can see (tenant-level, no subscription id). */
+export function createSubscriptionClient(credential: TokenCredential, endpoints: AzureEndpoints): SubscriptionClient {
+  return new SubscriptionClient(credential, {
+    ...tls(endpoints),
+    retryOptions,
+    endpoint: endpoints.armEndpoint,
+    credentialScopes: [ARM_SCOPE],
+  });
+}
+
+/**
+ * Whether a vault URL found in an app setting is one this worker may send a token to: a host under the cloud's
+ * Key Vault DNS suffix, or — for a private cloud whose ARM endpoint is not the public one (the local simulator,
+ * Azure Stack Hub) — the ARM endpoint's own host. A reference to anything else is never followed, so a crafted
+ * setting cannot harvest the worker's token.
+ */
+export function trustedVaultUrl(vaultUrl: string, endpoints: AzureEndpoints): 'cloud' | 'local' | undefined {
+  let url: URL;
+  try {
+    url = new URL(vaultUrl);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:') return undefined;
+  const suffix = (endpoints.keyVaultDnsSuffix ?? PUBLIC_KEY_VAULT_DNS_SUFFIX).replace(/^\.+/, '').toLowerCase();
+  if (url.hostname.toLowerCase().endsWith(`.${suffix}`)) return 'cloud';
+  const arm = new URL(endpoints.armEndpoint);
+  const publicArm = arm.hostname.toLowerCase() === 'management.azure.com';
+  return !publicArm && url.hostname.toLowerCase() === arm.hostname.toLowerCase() ? 'local' : undefined;
+}
+
+/** A Key Vault secrets client for a trusted vault URL (see `trustedVaultUrl`). */
+export function createSecretClient(
+  credential: TokenCredential,
+  vaultUrl: string,
+  endpoints: AzureEndpoints,
+  trust: 'cloud' | 'local',
+): SecretClient {
+  return new SecretClient(vaultUrl, credential, {
+    ...tls(endpoints),
+    retryOptions,
+    // A local endpoint's host cannot match the challenge's resource (vault.azure.net): only there is it skipped.
+    ...(trust === 'local' ? { disableChallengeResourceVerification: true } : {}),
+  });
 }

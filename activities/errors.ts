@@ -6,7 +6,18 @@ import { isRestError } from '@azure/core-rest-pipeline';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../workflows/failures';
 
-const IN_PROGRESS_CONFLICTS = new Set(['Conflict', 'OperationInProgress', 'AnotherOperationInProgress']);
+/**
+ * 409 codes that mean "another operation is under way": retried. ARM answers `RequestConflict` to a write of a
+ * resource whose provisioning state is not terminal (an account update still running); Cognitive Services uses
+ * `AccountProvisioningStateInvalid` for operations on an account that is still `Accepted`.
+ */
+const IN_PROGRESS_CONFLICTS = new Set([
+  'Conflict',
+  'OperationInProgress',
+  'AnotherOperationInProgress',
+  'RequestConflict',
+  'AccountProvisioningStateInvalid',
+]);
 
 export interface AzureErrorInfo {
   readonly statusCode?: number;

@@ -5,6 +5,7 @@
  */
 import type { Site, SitePatchResource } from '@azure/arm-appservice';
 import type { TokenCredential } from '@azure/core-auth';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../workflows/failures';
 import type {
@@ -13,7 +14,7 @@ import type {
   EnableIdentityResult,
   Evidence,
   IdentitySnapshot,
-  KeyCaller,
+  KeyHolderScan,
   PreflightProblem,
   ProbeResult,
   RoleAssignmentResult,
@@ -24,11 +25,21 @@ import type {
   SwapMarker,
 } from '../workflows/types';
 import type { MigrationPlan } from '../plan/schema';
-import { ARM_SCOPE, type AzureClients, type AzureEndpoints, createAzureClients } from './azure-clients';
+import {
+  ARM_SCOPE,
+  type AzureClients,
+  type AzureEndpoints,
+  createAzureClients,
+  type CredentialSource,
+  currentCredential,
+} from './azure-clients';
 import { cancellationSignal, heartbeat, pause } from './context';
 import { azureCall, azureErrorInfo, codeOf, statusOf, toActivityFailure } from './errors';
 import { writeEvidenceFile } from './evidence';
 import { httpRequest } from './http';
+import { describeScan } from '../workflows/key-holders';
+import { localAuthActivities } from './local-auth';
+import { plannedMoves } from '../plan/moves';
 import {
   accountResourceId,
   allows,
@@ -43,28 +54,47 @@ import {
 } from './resources';
 
 export interface ActivityDeps {
-  readonly credential: TokenCredential;
+  /** Asked at every use: see `CredentialSource`. */
+  readonly credential: CredentialSource;
   readonly endpoints: AzureEndpoints;
   /** Folder where evidence records are written. */
   readonly evidenceDir: string;
   /** Poll interval for Azure long-running operations. */
   readonly lroPollIntervalMs?: number;
+  /** The worker's Temporal client, for the per-account key-switch lock. */
+  readonly temporal?: { readonly client: Client };
 }
+
+/** Provisioning states of an account whose update has not finished. */
+const TRANSITIONAL_STATES = new Set(['Accepted', 'Creating', 'Updating', 'Deleting', 'Moving']);
 
 /** Data-plane API version for the key-refusal check. */
 const OPENAI_API_VERSION = '2024-10-21';
 
 export function createActivities(deps: ActivityDeps) {
   const clientCache = new Map<string, AzureClients>();
+  let clientsOf: TokenCredential | undefined;
+  const credential = () => currentCredential(deps.credential);
   const clients = (subscriptionId: string): AzureClients => {
+    // A new credential (another principal) needs new clients: their pipelines cache the old one's tokens.
+    if (credential() !== clientsOf) {
+      clientCache.clear();
+      clientsOf = credential();
+    }
     let c = clientCache.get(subscriptionId);
     if (!c) {
-      c = createAzureClients(deps.credential, subscriptionId, deps.endpoints);
+      c = createAzureClients(clientsOf, subscriptionId, deps.endpoints);
       clientCache.set(subscriptionId, c);
     }
     return c;
   };
   const lro = { updateIntervalInMs: deps.lroPollIntervalMs ?? 2000 };
+  const localAuth = localAuthActivities({
+    credential,
+    endpoints: deps.endpoints,
+    clients,
+    ...(deps.temporal ? { temporal: deps.temporal } : {}),
+  });
   const ca = deps.endpoints.caCert;
 
   async function getSite(site: SiteRef): Promise<Site> {
@@ -103,7 +133,9 @@ export function createActivities(deps: ActivityDeps) {
 
   /** Runs a promise while heartbeating, so a worker that dies mid-operation is noticed quickly. */
   async function withHeartbeat<T>(what: string, work: Promise<T>): Promise<T> {
-    const timer = setInterval(() => heartbeat({ waitingFor: what }), 2000);
+    // Repeats whatever the activity last reported (its progress, for a successor to resume from), else its name.
+    heartbeat({ waitingFor: what });
+    const timer = setInterval(() => heartbeat(), 2000);
     try {
       return await work;
     } finally {
@@ -172,7 +204,7 @@ export function createActivities(deps: ActivityDeps) {
     }
 
     // Who the worker is, and in which tenant it signed in.
-    const token = await azureCall('signing in to Azure', () => deps.credential.getToken(ARM_SCOPE));
+    const token = await azureCall('signing in to Azure', () => credential().getToken(ARM_SCOPE));
     const claims = token ? decodeJwtClaims(token.token) : {};
     if (typeof claims.tid === 'string' && claims.tid.toLowerCase() !== plan.tenantId.toLowerCase()) {
       problem(
@@ -366,6 +398,24 @@ export function createActivities(deps: ActivityDeps) {
       });
     }
 
+    // Key auth is a switch of the account: who else holds its key decides what the last stage will do.
+    let keyHolders: KeyHolderScan | undefined;
+    if (acct && plan.localAuth.disable && !acct.properties?.disableLocalAuth && problems.length === 0) {
+      keyHolders = await localAuth.findKeyHolders({ account, exclude: plannedMoves(plan) });
+      if (keyHolders.verdict !== 'clear') {
+        if (plan.localAuth.ifOtherCallers === 'fail')
+          problem(
+            'key-holders',
+            `${describeScan(keyHolders)}; with localAuth.ifOtherCallers: fail the migration would end there`,
+            'move those callers off the key first, or set localAuth.ifOtherCallers to skip or wait',
+          );
+        else
+          warnings.push(
+            `${describeScan(keyHolders)}: local auth will ${plan.localAuth.ifOtherCallers === 'wait' ? 'wait for them' : 'stay enabled'} (localAuth.ifOtherCallers: ${plan.localAuth.ifOtherCallers})`,
+          );
+      }
+    }
+
     if (problems.length > 0 || !acct || !roleDef || snapshots.length !== siteRefs.length) {
       if (problems.length === 0) problem('preflight', 'some resources could not be read');
       throw fail();
@@ -384,6 +434,7 @@ export function createActivities(deps: ActivityDeps) {
       role: { name: roleDef.roleName ?? plan.role, definitionId: roleDef.id ?? '' },
       ...(uami ? { userAssignedIdentity: uami } : {}),
       roleAssignments: existing,
+      ...(keyHolders ? { keyHolders } : {}),
       warnings,
     };
   }
@@ -739,7 +790,18 @@ export function createActivities(deps: ActivityDeps) {
             desired[name] = snap.value;
             break;
           case 'account-key':
-            keys ??= await azureCall(`reading the keys of ${input.account.name}`, () => accountKeys(input.account));
+            try {
+              keys ??= await accountKeys(input.account);
+            } catch (err) {
+              if (statusOf(err) !== 400) throw toActivityFailure(`reading the keys of ${input.account.name}`, err);
+              // Azure refuses listKeys once local auth is off; this run did not switch it (it would have switched
+              // it back first), so the key cannot come back: an operator decides.
+              throw ApplicationFailure.create({
+                type: FailureType.CannotRestoreSetting,
+                message: `cannot restore ${name}: ${input.account.name} no longer accepts keys (local auth was disabled by another change), so the app stays on its identity — skip this step to accept that`,
+                nonRetryable: true,
+              });
+            }
             desired[name] = keys[snap.keyName];
             if (desired[name] === undefined)
               throw ApplicationFailure.create({
@@ -802,75 +864,21 @@ export function createActivities(deps: ActivityDeps) {
   // ---------------------------------------------------------------------------------------------------------------
   // Stage 6: local auth.
 
-  /** Apps in the account's subscription whose settings still hold one of the account's keys. */
-  async function findKeyCallers(input: {
-    account: AccountRef;
-    excludeSiteIds: readonly string[];
-  }): Promise<KeyCaller[]> {
-    const { account } = input;
-    let keys: { key1?: string; key2?: string };
-    try {
-      keys = await accountKeys(account);
-    } catch (err) {
-      if (statusOf(err) === 400) return []; // local auth already off: nobody can be using keys
-      throw toActivityFailure(`reading the keys of ${account.name}`, err);
-    }
-    const values = new Set([keys.key1, keys.key2].filter((k): k is string => !!k));
-    const exclude = input.excludeSiteIds.map((id) => id.toLowerCase());
-    const { web } = clients(account.subscriptionId);
-    const callers: KeyCaller[] = [];
-    const check = async (site: SiteRef, id: string) => {
-      heartbeat({ checking: id });
-      let settings: Record<string, string>;
-      try {
-        settings = await readSettings(site);
-      } catch (err) {
-        if (statusOf(err) !== 403) throw err;
-        callers.push({ siteResourceId: id, settingNames: [], unverifiable: 'the worker may not read its settings' });
-        return;
-      }
-      const names = Object.entries(settings)
-        .filter(([, v]) => values.has(v))
-        .map(([n]) => n);
-      if (names.length > 0) callers.push({ siteResourceId: id, settingNames: names });
-    };
-    const excluded = (id: string) =>
-      exclude.some((e) => id.toLowerCase() === e || id.toLowerCase().startsWith(`${e}/`));
-    try {
-      for await (const app of web.webApps.list()) {
-        const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
-        if (!rg || !app.name) continue;
-        const ref: SiteRef = { subscriptionId: account.subscriptionId, resourceGroup: rg, name: app.name };
-        const id = app.id ?? siteResourceId(ref);
-        if (!excluded(id)) await check(ref, id);
-        for await (const slot of web.webApps.listSlots(rg, app.name)) {
-          const slotName = (slot.name ?? '').split('/').pop()!;
-          const slotId = slot.id ?? siteResourceId({ ...ref, slot: slotName });
-          if (!excluded(slotId)) await check({ ...ref, slot: slotName }, slotId);
-        }
-      }
-    } catch (err) {
-      if (statusOf(err) !== 403) throw toActivityFailure('listing the apps that might use the account key', err);
-      callers.push({
-        siteResourceId: `/subscriptions/${account.subscriptionId}`,
-        settingNames: [],
-        unverifiable: 'the worker may not list the apps of the subscription (grant Reader on it)',
-      });
-    }
-    return callers;
-  }
-
   async function setLocalAuth(input: { account: AccountRef; disabled: boolean }): Promise<{ changed: boolean }> {
     const { account } = input;
     const { cognitive } = clients(account.subscriptionId);
-    const current = await azureCall(`reading account ${account.name}`, () =>
+    let current = await azureCall(`reading account ${account.name}`, () =>
       cognitive.accounts.get(account.resourceGroup, account.name),
     );
-    if (
-      (current.properties?.disableLocalAuth === true) === input.disabled &&
-      current.properties?.provisioningState === 'Succeeded'
-    )
-      return { changed: false };
+    // Another update of the account is under way (Azure would refuse ours with 409): wait for it to settle.
+    while (TRANSITIONAL_STATES.has(current.properties?.provisioningState ?? '')) {
+      heartbeat({ waitingFor: `an update of ${account.name} in progress (${current.properties?.provisioningState})` });
+      await pause(lro.updateIntervalInMs);
+      current = await azureCall(`reading account ${account.name}`, () =>
+        cognitive.accounts.get(account.resourceGroup, account.name),
+      );
+    }
+    if ((current.properties?.disableLocalAuth === true) === input.disabled) return { changed: false };
     const action = `${input.disabled ? 'disabling' : 're-enabling'} local auth on ${account.name}`;
     let result: Awaited<ReturnType<typeof cognitive.accounts.beginUpdateAndWait>>;
     try {
@@ -905,23 +913,28 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Proves keys are refused: a key call to the data plane must answer 403 AuthenticationTypeDisabled. Polls, since
-   * the switch takes minutes in Azure. Uses a real key when one can still be read, else a well-formed dummy.
+   * Proves keys are refused: a key call to the data plane must answer 403 AuthenticationTypeDisabled, `confirmations`
+   * times in a row (Azure's front ends follow a switch at different moments, so one refusal proves little). Polls,
+   * since the switch takes minutes in Azure. Uses a well-formed dummy key: the type of auth is refused before the
+   * key is looked at.
    */
   async function verifyKeysRefused(input: {
     endpoint: string;
     deployment: string;
     timeoutMs: number;
     intervalMs: number;
+    confirmations?: number;
   }): Promise<{ code: string; attempts: number }> {
+    const needed = Math.max(1, input.confirmations ?? 1);
     const deadline = Date.now() + input.timeoutMs;
     const url = `${input.endpoint.replace(/\/$/, '')}/openai/deployments/${encodeURIComponent(input.deployment)}/chat/completions?api-version=${OPENAI_API_VERSION}`;
     const dummyKey = '0'.repeat(32);
     let attempts = 0;
+    let inARow = 0;
     let last = '';
     for (;;) {
       attempts++;
-      heartbeat({ attempts, last });
+      heartbeat({ attempts, inARow, last });
       try {
         const res = await httpRequest(url, {
           method: 'POST',
@@ -932,15 +945,19 @@ export function createActivities(deps: ActivityDeps) {
           signal: cancellationSignal(),
         });
         const code = str(res.json<{ error?: { code?: string } }>()?.error?.code) ?? '';
-        if (res.status === 403 && code === 'AuthenticationTypeDisabled') return { code, attempts };
+        if (res.status === 403 && code === 'AuthenticationTypeDisabled') {
+          inARow++;
+          if (inARow >= needed) return { code, attempts };
+        } else inARow = 0;
         last = `${res.status} ${code}`;
       } catch (err) {
+        inARow = 0;
         last = (err as Error).message;
       }
       if (Date.now() + input.intervalMs > deadline)
         throw ApplicationFailure.create({
           type: FailureType.LocalAuthNotEffective,
-          message: `keys are still not refused after ${attempts} attempts (last answer: ${last})`,
+          message: `keys are still not refused ${needed > 1 ? `${needed} times in a row ` : ''}after ${attempts} attempts (last answer: ${last})`,
           nonRetryable: true,
         });
       await pause(input.intervalMs);
@@ -964,7 +981,7 @@ export function createActivities(deps: ActivityDeps) {
       updateSettings,
       restoreSettings,
       swapSlots,
-      findKeyCallers,
+      ...localAuth,
       setLocalAuth,
       verifyKeysRefused,
       writeEvidence,

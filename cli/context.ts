@@ -7,9 +7,10 @@ import type { TokenCredential } from '@azure/core-auth';
 import { Client, Connection } from '@temporalio/client';
 import {
   type AzureEndpoints,
-  clientSecretCredential,
+  type CredentialSource,
   defaultCredential,
   readCaCert,
+  refreshingCredential,
 } from '../activities/azure-clients';
 import { type CutoverConfig, DEFAULT_TASK_QUEUE, loadConfig } from '../worker/config';
 import { type DevEnvironment, readDevEnvironment } from '../worker/dev-env';
@@ -87,7 +88,8 @@ export function workflowLink(
 }
 
 export interface AzureAccess {
-  readonly credential: TokenCredential;
+  /** Asked at every use (the dev environment's principal can change when it loads another scenario). */
+  readonly credential: CredentialSource;
   readonly endpoints: AzureEndpoints;
   /** Where the settings came from, for messages. */
   readonly source: 'dev-simulator' | 'configured';
@@ -97,16 +99,18 @@ interface SimCredentialsFile {
   readonly servicePrincipals: Readonly<Record<string, { tenantId: string; clientId: string; clientSecret: string }>>;
 }
 
-/** Credentials of a simulator principal from its 0600 credentials file. */
+/** Credentials of a simulator principal from its 0600 credentials file, read again at every use. */
 export function simulatorCredential(
   endpoints: AzureEndpoints,
   credentialsFile: string,
   principal: string,
-): TokenCredential {
-  const creds = JSON.parse(readFileSync(credentialsFile, 'utf8')) as SimCredentialsFile;
-  const p = creds.servicePrincipals?.[principal];
-  if (!p) throw new UserError(`the simulator has no principal named ${principal}`);
-  return clientSecretCredential(endpoints, p);
+): () => TokenCredential {
+  return refreshingCredential(endpoints, () => {
+    const creds = JSON.parse(readFileSync(credentialsFile, 'utf8')) as SimCredentialsFile;
+    const p = creds.servicePrincipals?.[principal];
+    if (!p) throw new UserError(`the simulator has no principal named ${principal}`);
+    return p;
+  });
 }
 
 export function azureAccess(ctx: CliContext): AzureAccess {
@@ -127,6 +131,7 @@ export function azureAccess(ctx: CliContext): AzureAccess {
     armEndpoint: config.azure.armEndpoint,
     authorityHost: config.azure.authorityHost,
     caCert: readCaCert(config.azure.caCertPath),
+    ...(config.azure.keyVaultDnsSuffix ? { keyVaultDnsSuffix: config.azure.keyVaultDnsSuffix } : {}),
   };
   return { credential: defaultCredential(endpoints, config.azure.tenantId), endpoints, source: 'configured' };
 }

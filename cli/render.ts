@@ -1,7 +1,15 @@
 /** Text renderings of CLI results (JSON mode prints the objects themselves). */
 import type { PlanProblem, MigrationPlan } from '../plan/schema';
 import { formatDuration } from '../plan/schema';
-import type { BeforeState, Evidence, MigrationProgress, PreflightProblem, StageStatus } from '../workflows/types';
+import { describeScan } from '../workflows/key-holders';
+import type {
+  BeforeState,
+  Evidence,
+  KeyHolderScan,
+  MigrationProgress,
+  PreflightProblem,
+  StageStatus,
+} from '../workflows/types';
 
 const MARK: Record<StageStatus, string> = {
   pending: ' ',
@@ -34,7 +42,8 @@ function elapsed(start?: string, end?: string): string {
   return ms >= 0 ? formatDuration(Math.round(ms / 1000) * 1000 || ms) : '';
 }
 
-export function renderProgress(p: MigrationProgress, status?: string): string {
+/** `outcome` may be one the CLI derived from the execution's status (`terminated` …), not only a recorded one. */
+export function renderProgress(p: Omit<MigrationProgress, 'outcome'> & { outcome: string }, status?: string): string {
   const lines = [
     `${p.workflowId}`,
     `ticket ${p.changeTicket} · started by ${p.initiatedBy} · outcome ${p.outcome}${status ? ` · workflow ${status}` : ''}`,
@@ -55,7 +64,7 @@ export function renderProgress(p: MigrationProgress, status?: string): string {
     lines.push(
       '',
       `Waiting for approval: ${p.pendingGate.title} (until ${p.pendingGate.deadline ?? 'no limit'})`,
-      `  cutover approve ${p.workflowId} --as NAME   |   cutover reject ${p.workflowId} --as NAME --comment WHY`,
+      `  cutover approve ${p.workflowId} --gate ${p.pendingGate.gate} --as NAME   |   cutover reject ${p.workflowId} --gate ${p.pendingGate.gate} --as NAME --comment WHY`,
     );
   else if (p.blocked)
     lines.push(
@@ -64,8 +73,32 @@ export function renderProgress(p: MigrationProgress, status?: string): string {
       `  cutover retry ${p.workflowId} --as NAME   |   cutover skip ${p.workflowId} --as NAME --reason WHY`,
     );
   else if (p.waitingFor) lines.push('', `Waiting for: ${p.waitingFor}`);
+  if (p.keyHolders) lines.push('', `Key holders: ${describeScan(p.keyHolders)}`);
   if (p.reason) lines.push('', `Reason: ${p.reason}`);
   return lines.join('\n');
+}
+
+/** Every scope the key-holder check read (or could not), and every holder, for `plan show` and the evidence. */
+export function renderKeyHolderScan(scan: KeyHolderScan): string[] {
+  if (scan.localAuthDisabled) return ['local auth is already disabled: no key can be in use'];
+  return [
+    ...scan.scopes.map(
+      (s) =>
+        `${s.status === 'scanned' ? '✓' : '✗'} ${s.scope}${s.name ? ` (${s.name})` : ''}: ${
+          s.status === 'scanned' ? `${s.resources} app(s) and slot(s) read` : `could not be read — ${s.reason ?? ''}`
+        }`,
+    ),
+    ...scan.holders.map(
+      (h) =>
+        `! ${h.resourceId}: ${h.unverifiable ? `might hold the key — ${h.unverifiable}` : `holds the key in ${h.settingNames.join(', ')}`}${
+          h.references?.length
+            ? ` (Key Vault: ${h.references.map((r) => `${r.setting} → ${r.vault}/${r.secret}`).join(', ')})`
+            : ''
+        }`,
+    ),
+    ...scan.excluded.map((id) => `- ${id}: moved off the key by this migration`),
+    ...(scan.ignored ?? []).map((i) => `- ${i.resourceId}: not counted — ${i.reason}`),
+  ];
 }
 
 export function renderPlanProblems(problems: readonly PlanProblem[]): string[] {
@@ -99,13 +132,27 @@ export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): stri
         : `on ${target} in place`
     }; smoke-test ${plan.smokeTest.path} within the ${formatDuration(plan.budgets.downtimeMs)} downtime budget`,
     plan.localAuth.disable
-      ? `5. ${plan.approvals.beforeDisableLocalAuth ? 'Approval gate, then local auth' : 'Local auth'}: disable key auth on ${plan.account.name}${
+      ? `5. Key switch: ${plan.approvals.beforeDisableLocalAuth ? 'after an approval gate, ' : ''}disable key auth on ${plan.account.name}${
           before?.account.disableLocalAuth ? ' (already disabled)' : ''
-        } if no other app still uses its key (otherwise: ${plan.localAuth.ifOtherCallers}), then check keys are refused`
+        } once no other caller in any readable subscription holds its key (otherwise: ${plan.localAuth.ifOtherCallers}), then check keys are refused${
+          before?.keyHolders
+            ? ` — now: ${describeScan(before.keyHolders)}${predictKeySwitch(plan, before.keyHolders)}`
+            : ''
+        }`
       : '5. Local auth: left enabled (localAuth.disable: false)',
     '6. Evidence: write the audit record',
   ];
   return steps;
+}
+
+/** What the key switch would do, given who holds the key now. */
+function predictKeySwitch(plan: MigrationPlan, scan: KeyHolderScan): string {
+  if (scan.verdict === 'clear' || scan.localAuthDisabled) return ' → the key switch would go ahead';
+  return {
+    skip: ' → the key switch would be skipped (local auth stays enabled)',
+    wait: ' → the key switch would wait for them',
+    fail: ' → the migration would fail before any change',
+  }[plan.localAuth.ifOtherCallers];
 }
 
 export function renderEvidenceMarkdown(e: Evidence): string {
@@ -168,6 +215,14 @@ export function renderEvidenceMarkdown(e: Evidence): string {
           e.compensations.map((c) => [c.description, c.status, String(c.attempts), c.error ?? c.reason ?? '']),
         )}`
       : 'Not needed.',
+    ...(e.localAuth.keyHolders
+      ? [
+          '',
+          '## Key holders (who else held the account key)',
+          '',
+          ...renderKeyHolderScan(e.localAuth.keyHolders).map((l) => `- ${l}`),
+        ]
+      : []),
     ...(e.preflightProblems?.length
       ? ['', '## Preflight problems', '', ...e.preflightProblems.map((p) => `- [${p.check}] ${p.message}`)]
       : []),

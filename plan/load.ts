@@ -1,6 +1,6 @@
 /** Reads a plan file from disk: size limit, YAML (or JSON) parsing with line numbers, then the schema. */
 import { readFile, stat } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { type MigrationPlan, parsePlan, PlanValidationError } from './schema';
 
 /** A plan is a page of YAML; anything this large is a mistake (or an attack on the parser). */
@@ -12,10 +12,11 @@ export function parsePlanText(text: string, source?: string): MigrationPlan {
       [{ field: '', message: `the file is larger than ${MAX_PLAN_BYTES / 1024} KiB` }],
       source,
     );
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     throw new PlanValidationError(
-      doc.errors.map((e) => ({ field: '', message: `not valid YAML: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ field: '', message: `not valid YAML: ${yamlReason(e, text, lines)}` })),
       source,
     );
   }
@@ -27,6 +28,29 @@ export function parsePlanText(text: string, source?: string): MigrationPlan {
     throw new PlanValidationError([{ field: '', message: `not valid YAML: ${(err as Error).message}` }], source);
   }
   return parsePlan(document, source);
+}
+
+/** A YAML error as one line: what is wrong in a plan author's words, and where (line and column, 1-based). */
+function yamlReason(e: YAMLError, text: string, lines: LineCounter): string {
+  const { line, col } = lines.linePos(e.pos[0]);
+  const where = `(line ${line}, column ${col})`;
+  switch (e.code) {
+    case 'DUPLICATE_KEY': {
+      const key = /^["']?([^:"',{}[\]\n]+?)["']?\s*:/.exec(text.slice(e.pos[0]))?.[1];
+      return `${key ? `the field "${key}" is given twice` : 'a field is given twice'}; keys must be unique ${where}`;
+    }
+    case 'MULTIPLE_DOCS':
+      return `the file holds more than one YAML document (a "---" line); a plan is one document ${where}`;
+    case 'TAB_AS_INDENT':
+      return `a tab indents this line; YAML indents with spaces ${where}`;
+    default: {
+      // The parser notices an unclosed inline list or mapping where the file (or the block) ends.
+      const flow = /^Flow (sequence|map) in block collection/.exec(e.message)?.[1];
+      if (flow === 'sequence') return `an inline list "[" is never closed with "]" ${where}`;
+      if (flow === 'map') return `an inline mapping "{" is never closed with "}" ${where}`;
+      return `${e.message.replace(/[\s:]+$/, '')} ${where}`;
+    }
+  }
 }
 
 const UNREADABLE: Record<string, string> = {

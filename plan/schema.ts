@@ -7,6 +7,10 @@
  * definition, settings to *remove* are names.
  */
 import { z } from 'zod';
+import { PlanValidationError, toProblems } from './problems';
+import { isKeyVaultReference, KEY_VAULT_REFERENCE_EXAMPLE, nameLooksSecret, secretShape } from './secrets';
+
+export { type PlanProblem, PlanValidationError } from './problems';
 
 export const DEFAULT_ROLE = 'Cognitive Services OpenAI User';
 
@@ -127,6 +131,7 @@ const planFileSchema = z
       .strictObject({
         type: z.enum(['in-place', 'slot-swap']).default('in-place'),
         stagingSlot: s(SLOT_NAME, 'a deployment slot name').optional(),
+        standby: z.enum(['migrate', 'keep']).optional(),
       })
       .default({ type: 'in-place' }),
     smokeTest: smokeTestSchema.default(smokeTestSchema.parse({})),
@@ -184,6 +189,12 @@ const planFileSchema = z
           message: 'only applies to the slot-swap strategy',
         });
       }
+      if (strategy.type !== 'slot-swap' && strategy.standby !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['strategy', 'standby'],
+          message: 'only applies to the slot-swap strategy',
+        });
       const role = typeof p.role === 'string' ? p.role : '';
       const privileged = PRIVILEGED_ROLES.find((r) => r.toLowerCase() === role.trim().toLowerCase());
       if (privileged && p.allowPrivilegedRole !== true)
@@ -201,6 +212,23 @@ const planFileSchema = z
             code: 'custom',
             path: ['settings', 'set', name],
             message: 'is also listed in settings.remove',
+          });
+      }
+      for (const [name, value] of Object.entries(set)) {
+        if (typeof value !== 'string') continue;
+        // Never the value itself in the message: it may be a live key pasted into the wrong place.
+        const shape = secretShape(value);
+        if (shape)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['settings', 'set', name],
+            message: `looks like ${shape}, and a plan never holds a secret: put it in Key Vault and set a Key Vault reference instead, ${KEY_VAULT_REFERENCE_EXAMPLE}`,
+          });
+        else if (nameLooksSecret(name) && !isKeyVaultReference(value))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['settings', 'set', name],
+            message: `is named like a secret, so its value must be a Key Vault reference (${KEY_VAULT_REFERENCE_EXAMPLE}): a plan never holds a secret`,
           });
       }
       if (remove?.length === 0)
@@ -242,7 +270,16 @@ export interface MigrationPlan {
   readonly role: string;
   readonly allowPrivilegedRole: boolean;
   readonly settings: { readonly remove: readonly string[]; readonly set: Readonly<Record<string, string>> };
-  readonly strategy: { readonly type: 'in-place' | 'slot-swap'; readonly stagingSlot?: string };
+  readonly strategy: {
+    readonly type: 'in-place' | 'slot-swap';
+    readonly stagingSlot?: string;
+    /**
+     * Slot swap: what happens to the staging slot, which holds the old configuration (with the key) after the
+     * swap: `migrate` moves it off the key too (so the key switch can go ahead), `keep` leaves it as a standby
+     * that counts as a key holder like any other. Absent in plans recorded before it existed (`keep` then).
+     */
+    readonly standby?: 'migrate' | 'keep';
+  };
   readonly smokeTest: {
     readonly path: string;
     /** The app's identity probe, or `none`: then the whole `propagationWait` is waited out blind. */
@@ -273,67 +310,6 @@ export interface MigrationPlan {
   };
 }
 
-/** One problem with a plan: where (a dotted field path, or "" for the whole file) and what. */
-export interface PlanProblem {
-  readonly field: string;
-  readonly message: string;
-}
-
-/** Thrown when a plan is malformed; carries every problem found, not just the first. */
-export class PlanValidationError extends Error {
-  constructor(
-    readonly problems: readonly PlanProblem[],
-    readonly source?: string,
-  ) {
-    super(
-      `${source ? `${source}: ` : ''}the plan has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
-        problems.map((p) => `  - ${p.field || '(plan)'}: ${p.message}`).join('\n'),
-    );
-    this.name = 'PlanValidationError';
-  }
-}
-
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.map((k) => String(k)).join('.');
-}
-
-const EXPECTED: Readonly<Record<string, string>> = {
-  object: 'a mapping of fields',
-  array: 'a list',
-  boolean: 'true or false',
-  number: 'a number',
-  string: 'text',
-};
-
-function kindOf(value: unknown): string {
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object' || typeof value === 'function') return 'a mapping';
-  // Never echo text: a pasted secret in the wrong field must not end up on a terminal or in a CI log.
-  if (typeof value === 'string') return 'text';
-  return typeof value === 'number' || typeof value === 'boolean' ? `${typeof value} ${value}` : typeof value;
-}
-
-function toProblems(issue: z.core.$ZodIssue): PlanProblem[] {
-  if (issue.code === 'unrecognized_keys')
-    return issue.keys.map((key) => ({
-      field: fieldPath([...issue.path, key]),
-      message: 'is not a plan field (check the spelling)',
-    }));
-  if (issue.code === 'invalid_type') {
-    // Without `reportInput` zod leaves `input` out, and every mistyped field would read "is required".
-    if (issue.input === undefined || issue.input === null)
-      return [{ field: fieldPath(issue.path), message: 'is required' }];
-    if (issue.message.startsWith('Invalid input'))
-      return [
-        {
-          field: fieldPath(issue.path),
-          message: `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${kindOf(issue.input)}`,
-        },
-      ];
-  }
-  return [{ field: fieldPath(issue.path), message: issue.message }];
-}
-
 /** Validates a parsed document (from YAML or JSON) and returns the normalized plan. */
 export function parsePlan(document: unknown, source?: string): MigrationPlan {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
@@ -344,7 +320,10 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
   }
   const result = planFileSchema.safeParse(document, { reportInput: true });
   if (!result.success) {
-    throw new PlanValidationError(result.error.issues.flatMap(toProblems), source);
+    throw new PlanValidationError(
+      result.error.issues.flatMap((issue) => toProblems(issue, planFileSchema)),
+      source,
+    );
   }
   const p = result.data;
   return {
@@ -363,7 +342,8 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
     role: p.role.trim(),
     allowPrivilegedRole: p.allowPrivilegedRole,
     settings: { remove: [...new Set(p.settings.remove)], set: p.settings.set },
-    strategy: p.strategy,
+    strategy:
+      p.strategy.type === 'slot-swap' ? { ...p.strategy, standby: p.strategy.standby ?? 'migrate' } : p.strategy,
     smokeTest: {
       path: p.smokeTest.path,
       identityProbePath: p.smokeTest.identityProbePath,

@@ -12,6 +12,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { send } from './http';
+import { type ReferenceResult } from './keyvault-references';
 import { type Site, PRODUCTION, key } from './model';
 
 export interface AppHostOptions {
@@ -19,6 +20,12 @@ export interface AppHostOptions {
   caCertPath: string;
   restartMs: () => number;
   log: (line: string) => void;
+  /** The platform's pass over the settings at worker start (Key Vault references become values). */
+  resolveSettings?: (
+    site: Site,
+    slot: string,
+    settings: Record<string, string>,
+  ) => { settings: Record<string, string>; references: ReferenceResult[] };
 }
 
 interface Instance {
@@ -35,6 +42,8 @@ interface Instance {
   /** `${siteKey}|${slot}` this instance serves now. */
   serving: string;
   stopped: boolean;
+  /** How the Key Vault references of this worker's settings resolved when it started. */
+  references: ReferenceResult[];
 }
 
 const slotKey = (site: Site, slot: string) => `${key(site.id)}|${slot.toLowerCase()}`;
@@ -134,6 +143,12 @@ export class AppHost {
     return undefined;
   }
 
+  /** The Key Vault reference resolutions of the worker serving the slot now. */
+  references(site: Site, slot: string): ReferenceResult[] | undefined {
+    const id = this.routing.get(slotKey(site, slot));
+    return id ? this.instances.get(id)?.references : undefined;
+  }
+
   /** Every IDENTITY_HEADER ever handed to a worker, live or stopped. */
   identityHeaders(): string[] {
     return [...this.issuedHeaders];
@@ -197,6 +212,7 @@ export class AppHost {
     const header = randomBytes(24).toString('base64url');
     this.issuedHeaders.add(header);
     let resolveReady!: (ok: boolean) => void;
+    const resolved = this.opts.resolveSettings?.(site, slot, settings) ?? { settings, references: [] };
     const inst: Instance = {
       id,
       header,
@@ -205,6 +221,7 @@ export class AppHost {
       notBefore: Date.now() + this.opts.restartMs(),
       serving,
       stopped: false,
+      references: resolved.references,
     };
     this.instances.set(id, inst);
     const host = `${this.opts.baseUrl.replace(/^https:\/\//, '')}/sites/${site.name}${slot === PRODUCTION ? '' : `/slots/${slot}`}`;
@@ -212,7 +229,7 @@ export class AppHost {
       (port) => {
         if (inst.stopped) return resolveReady(false);
         const env: NodeJS.ProcessEnv = {
-          ...settings,
+          ...resolved.settings,
           PATH: process.env.PATH,
           ...(process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {}),
           IDENTITY_ENDPOINT: `${this.opts.baseUrl}/msi/token`,

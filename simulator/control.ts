@@ -9,6 +9,9 @@
  *   GET    /_control/faults                    list; POST adds one (JSON FaultSpec); DELETE clears
  *   GET    /_control/delays                    current delays; PUT/PATCH/POST merges (JSON)
  *   GET    /_control/throttling                current throttling; PUT/PATCH/POST merges (JSON)
+ *   GET    /_control/behavior                  behaviour switches; PUT/PATCH/POST merges (JSON)
+ *   GET    /_control/vault-uri?name=           a key vault's URI
+ *   GET    /_control/paging                    ARM list page size; PUT/PATCH/POST merges ({ pageSize })
  *   GET    /_control/requests[?since=ISO]      request log; DELETE clears it
  *   GET    /_control/secrets                   every secret issued or held
  *   GET    /_control/credentials/{principal}   a service principal's { tenantId, clientId, clientSecret }
@@ -76,6 +79,25 @@ export async function handleControl(
             t.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
           );
         return { status: 200, body: control.setThrottling(t.data) };
+      }
+    }
+    if (path === '/behavior') {
+      if (m === 'GET') return { status: 200, body: control.state().behavior };
+      if (m === 'PUT' || m === 'PATCH' || m === 'POST') {
+        const b = parseJson(req);
+        if (!isRecord(b)) throw new SimError(400, 'InvalidBehavior', 'Behaviour is a JSON object.');
+        return { status: 200, body: control.setBehavior(b) };
+      }
+    }
+    if (path === '/vault-uri' && m === 'GET')
+      return { status: 200, body: { uri: control.vaultUri(req.url.searchParams.get('name') ?? '') } };
+    if (path === '/paging') {
+      if (m === 'GET') return { status: 200, body: control.state().paging };
+      if (m === 'PUT' || m === 'PATCH' || m === 'POST') {
+        const p = parseJson(req);
+        if (!isRecord(p) || Object.keys(p).some((k) => k !== 'pageSize'))
+          throw new SimError(400, 'InvalidPaging', 'Paging is a JSON object { "pageSize": <positive integer> }.');
+        return { status: 200, body: control.setPaging(p) };
       }
     }
     if (path === '/requests') {

@@ -6,6 +6,9 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { AppHost } from './apps';
+import { type Behavior, DEFAULT_BEHAVIOR } from './behavior';
+import { resolveReferences } from './keyvault-references';
+import { DEFAULT_PAGING, type Paging } from './arm/paging';
 import { DEFAULT_THROTTLING, type Delays, FaultEngine, PROFILES, type Profile, Throttler } from './knobs';
 import { type Operation, type Principal, type SimState, type Site, clone } from './model';
 import {
@@ -16,11 +19,12 @@ import {
   loadScenario,
   parseScenario,
 } from './scenario';
+import { vaultNamesOf } from './scenario-keyvault';
 import { TokenService } from './tokens';
 
 export interface RequestLogEntry {
   time: string;
-  surface: 'arm' | 'entra' | 'msi' | 'dataplane' | 'frontdoor';
+  surface: 'arm' | 'entra' | 'msi' | 'dataplane' | 'frontdoor' | 'keyvault';
   method: string;
   path: string;
   operation?: string;
@@ -35,6 +39,8 @@ interface Persisted {
   version: 1;
   /** Where the simulator listened: endpoints in app settings embed it. */
   baseUrl?: string;
+  /** Vault URIs (one port each) when the state was written: stored references embed them. */
+  vaultUris?: Record<string, string>;
   scenario: Scenario;
   initial: SimState;
   state: SimState;
@@ -47,6 +53,8 @@ export interface CoreOptions {
   profile?: Profile;
   stateFile?: string;
   log: (line: string) => void;
+  /** Opens one listener per vault name (trying the `preferred` URIs' ports) and answers their URIs by lower-case name. */
+  vaultHosts?: (names: string[], preferred: Record<string, string>) => Promise<Record<string, string>>;
 }
 
 const MAX_LOG = 20_000;
@@ -58,6 +66,10 @@ export class SimCore {
   servicePrincipals: string[] = [];
   profile: Profile = 'fast';
   delays: Delays = { ...PROFILES.fast };
+  behavior: Behavior = { ...DEFAULT_BEHAVIOR };
+  /** `https://127.0.0.1:VAULTPORT/` of every vault, by lower-cased name. */
+  vaultUris: Record<string, string> = {};
+  paging: Paging = { ...DEFAULT_PAGING };
   readonly faults = new FaultEngine();
   readonly throttler = new Throttler({ enabled: false, ...clone(DEFAULT_THROTTLING) });
   readonly tokens: TokenService;
@@ -74,6 +86,7 @@ export class SimCore {
       caCertPath: opts.caCertPath,
       restartMs: () => this.delays.appRestartMs,
       log: opts.log,
+      resolveSettings: (site, slot, settings) => resolveReferences(this, site, slot, settings),
     });
   }
 
@@ -96,6 +109,12 @@ export class SimCore {
     const file = this.opts.stateFile;
     if (opts.preferStateFile && file && existsSync(file)) {
       let saved = JSON.parse(readFileSync(file, 'utf8')) as Persisted;
+      const oldVaults = saved.vaultUris ?? {};
+      await this.openVaults(vaultNamesOf(parseScenario(saved.scenario)), oldVaults);
+      for (const [name, uri] of Object.entries(oldVaults)) {
+        const now = this.vaultUris[name];
+        if (now && now !== uri) saved = JSON.parse(JSON.stringify(saved).split(uri).join(now)) as Persisted;
+      }
       if (saved.baseUrl && saved.baseUrl !== this.baseUrl) {
         // Listening elsewhere now (another port): endpoints stored in app settings must follow.
         saved = JSON.parse(JSON.stringify(saved).split(saved.baseUrl).join(this.baseUrl)) as Persisted;
@@ -105,9 +124,13 @@ export class SimCore {
       this.applyKnobs(this.build(parseScenario(saved.scenario)));
       this.initial = saved.initial;
       this.state = saved.state;
+      // State files written before key vaults existed.
+      this.state.vaults ??= {};
+      this.initial.vaults ??= {};
       this.log(`state restored from ${file}`);
     } else {
       const parsed = loadScenario(input);
+      await this.openVaults(vaultNamesOf(parsed), this.vaultUris);
       this.scenario = parsed;
       const built = this.build(parsed);
       this.applyKnobs(built);
@@ -130,13 +153,26 @@ export class SimCore {
   }
 
   private build(parsed: ReturnType<typeof parseScenario>): BuiltScenario {
-    return buildState(parsed, { baseUrl: this.baseUrl, now: this.now() });
+    return buildState(parsed, { baseUrl: this.baseUrl, now: this.now(), vaultUri: (n) => this.vaultUri(n) });
+  }
+
+  private async openVaults(names: string[], preferred: Record<string, string>): Promise<void> {
+    if (this.opts.vaultHosts) this.vaultUris = await this.opts.vaultHosts(names, preferred);
+  }
+
+  /** A vault's URI, `https://127.0.0.1:VAULTPORT/` (each vault has its own port, as it has its own host in Azure). */
+  vaultUri(name: string): string {
+    const uri = this.vaultUris[name.toLowerCase()];
+    if (!uri) throw new Error(`no listener for vault '${name}'`);
+    return uri;
   }
 
   private applyKnobs(built: BuiltScenario): void {
     this.servicePrincipals = built.servicePrincipals;
     this.profile = this.opts.profile ?? built.profile ?? 'fast';
     this.delays = { ...PROFILES[this.profile], ...built.delays };
+    this.behavior = { ...DEFAULT_BEHAVIOR, ...built.behavior };
+    this.paging = { ...DEFAULT_PAGING, ...built.paging };
     this.throttler.set({
       ...clone(DEFAULT_THROTTLING),
       enabled: this.profile === 'realistic',
@@ -151,6 +187,7 @@ export class SimCore {
     const data: Persisted = {
       version: 1,
       baseUrl: this.baseUrl,
+      vaultUris: this.vaultUris,
       scenario: this.scenario,
       initial: this.initial,
       state: this.state,
@@ -240,7 +277,7 @@ export class SimCore {
       op.endedAt = this.now();
     }
     for (const a of Object.values(this.state.accounts)) {
-      if (a.provisioningState === 'Accepted' || a.provisioningState === 'Updating') a.provisioningState = 'Succeeded';
+      if (['Accepted', 'Updating', 'Creating'].includes(a.provisioningState)) a.provisioningState = 'Succeeded';
     }
   }
 
@@ -258,6 +295,8 @@ export class SimCore {
       out.add(a.key1);
       out.add(a.key2);
     }
+    for (const v of Object.values(this.state.vaults ?? {}))
+      for (const s of Object.values(v.secrets)) for (const x of s.versions) out.add(x.value);
     // Regenerated-away keys and the headers of stopped workers were real once: they must not leak either.
     for (const s of this.retiredSecrets) out.add(s);
     for (const h of this.apps.identityHeaders()) out.add(h);

@@ -1,8 +1,10 @@
 /**
  * The Azure OpenAI data plane: `POST /aoai/{subdomain}/openai/deployments/{deployment}/chat/completions` (custom
  * subdomain endpoints) and `/aoai-regional/{region}/…` (regional endpoints, keys only). Keys stop working
- * `localAuthSwitchMs` after local auth is disabled; Entra tokens need a role with the chat-completions data action
- * on the account or above, assigned at least `propagationMs` ago. Answers are small deterministic chat completions.
+ * `localAuthSwitchMs` after local auth is disabled (then, for `localAuthConsistencyWindowMs`, either answer); Entra
+ * tokens need a role with the chat-completions data action on the account or above, assigned at least `propagationMs`
+ * ago. AIServices accounts also answer on their Cognitive Services endpoint (`/cog/{subdomain}/openai/…`);
+ * CognitiveServices (multi-service) accounts serve no Azure OpenAI. Answers are small deterministic chat completions.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { localAuthDisabledNow } from './arm/cognitive';
@@ -14,6 +16,30 @@ import { sameAudience } from './tokens';
 
 const CHAT_ACTION = 'Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action';
 const COGNITIVE_AUDIENCE = 'https://cognitiveservices.azure.com';
+
+/** Key requests seen per account inside a consistency window, per simulator: they pick the answer. */
+const windowRequests = new WeakMap<SimCore, Map<string, number>>();
+
+/**
+ * Whether keys are refused right now. Inside the consistency window after a switch, front ends disagree: each
+ * request gets the old or the new answer, pseudo-randomly but reproducibly (a hash of account, change and request
+ * number), so runs of either answer occur as they do in Azure.
+ */
+export function keysRefusedNow(core: SimCore, account: Account, now = core.now()): boolean {
+  const switched = localAuthDisabledNow(account, core.delays.localAuthSwitchMs, now);
+  const change = account.localAuthChange;
+  const windowMs = core.delays.localAuthConsistencyWindowMs;
+  if (!change || windowMs <= 0) return switched;
+  const since = now - change.at - core.delays.localAuthSwitchMs;
+  if (since < 0 || since >= windowMs) return switched;
+  const counters = windowRequests.get(core) ?? new Map<string, number>();
+  windowRequests.set(core, counters);
+  const k = `${account.id}|${change.at}`;
+  const n = counters.get(k) ?? 0;
+  counters.set(k, n + 1);
+  const newAnswer = createHash('sha256').update(`${k}|${n}`).digest()[0] % 2 === 1;
+  return newAnswer ? account.disableLocalAuth : change.previous;
+}
 
 /** Data-plane RBAC: assignments that have propagated in, and deleted ones that have not yet propagated out. */
 export function principalHasDataAction(
@@ -51,7 +77,7 @@ function authenticate(
       : regional.find((a) => apiKey === a.key1 || apiKey === a.key2);
     // A resource with key auth off refuses the auth *type*, before any key is looked at.
     const target = owner ?? account;
-    if (target && localAuthDisabledNow(target, core.delays.localAuthSwitchMs, now)) {
+    if (target && keysRefusedNow(core, target, now)) {
       throw new SimError(403, 'AuthenticationTypeDisabled', 'Key based authentication is disabled for this resource.');
     }
     if (!owner) {
@@ -123,18 +149,25 @@ function completion(deployment: Account['deployments'][string], messages: unknow
   };
 }
 
-/** Handles `/aoai/…` and `/aoai-regional/…`; undefined when the path is not the data plane's. */
+/** Which accounts an endpoint prefix serves Azure OpenAI for: `/cog/` is an AIServices account's own endpoint. */
+function servesOpenAI(a: Account, prefix: string): boolean {
+  const kind = a.kind ?? 'OpenAI';
+  return prefix === 'cog' ? kind === 'AIServices' : kind !== 'CognitiveServices';
+}
+
+/** Handles `/aoai/…`, `/aoai-regional/…` and `/cog/…`; undefined when the path is not the data plane's. */
 export function handleDataPlane(
   core: SimCore,
   req: SimRequest,
 ): { response: SimResponse; principal?: string; subscription?: string } | undefined {
-  const m = /^\/(aoai|aoai-regional)\/([^/]+)(\/.*)?$/i.exec(req.path);
+  const m = /^\/(aoai|aoai-regional|cog)\/([^/]+)(\/.*)?$/i.exec(req.path);
   if (!m) return undefined;
+  const prefix = m[1].toLowerCase();
   const requestId = randomUUID();
   const headers = { 'apim-request-id': requestId, 'x-request-id': requestId, 'x-ms-region': 'West Europe' };
   const regional = m[1].toLowerCase() === 'aoai-regional';
   const rest = m[3] ?? '/';
-  const accounts = Object.values(core.state.accounts);
+  const accounts = Object.values(core.state.accounts).filter((a) => servesOpenAI(a, prefix));
   const account = regional
     ? undefined
     : accounts.find((a) => a.customSubDomainName?.toLowerCase() === m[2].toLowerCase());

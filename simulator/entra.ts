@@ -15,6 +15,7 @@ export const KNOWN_RESOURCES = [
   'https://management.core.windows.net',
   'https://cognitiveservices.azure.com',
   'https://ai.azure.com',
+  'https://vault.azure.net',
   'https://graph.microsoft.com',
 ];
 

@@ -15,6 +15,7 @@ export type {
 } from './types';
 export type { RequestLogEntry } from './core';
 export type { Delays, Fault, FaultSpec, Profile, Throttling } from './knobs';
+export type { Paging } from './arm/paging';
 export type { Scenario } from './scenario';
 export { ScenarioError } from './scenario';
 export { startLoad, type LoadReport, type LoadOptions, type LoadFailure } from './loadgen';

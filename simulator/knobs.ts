@@ -12,6 +12,11 @@ export interface Delays {
   propagationMs: number;
   /** Time for the data plane to follow a `disableLocalAuth` change, both ways. */
   localAuthSwitchMs: number;
+  /**
+   * After `localAuthSwitchMs`, how long the front ends disagree: each key request gets the old or the new answer
+   * (deterministically, per account and request), as Azure's "takes a few minutes" allows. Both ways.
+   */
+  localAuthConsistencyWindowMs: number;
   /** Age a new principal needs before a role assignment without `principalType` can find it. */
   principalReplicationMs: number;
   /** Minimum time an app instance answers 503 after a settings change, restart or swap. */
@@ -26,6 +31,8 @@ export interface Delays {
   tokenLatencyMs: number;
   msiLatencyMs: number;
   dataPlaneLatencyMs: number;
+  /** Added latency of Key Vault data-plane calls. */
+  keyVaultLatencyMs: number;
   /** Lifetime of Entra (client-credentials) access tokens; managed-identity tokens live 24 h like App Service's. */
   tokenLifetimeMs: number;
 }
@@ -34,6 +41,7 @@ export const PROFILES: Record<Profile, Delays> = {
   fast: {
     propagationMs: 0,
     localAuthSwitchMs: 0,
+    localAuthConsistencyWindowMs: 0,
     principalReplicationMs: 0,
     appRestartMs: 0,
     lroMs: 0,
@@ -43,11 +51,13 @@ export const PROFILES: Record<Profile, Delays> = {
     tokenLatencyMs: 0,
     msiLatencyMs: 0,
     dataPlaneLatencyMs: 0,
+    keyVaultLatencyMs: 0,
     tokenLifetimeMs: 3600_000,
   },
   realistic: {
     propagationMs: 180_000,
     localAuthSwitchMs: 120_000,
+    localAuthConsistencyWindowMs: 180_000,
     principalReplicationMs: 30_000,
     appRestartMs: 20_000,
     lroMs: 8_000,
@@ -57,6 +67,7 @@ export const PROFILES: Record<Profile, Delays> = {
     tokenLatencyMs: 150,
     msiLatencyMs: 30,
     dataPlaneLatencyMs: 600,
+    keyVaultLatencyMs: 40,
     tokenLifetimeMs: 3600_000,
   },
 };
@@ -86,6 +97,11 @@ export interface FaultSpec {
   retryAfterSec?: number;
   /** The operation is accepted but its LRO ends `Failed` with `code`/`message`. */
   lroFail?: boolean;
+  /**
+   * Forces how an account PATCH is answered (200 at once, or 202 + LRO), whatever `behavior.accountUpdateMode`
+   * says. Such a fault neither fails nor delays the request; it is consumed by the PATCH it matches.
+   */
+  accountUpdateMode?: 'sync' | 'async';
 }
 
 export interface Fault extends FaultSpec {
@@ -144,7 +160,7 @@ export class FaultEngine {
     let latencyMs = 0;
     let fault: Fault | undefined;
     for (const f of this.faults) {
-      if (!this.matches(f, m)) continue;
+      if (f.accountUpdateMode || !this.matches(f, m)) continue;
       const limit = f.count ?? (f.probability !== undefined ? Infinity : 1);
       if (f.fired >= limit) continue;
       if (f.probability !== undefined && Math.random() >= f.probability) continue;
@@ -154,8 +170,21 @@ export class FaultEngine {
       latencyMs += f.latencyMs ?? 0;
       if (failing) fault = f;
     }
-    this.faults = this.faults.filter((f) => f.fired < (f.count ?? (f.probability !== undefined ? Infinity : 1)));
+    this.prune();
     return { latencyMs, fault };
+  }
+
+  /** The update mode a matching `accountUpdateMode` fault forces on this request, if any (consumes it). */
+  takeAccountUpdateMode(m: FaultMatch): 'sync' | 'async' | undefined {
+    const f = this.faults.find((x) => x.accountUpdateMode && this.matches(x, m));
+    if (!f) return undefined;
+    f.fired++;
+    this.prune();
+    return f.accountUpdateMode;
+  }
+
+  private prune(): void {
+    this.faults = this.faults.filter((f) => f.fired < (f.count ?? (f.probability !== undefined ? Infinity : 1)));
   }
 }
 

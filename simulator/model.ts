@@ -34,6 +34,9 @@ export interface Subscription {
   tenantId: string;
   displayName: string;
   resourceGroups: Record<string, ResourceGroup>;
+  /** Tenant ids of Azure Lighthouse managing tenants (`managedByTenants` of the subscription). */
+  managedByTenants?: string[];
+  tags?: Record<string, string>;
 }
 
 export interface SlotState {
@@ -47,6 +50,8 @@ export interface SlotState {
   /** A property of the deployed code: moves with the content on a swap. */
   supportsIdentity: boolean;
   lastModified: number;
+  /** Identity App Service resolves Key Vault references with: `SystemAssigned` (absent) or a UAMI's ARM id. */
+  keyVaultReferenceIdentity?: string;
 }
 
 export interface Site {
@@ -59,6 +64,8 @@ export interface Site {
   stickySettingNames: string[];
   connectionStringNames: string[];
   slots: Record<string, SlotState>;
+  /** `app`, `app,linux` (default), `functionapp`, `functionapp,linux`, … */
+  kind?: string;
 }
 
 export interface UserAssignedIdentity {
@@ -92,14 +99,48 @@ export interface Account {
   disableLocalAuth: boolean;
   /** The data plane follows `disableLocalAuth` only `localAuthSwitchMs` after the change. */
   localAuthChange?: { previous: boolean; at: number };
-  provisioningState: 'Succeeded' | 'Accepted' | 'Updating' | 'Failed';
+  provisioningState: 'Succeeded' | 'Accepted' | 'Updating' | 'Creating' | 'Failed';
   publicNetworkAccess: 'Enabled' | 'Disabled';
   key1: string;
   key2: string;
   deployments: Record<string, Deployment>;
   tags: Record<string, string>;
   createdAt: number;
+  /** `OpenAI` (default), `AIServices` (Foundry: serves Azure OpenAI too) or `CognitiveServices` (multi-service). */
+  kind?: AccountKind;
 }
+
+export interface SecretVersion {
+  /** 32 lower-case hex digits, like Key Vault's. */
+  version: string;
+  value: string;
+  enabled: boolean;
+  contentType?: string;
+  tags: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface VaultSecret {
+  name: string;
+  /** Oldest first: the last one is the current version. */
+  versions: SecretVersion[];
+}
+
+/** A Key Vault in the RBAC permission model (access policies are not modelled). */
+export interface KeyVault {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  tenantId: string;
+  tags: Record<string, string>;
+  createdAt: number;
+  /** Keyed by lower-cased secret name (Key Vault names are case-insensitive). */
+  secrets: Record<string, VaultSecret>;
+}
+export type AccountKind = 'OpenAI' | 'AIServices' | 'CognitiveServices';
 
 export interface RoleAssignment {
   id: string;
@@ -128,6 +169,8 @@ export interface Operation {
   startedAt: number;
   endedAt?: number;
   error?: { code: string; message: string; status?: number };
+  /** Slot swaps: the target slot. */
+  target?: string;
 }
 
 export interface SimState {
@@ -137,6 +180,8 @@ export interface SimState {
   sites: Record<string, Site>;
   identities: Record<string, UserAssignedIdentity>;
   accounts: Record<string, Account>;
+  /** Key vaults by lower-cased ARM id (absent in state files written before vaults existed). */
+  vaults: Record<string, KeyVault>;
   roleAssignments: Record<string, RoleAssignment>;
   /** Deleted assignments still propagating out of the data plane's cache. */
   revokedAssignments: RoleAssignment[];
@@ -163,6 +208,10 @@ export function accountId(subscriptionId: string, rg: string, name: string): str
   return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.CognitiveServices/accounts/${name}`;
 }
 
+export function vaultId(subscriptionId: string, rg: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/${name}`;
+}
+
 export function emptyState(): SimState {
   return {
     tenants: {},
@@ -171,6 +220,7 @@ export function emptyState(): SimState {
     sites: {},
     identities: {},
     accounts: {},
+    vaults: {},
     roleAssignments: {},
     revokedAssignments: [],
     operations: {},

@@ -30,6 +30,20 @@ const role = (
   permissions: [{ notActions: [], dataActions: [], notDataActions: [], ...p }],
 });
 
+/** The control-plane actions every Key Vault data role but Secrets User carries (Microsoft's built-in role list). */
+const KEY_VAULT_READ_ACTIONS = [
+  'Microsoft.Authorization/*/read',
+  'Microsoft.Insights/alertRules/*',
+  'Microsoft.Resources/deployments/*',
+  'Microsoft.Resources/subscriptions/resourceGroups/read',
+  'Microsoft.Support/*',
+  'Microsoft.KeyVault/checkNameAvailability/read',
+  'Microsoft.KeyVault/deletedVaults/read',
+  'Microsoft.KeyVault/locations/*/read',
+  'Microsoft.KeyVault/vaults/*/read',
+  'Microsoft.KeyVault/operations/read',
+];
+
 export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
   role(
     '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
@@ -213,6 +227,45 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
         'Microsoft.Resources/subscriptions/resourceGroups/read',
         'Microsoft.Support/*',
       ],
+    },
+  ),
+  role(
+    '4633458b-17de-408a-b874-0445c86b69e6',
+    'Key Vault Secrets User',
+    "Read secret contents. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+    {
+      actions: [],
+      dataActions: [
+        'Microsoft.KeyVault/vaults/secrets/getSecret/action',
+        'Microsoft.KeyVault/vaults/secrets/readMetadata/action',
+      ],
+    },
+  ),
+  role(
+    'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+    'Key Vault Secrets Officer',
+    "Perform any action on the secrets of a key vault, except manage permissions. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+    {
+      actions: KEY_VAULT_READ_ACTIONS,
+      dataActions: ['Microsoft.KeyVault/vaults/secrets/*'],
+    },
+  ),
+  role(
+    '21090545-7ca7-4776-b22c-e363652d74d2',
+    'Key Vault Reader',
+    "Read metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive values such as secret contents or key material. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+    {
+      actions: KEY_VAULT_READ_ACTIONS,
+      dataActions: ['Microsoft.KeyVault/vaults/*/read', 'Microsoft.KeyVault/vaults/secrets/readMetadata/action'],
+    },
+  ),
+  role(
+    '00482a5a-887f-4fb3-b363-3b7fe8e74483',
+    'Key Vault Administrator',
+    "Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+    {
+      actions: KEY_VAULT_READ_ACTIONS,
+      dataActions: ['Microsoft.KeyVault/vaults/*'],
     },
   ),
 ];

@@ -25,6 +25,16 @@ import {
   siteId,
 } from './model';
 import { findRole, isGuid } from './rbac';
+import { type BehaviorInput, behaviorSchema } from './behavior';
+import {
+  type PendingVault,
+  buildVaults,
+  keyVaultReferenceSetting,
+  renderReference,
+  vaultSchema,
+  vaultScope,
+  vaultScopeSchema,
+} from './scenario-keyvault';
 
 const guid = z.string().refine(isGuid, { message: 'must be a GUID' });
 const name = z.string().min(1);
@@ -37,6 +47,7 @@ const settingValue = z.union([
   z.strictObject({ accountKey: name, key: z.union([z.literal(1), z.literal(2)]).optional() }),
   z.strictObject({ accountEndpoint: name }),
   z.strictObject({ identityClientId: name }),
+  keyVaultReferenceSetting,
 ]);
 
 const identitySchema = z.strictObject({
@@ -49,6 +60,7 @@ const slotSchema = z.strictObject({
   settings: z.record(z.string(), settingValue).optional(),
   identity: identitySchema.optional(),
   supportsIdentity: z.boolean().optional(),
+  keyVaultReferenceIdentity: z.string().optional(),
 });
 
 const siteSchema = z.strictObject({
@@ -58,7 +70,12 @@ const siteSchema = z.strictObject({
   stickySettings: z.array(z.string()).optional(),
   identity: identitySchema.optional(),
   supportsIdentity: z.boolean().optional(),
+  keyVaultReferenceIdentity: z.string().optional(),
   slots: z.array(slotSchema).optional(),
+  kind: z
+    .string()
+    .regex(/^(app|functionapp|api)(,[a-z]+)*$/, "App Service kinds: 'app', 'app,linux', 'functionapp,linux', …")
+    .optional(),
 });
 
 const deploymentSchema = z.strictObject({
@@ -79,6 +96,7 @@ const accountSchema = z.strictObject({
     .nullable()
     .optional(),
   disableLocalAuth: z.boolean().optional(),
+  kind: z.enum(['OpenAI', 'AIServices', 'CognitiveServices']).optional(),
   deployments: z.array(deploymentSchema).optional(),
   tags: z.record(z.string(), z.string()).optional(),
 });
@@ -97,6 +115,7 @@ const resourceGroupSchema = z.strictObject({
   sites: z.array(siteSchema).optional(),
   userAssignedIdentities: z.array(uamiSchema).optional(),
   accounts: z.array(accountSchema).optional(),
+  keyVaults: z.array(vaultSchema).optional(),
 });
 
 const scopeSchema = z.union([
@@ -106,6 +125,7 @@ const scopeSchema = z.union([
   z.strictObject({ identity: name }),
   z.strictObject({ resourceGroup: name }),
   z.strictObject({ subscription: z.union([guid, z.literal(true)]) }),
+  vaultScopeSchema,
 ]);
 
 /** Every delay of `Delays`, in milliseconds; the profile's keys are the single source of truth. */
@@ -128,6 +148,8 @@ export const scenarioSchema = z.strictObject({
   profile: z.enum(['fast', 'realistic']).optional(),
   delays: delaysSchema.optional(),
   throttling: throttlingSchema.optional(),
+  behavior: behaviorSchema.optional(),
+  paging: z.strictObject({ pageSize: z.number().int().positive() }).partial().optional(),
   tenants: z.array(z.strictObject({ name, id: guid.optional() })).min(1),
   principals: z
     .array(
@@ -146,6 +168,8 @@ export const scenarioSchema = z.strictObject({
         id: guid.optional(),
         name: z.string().optional(),
         tenant: name.optional(),
+        managedByTenants: z.array(name).optional(),
+        tags: z.record(z.string(), z.string()).optional(),
         resourceGroups: z.array(resourceGroupSchema).optional(),
       }),
     )
@@ -228,6 +252,8 @@ export interface BuiltScenario {
   profile?: Profile;
   delays: Partial<Delays>;
   throttling: Partial<Throttling>;
+  behavior: BehaviorInput;
+  paging: { pageSize?: number };
   /** Principal names (service principals) with their credentials, for `credentials()`. */
   servicePrincipals: string[];
 }
@@ -236,6 +262,8 @@ export interface BuildContext {
   /** `https://127.0.0.1:PORT` — account endpoints and site host names derive from it. */
   baseUrl: string;
   now: number;
+  /** A vault's URI (`https://127.0.0.1:VAULTPORT/`), for settings that reference it by `SecretUri`. */
+  vaultUri?: (vaultName: string) => string;
 }
 
 export function accountEndpoint(baseUrl: string, account: Pick<Account, 'customSubDomainName' | 'location'>): string {
@@ -288,11 +316,15 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
   const uamiByName = new Map<string, string>();
   const scopeByName = { site: new Map<string, string>(), rg: new Map<string, string>() };
   const pendingSites: { site: Site; spec: z.output<typeof siteSchema>; tenantId: string }[] = [];
+  const pendingVaults: PendingVault[] = [];
 
   for (const [si, s] of scenario.subscriptions.entries()) {
     const subId = s.id ?? randomUUID();
     const tenantId = tenantOf(s.tenant, `subscriptions.${si}.tenant`);
     const sub: Subscription = { id: subId, tenantId, displayName: s.name ?? `subscription-${si}`, resourceGroups: {} };
+    if (s.managedByTenants)
+      sub.managedByTenants = s.managedByTenants.map((t, i) => tenantOf(t, `subscriptions.${si}.managedByTenants.${i}`));
+    if (s.tags) sub.tags = s.tags;
     state.subscriptions[key(subId)] = sub;
     for (const rg of s.resourceGroups ?? []) {
       const location = rg.location ?? 'eastus';
@@ -353,10 +385,13 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
           ),
           tags: a.tags ?? {},
           createdAt: longAgo,
+          ...(a.kind ? { kind: a.kind } : {}),
         };
         state.accounts[key(id)] = account;
         accountsByName.set(a.name.toLowerCase(), account);
       }
+      for (const spec of rg.keyVaults ?? [])
+        pendingVaults.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
       for (const site of rg.sites ?? []) {
         const id = siteId(subId, rg.name, site.name);
         if (scopeByName.site.has(site.name.toLowerCase()))
@@ -371,6 +406,7 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
           stickySettingNames: site.stickySettings ?? [],
           connectionStringNames: [],
           slots: {},
+          ...(site.kind ? { kind: site.kind } : {}),
         };
         state.sites[key(id)] = built;
         pendingSites.push({ site: built, spec: site, tenantId });
@@ -378,7 +414,9 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     }
   }
 
-  // Sites last: their settings may reference accounts and identities of any resource group.
+  // Vaults once every account exists (a secret may hold any account's key); sites last: their settings may
+  // reference accounts, identities and vault secrets of any resource group.
+  buildVaults(state, pendingVaults, accountsByName, longAgo, fail);
   const resolveSetting = (v: z.output<typeof settingValue>, where: string): string => {
     if (typeof v === 'string') return v;
     if ('accountKey' in v) {
@@ -390,6 +428,14 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
         accountsByName.get(v.accountEndpoint.toLowerCase()) ?? fail(`${where}: unknown account '${v.accountEndpoint}'`);
       return accountEndpoint(ctx.baseUrl, a);
     }
+    if ('keyVaultReference' in v)
+      return renderReference(
+        v.keyVaultReference,
+        state,
+        ctx.vaultUri ?? (() => fail(`${where}: no vault URIs (SecretUri references need a running simulator)`)),
+        where,
+        fail,
+      );
     const u =
       uamiByName.get(v.identityClientId.toLowerCase()) ?? fail(`${where}: unknown identity '${v.identityClientId}'`);
     return state.identities[key(u)].clientId;
@@ -401,6 +447,7 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
         settings?: Record<string, z.output<typeof settingValue>>;
         identity?: z.output<typeof identitySchema>;
         supportsIdentity?: boolean;
+        keyVaultReferenceIdentity?: string;
       },
     ): SlotState => {
       const where = `site ${site.name}${slotName === PRODUCTION ? '' : `/${slotName}`}`;
@@ -434,6 +481,12 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
         }
         if (slot.userAssigned.length === 0) fail(`${where}.identity: UserAssigned needs userAssigned`);
       }
+      const kvIdentity = s.keyVaultReferenceIdentity;
+      if (kvIdentity && kvIdentity.toLowerCase() !== 'systemassigned') {
+        slot.keyVaultReferenceIdentity =
+          uamiByName.get(kvIdentity.toLowerCase()) ??
+          fail(`${where}.keyVaultReferenceIdentity: unknown identity '${kvIdentity}'`);
+      } else if (kvIdentity) slot.keyVaultReferenceIdentity = 'SystemAssigned';
       return slot;
     };
     site.slots[PRODUCTION] = makeSlot(PRODUCTION, spec);
@@ -460,6 +513,7 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
         scopeByName.rg.get(scope.resourceGroup.toLowerCase()) ??
         fail(`${where}: unknown resource group '${scope.resourceGroup}'`)
       );
+    if ('vault' in scope) return vaultScope(scope, state, where, fail);
     return `/subscriptions/${scope.subscription === true ? firstSub : scope.subscription}`;
   };
   for (const [i, ra] of (scenario.roleAssignments ?? []).entries()) {
@@ -491,6 +545,8 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     ...(scenario.profile ? { profile: scenario.profile } : {}),
     delays: scenario.delays ?? {},
     throttling: scenario.throttling ?? {},
+    behavior: scenario.behavior ?? {},
+    paging: scenario.paging ?? {},
     servicePrincipals,
   };
 }

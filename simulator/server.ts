@@ -3,6 +3,7 @@
  *   /_control/…                         control API
  *   /msi/token                          App Service managed-identity endpoint
  *   /aoai/{subdomain}/…, /aoai-regional/{region}/…   Azure OpenAI data plane
+ *   /cog/{subdomain}/…                   an AIServices account's Cognitive Services endpoint (OpenAI paths)
  *   /sites/{name}[/slots/{slot}]/…      the simulated apps' front door
  *   /{tenant}/…, /common/discovery/…    Entra ID
  *   everything else                     Azure Resource Manager
@@ -14,6 +15,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { authorizationRoutes } from './arm/authorization';
 import { cognitiveRoutes } from './arm/cognitive';
+import { keyVaultRoutes } from './arm/keyvault';
+import { subscriptionRoutes } from './arm/subscriptions';
+import { webReferenceRoutes } from './arm/web-references';
+import { type Behavior, parseBehavior } from './behavior';
 import { ArmRouter } from './arm/router';
 import { webRoutes } from './arm/web';
 import { ensurePki } from './certs';
@@ -21,6 +26,7 @@ import { handleControl } from './control';
 import { SimCore, type RequestLogEntry } from './core';
 import { handleDataPlane } from './dataplane';
 import { handleEntra } from './entra';
+import { handleVaultRequest } from './keyvault';
 import { type SimRequest, type SimResponse, SimError, errorResponse, readBody, send, sleep } from './http';
 import { type Delays, type Throttling } from './knobs';
 import { PRODUCTION, key } from './model';
@@ -33,6 +39,7 @@ import {
   type SimulatorInfo,
   type StartSimulatorOptions,
 } from './types';
+import { VaultHosts } from './vault-hosts';
 
 const CHAT_OPERATION = 'Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action';
 
@@ -50,6 +57,7 @@ class SimulatorServer implements Simulator {
   constructor(
     private readonly server: Server,
     private readonly options: StartSimulatorOptions,
+    private readonly vaultHosts?: VaultHosts,
   ) {}
 
   async init(caCertPath: string, caCert: string, signingKey: string, baseUrl: string): Promise<void> {
@@ -61,9 +69,11 @@ class SimulatorServer implements Simulator {
       log,
       ...(this.options.profile ? { profile: this.options.profile } : {}),
       ...(this.options.stateFile ? { stateFile: this.options.stateFile } : {}),
+      ...(this.vaultHosts ? { vaultHosts: (names, preferred) => this.vaultHosts!.ensure(names, preferred) } : {}),
     });
     this.arm = new ArmRouter(this.core);
     this.arm.add([...webRoutes, ...cognitiveRoutes, ...authorizationRoutes]);
+    this.arm.add([...keyVaultRoutes, ...subscriptionRoutes, ...webReferenceRoutes]);
     this.control = this.makeControl();
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.dispatch(req, res).catch((err: unknown) => {
@@ -116,6 +126,8 @@ class SimulatorServer implements Simulator {
         profile: core.profile,
         delays: { ...core.delays },
         throttling: structuredClone(core.throttler.config),
+        behavior: { ...core.behavior },
+        paging: { ...core.paging },
         faults: structuredClone(core.faults.faults),
         apps: core.apps.status(),
       }),
@@ -140,9 +152,27 @@ class SimulatorServer implements Simulator {
         core.delays = { ...core.delays, ...d };
         return { ...core.delays };
       },
+      setBehavior: (b: Partial<Behavior>) => {
+        try {
+          core.behavior = { ...core.behavior, ...parseBehavior(b) };
+        } catch (err) {
+          throw new SimError(400, 'InvalidBehavior', (err as Error).message);
+        }
+        return { ...core.behavior };
+      },
+      vaultUri: (name: string) => {
+        if (!core.vaultUris[name.toLowerCase()]) throw new SimError(404, 'NotFound', `No key vault named '${name}'.`);
+        return core.vaultUri(name);
+      },
       setThrottling: (t: Partial<Throttling>) => {
         core.throttler.set(t);
         return structuredClone(core.throttler.config);
+      },
+      setPaging: (p) => {
+        if (p.pageSize !== undefined && !(Number.isInteger(p.pageSize) && p.pageSize >= 1))
+          throw new SimError(400, 'InvalidPaging', "'pageSize' must be a positive integer");
+        core.paging = { ...core.paging, ...p };
+        return { ...core.paging };
       },
       requests: (): RequestLogEntry[] => [...core.requestLog],
       clearRequests: () => {
@@ -186,17 +216,37 @@ class SimulatorServer implements Simulator {
       this.frontDoor(simReq, req, res, front);
       return;
     }
-    if (/^\/(aoai|aoai-regional|msi)\//i.test(rawPath) || handleEntraPath(rawPath)) {
+    if (/^\/(aoai|aoai-regional|cog|msi)\//i.test(rawPath) || handleEntraPath(rawPath)) {
       send(res, await this.handleSurface(simReq));
       return;
     }
     send(res, await this.arm.handle(simReq));
   }
 
+  /** A request on a vault's own port (the Key Vault data plane). */
+  handleVault(vaultName: string, req: IncomingMessage, res: ServerResponse): void {
+    void (async () => {
+      const body = await readBody(req);
+      const simReq: SimRequest = {
+        method: (req.method ?? 'GET').toUpperCase(),
+        url: new URL(req.url ?? '/', this.core.vaultUri(vaultName)),
+        path: (req.url ?? '/').split('?')[0],
+        headers: req.headers,
+        body,
+      };
+      send(res, await handleVaultRequest(this.core, vaultName, this.core.vaultUri(vaultName), simReq));
+    })().catch((err: unknown) => {
+      this.core.log(`vault ${vaultName} ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent)
+        send(res, errorResponse(new SimError(500, 'InternalServerError', 'An internal server error occurred.')));
+      else res.destroy();
+    });
+  }
+
   /** Entra, managed identity and data plane: faults, latency, the handler, then the request log. */
   private async handleSurface(req: SimRequest): Promise<SimResponse> {
     const core = this.core;
-    const surface: RequestLogEntry['surface'] = /^\/aoai/i.test(req.path)
+    const surface: RequestLogEntry['surface'] = /^\/(aoai|cog)/i.test(req.path)
       ? 'dataplane'
       : /^\/msi\//i.test(req.path)
         ? 'msi'
@@ -265,6 +315,7 @@ class SimulatorServer implements Simulator {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.core?.close();
+      await this.vaultHosts?.close();
       await new Promise<void>((resolve) => {
         this.server.close(() => resolve());
         this.server.closeAllConnections();
@@ -303,7 +354,10 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const sim = new SimulatorServer(server, options);
+  const vaultHosts = new VaultHosts({ key: pki.serverKey, cert: pki.serverCert }, host, (name, req, res) =>
+    sim.handleVault(name, req, res),
+  );
+  const sim: SimulatorServer = new SimulatorServer(server, options, vaultHosts);
   try {
     await sim.init(
       pki.caCertPath,

@@ -1,5 +1,7 @@
 /** The simulator's public types: what `startSimulator` takes and returns. */
+import { type Behavior } from './behavior';
 import { type RequestLogEntry } from './core';
+import { type Paging } from './arm/paging';
 import { type Delays, type Fault, type FaultSpec, type Profile, type Throttling } from './knobs';
 import { type SimState } from './model';
 import { type Scenario } from './scenario';
@@ -49,6 +51,8 @@ export interface SimulatorStateView extends SimState {
   profile: Profile;
   delays: Delays;
   throttling: Throttling;
+  behavior: Behavior;
+  paging: Paging;
   faults: Fault[];
   /** Which worker serves which slot (`{siteId lower-case}|{slot}`). */
   apps: Record<string, { instanceId: string; ready: boolean; pid?: number }>;
@@ -62,6 +66,12 @@ export interface SimulatorControl {
   clearFaults(): void;
   setDelays(delays: Partial<Delays>): Delays;
   setThrottling(throttling: Partial<Throttling>): Throttling;
+  /** Behaviour switches (`accountUpdateMode`), partial. */
+  setBehavior(behavior: Partial<Behavior>): Behavior;
+  /** A key vault's URI, `https://127.0.0.1:VAULTPORT/` (each vault has its own port). */
+  vaultUri(vaultName: string): string;
+  /** Items per page of every ARM list (`nextLink` beyond). */
+  setPaging(paging: Partial<Paging>): Paging;
   requests(): RequestLogEntry[];
   clearRequests(): void;
   secrets(): string[];

@@ -15,6 +15,8 @@ export interface AzureConfig {
   readonly caCertPath?: string;
   /** Tenant to authenticate in; DefaultAzureCredential's own choice when absent. */
   readonly tenantId?: string;
+  /** DNS suffix of the cloud's Key Vault hosts (CUTOVER_KEY_VAULT_DNS_SUFFIX); the public cloud's when absent. */
+  readonly keyVaultDnsSuffix?: string;
 }
 
 export interface TemporalConfig {
@@ -41,6 +43,13 @@ export interface CutoverConfig {
   readonly temporalCliPath?: string;
   /** Base URL of the Temporal Web UI, for links printed by the CLI. */
   readonly webUiUrl?: string;
+  /** How long a stopping worker lets in-flight activities finish before handing them back (CUTOVER_SHUTDOWN_GRACE). */
+  readonly workerShutdownGraceMs: number;
+  /**
+   * The person running the CLI (CUTOVER_USER), recorded as who started, approved or aborted a migration when a
+   * command has no `--as`. Never guessed from the operating-system account: the four-eyes rule compares these names.
+   */
+  readonly user?: string;
   readonly azure: AzureConfig;
 }
 
@@ -50,6 +59,14 @@ export const PUBLIC_CLOUD = {
 } as const;
 
 export const DEFAULT_TASK_QUEUE = 'cutover';
+
+/** A duration setting ("30s", "2m", "500ms"); a malformed one is an error naming the variable. */
+function durationMs(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value);
+  if (!m) throw new Error(`${name} must be a duration such as 30s, 2m or 500ms (got ${JSON.stringify(value)})`);
+  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm']);
+}
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -81,10 +98,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CutoverConfig 
     taskQueue: nonEmpty(env.CUTOVER_TASK_QUEUE) ?? DEFAULT_TASK_QUEUE,
     temporalCliPath: nonEmpty(env.TEMPORAL_CLI_PATH),
     webUiUrl: nonEmpty(env.CUTOVER_WEB_UI_URL),
+    workerShutdownGraceMs: durationMs(nonEmpty(env.CUTOVER_SHUTDOWN_GRACE), 'CUTOVER_SHUTDOWN_GRACE') ?? 30_000,
+    user: nonEmpty(env.CUTOVER_USER),
     azure: {
       armEndpoint: nonEmpty(env.CUTOVER_ARM_ENDPOINT) ?? PUBLIC_CLOUD.armEndpoint,
       authorityHost: nonEmpty(env.AZURE_AUTHORITY_HOST) ?? PUBLIC_CLOUD.authorityHost,
       caCertPath: nonEmpty(env.CUTOVER_CA_CERT),
+      keyVaultDnsSuffix: nonEmpty(env.CUTOVER_KEY_VAULT_DNS_SUFFIX),
       tenantId: nonEmpty(env.AZURE_TENANT_ID),
     },
   };

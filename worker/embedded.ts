@@ -2,9 +2,10 @@
  * The embedded default: a Temporal dev server (Web UI, search attributes, SQLite file), the Azure simulator and a
  * cutover worker, all on this machine. `cutover dev` and `cutover demo` run it; the tests use its parts.
  */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { clientSecretCredential, type AzureEndpoints } from '../activities/azure-clients';
+import { type AzureEndpoints, refreshingCredential } from '../activities/azure-clients';
 import { type Simulator, startSimulator } from '../simulator';
 import { cacheDir, type CutoverConfig, pathEntries } from './config';
 import { type DevEnvironment, removeDevEnvironment, writeDevEnvironment } from './dev-env';
@@ -23,17 +24,24 @@ export interface EmbeddedOptions {
   readonly reset?: boolean;
   readonly scenario?: string;
   readonly profile?: 'fast' | 'realistic';
-  /** Keep state in memory only (a throwaway environment, e.g. for `cutover demo` when nothing runs). */
+  /**
+   * A throwaway environment (`cutover demo`, the benchmark): Temporal and the simulator state in memory, and the
+   * simulator's credentials file and the server log in a folder of its own, removed at stop. It shares no file
+   * with `cutover dev` and does not write the dev environment's address book.
+   */
   readonly ephemeral?: boolean;
   /** Log every simulator request (noisy; for debugging). */
   readonly verbose?: boolean;
+  /** Run the embedded worker (default). Without it, a separate `cutover worker` can poll the dev environment. */
+  readonly worker?: boolean;
   readonly log: (message: string) => void;
 }
 
 export interface Embedded {
   readonly server: DevServer;
   readonly sim: Simulator;
-  readonly worker: Worker;
+  /** The embedded worker, unless started without one. */
+  readonly worker?: Worker;
   readonly env: DevEnvironment;
   /** Resolves when the worker stops (after `stop()`, or if it fails). */
   readonly running: Promise<void>;
@@ -43,7 +51,8 @@ export interface Embedded {
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const { config, log } = options;
   installRuntimeLogging('WARN');
-  const dir = path.join(config.home, 'dev');
+  // The dev environment's files, or (ephemeral) a fresh folder nobody else writes to.
+  const dir = options.ephemeral ? ephemeralDir(config.home) : path.join(config.home, 'dev');
   const cli = await resolveTemporalCli({
     explicitPath: config.temporalCliPath,
     pathEntries: pathEntries(),
@@ -78,16 +87,21 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       caCert: sim.info.caCert,
     };
     connection = await NativeConnection.connect({ address: server.address });
-    const worker = await createCutoverWorker({
-      connection,
-      namespace: server.namespace,
-      taskQueue: config.taskQueue,
-      credential: clientSecretCredential(endpoints, sim.control.credentials(WORKER_PRINCIPAL)),
-      endpoints,
-      evidenceDir: config.evidenceDir,
-      lroPollIntervalMs: 500,
-    });
-    const running = worker.run();
+    const simulator = sim;
+    const worker =
+      options.worker === false
+        ? undefined
+        : await createCutoverWorker({
+            connection,
+            namespace: server.namespace,
+            taskQueue: config.taskQueue,
+            // Read at every use: loading another scenario gives the worker principal a new secret.
+            credential: refreshingCredential(endpoints, () => simulator.control.credentials(WORKER_PRINCIPAL)),
+            endpoints,
+            evidenceDir: config.evidenceDir,
+            lroPollIntervalMs: 500,
+          });
+    const running = worker ? worker.run() : new Promise<void>(() => undefined);
     const env: DevEnvironment = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
@@ -121,11 +135,12 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       stop() {
         stopping ??= (async () => {
           if (!options.ephemeral) removeDevEnvironment(config.home);
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-          await running.catch(() => undefined);
+          if (worker?.getState() === 'RUNNING') worker.shutdown();
+          if (worker) await running.catch(() => undefined);
           await started.connection.close();
           await started.sim.close();
           await server.stop();
+          if (options.ephemeral) rmSync(dir, { recursive: true, force: true });
         })();
         return stopping;
       },
@@ -134,6 +149,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     await connection?.close().catch(() => undefined);
     await sim?.close().catch(() => undefined);
     await server.stop();
+    // The server log stays for a failed start (the error names it); the credentials go.
+    if (options.ephemeral) rmSync(path.join(dir, 'simulator-credentials.json'), { force: true });
     throw err;
   }
+}
+
+function ephemeralDir(home: string): string {
+  const parent = path.join(home, 'ephemeral');
+  mkdirSync(parent, { recursive: true, mode: 0o700 });
+  return mkdtempSync(path.join(parent, `${process.pid}-`));
 }

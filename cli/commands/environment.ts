@@ -29,6 +29,8 @@ export interface DevOptions {
   readonly reset?: boolean;
   readonly profile?: 'fast' | 'realistic';
   readonly verbose?: boolean;
+  /** `--no-worker`: commander sets `worker: false`. */
+  readonly worker?: boolean;
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -48,6 +50,7 @@ export async function devCommand(ctx: CliContext, opts: DevOptions): Promise<voi
     ...(opts.reset ? { reset: true } : {}),
     ...(opts.profile ? { profile: opts.profile } : {}),
     ...(opts.verbose ? { verbose: true } : {}),
+    ...(opts.worker === false ? { worker: false } : {}),
     log: (m) => ctx.out.info(m),
   }).catch((err: Error) => {
     if (/EADDRINUSE|address already in use|exited before it was ready/i.test(err.message))
@@ -78,11 +81,15 @@ export async function devCommand(ctx: CliContext, opts: DevOptions): Promise<voi
       'Try, in another terminal:',
       '  npx cutover plan show examples/claims-bot.yaml',
       '  npx cutover start examples/claims-bot.yaml --as alice',
-      '  npx cutover approve claims-bot --as bob      (then open the Web UI link start printed)',
+      '  npx cutover approve claims-bot --as bob --gate settings      (then open the Web UI link start printed)',
       '',
       'Press Ctrl-C to stop (state is kept for the next `cutover dev`; --reset starts over).',
     ].join('\n'),
   );
+  if (!env.worker)
+    ctx.out.info(
+      `No embedded worker (--no-worker): run \`cutover worker\` in another terminal; it finds this environment on its own.`,
+    );
   const failed = env.running.then(
     () => 'worker stopped',
     (err: Error) => `worker failed: ${err.message}`,
@@ -96,11 +103,23 @@ export interface WorkerCommandOptions {
   readonly taskQueue?: string;
 }
 
-/** A production worker: Temporal from the standard settings, Azure from DefaultAzureCredential. */
+/**
+ * A production worker: Temporal from the standard settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+ * TLS, profiles), Azure from DefaultAzureCredential. SIGTERM or SIGINT drains it: it stops polling, lets in-flight
+ * activities finish for the grace period (then hands them back to the server, which retries them on another
+ * worker), and exits 0.
+ */
 export async function workerCommand(ctx: CliContext, _opts: WorkerCommandOptions): Promise<void> {
   const { config } = ctx;
-  const address = ctx.globals.address ?? config.temporal.address ?? ctx.dev?.temporal.address ?? 'localhost:7233';
-  const namespace = ctx.globals.namespace ?? config.temporal.namespace ?? 'default';
+  // Before anything touches the Temporal runtime: the first connection instantiates it with default logging.
+  installRuntimeLogging('INFO');
+  const explicit = ctx.globals.address ?? config.temporal.address;
+  const address = explicit ?? ctx.dev?.temporal.address ?? 'localhost:7233';
+  const namespace =
+    ctx.globals.namespace ??
+    config.temporal.namespace ??
+    (explicit ? undefined : ctx.dev?.temporal.namespace) ??
+    'default';
   const taskQueue = ctx.globals.taskQueue ?? config.taskQueue;
   const access = azureAccess(ctx);
   let connection: NativeConnection;
@@ -113,7 +132,6 @@ export async function workerCommand(ctx: CliContext, _opts: WorkerCommandOptions
     );
   }
   try {
-    installRuntimeLogging('INFO');
     const worker = await createCutoverWorker({
       connection,
       // Bundled here, quietly: the SDK's own bundling prints webpack's whole report at INFO.
@@ -123,16 +141,23 @@ export async function workerCommand(ctx: CliContext, _opts: WorkerCommandOptions
       credential: access.credential,
       endpoints: { ...access.endpoints, caCert: access.endpoints.caCert ?? readCaCert(config.azure.caCertPath) },
       evidenceDir: config.evidenceDir,
+      extra: { shutdownGraceTime: config.workerShutdownGraceMs },
     });
     ctx.out.info(
       `cutover worker polling ${taskQueue} on ${address} (namespace ${namespace}); Azure: ${access.endpoints.armEndpoint}${
         access.source === 'dev-simulator' ? ' (the dev environment’s simulator)' : ''
       }; evidence: ${config.evidenceDir}`,
     );
-    const stop = () => worker.shutdown();
+    const stop = (signal: NodeJS.Signals) => {
+      ctx.out.info(
+        `${signal}: draining — no new tasks; in-flight activities get ${Math.round(config.workerShutdownGraceMs / 1000)}s to finish`,
+      );
+      worker.shutdown();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     await worker.run();
+    ctx.out.info('cutover worker stopped');
   } finally {
     await connection.close();
   }

@@ -3,7 +3,7 @@
  * data actions on it (they call with tokens), and apps whose settings hold one of its keys (they would break if
  * local auth were disabled). Read-only; key values never leave this process.
  */
-import { createAzureClients } from '../../activities/azure-clients';
+import { createAzureClients, currentCredential } from '../../activities/azure-clients';
 import { createActivities } from '../../activities/migration';
 import { accountResourceId, authorizationScope } from '../../activities/resources';
 import type { KeyCaller } from '../../workflows/types';
@@ -40,7 +40,11 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
   const access = azureAccess(ctx);
   const account = { subscriptionId, resourceGroup: opts.resourceGroup, name: opts.account };
   const accountId = accountResourceId(account);
-  const { authorization, cognitive } = createAzureClients(access.credential, subscriptionId, access.endpoints);
+  const { authorization, cognitive } = createAzureClients(
+    currentCredential(access.credential),
+    subscriptionId,
+    access.endpoints,
+  );
   let localAuthDisabled: boolean;
   try {
     localAuthDisabled =

@@ -1,20 +1,13 @@
 /**
- * Commands on migrations: start, status, watch, approve, reject, abort, retry, skip, list, evidence.
- * Each exports an options type and an async function callable from tests without argv.
+ * Commands on a running or ended migration: status, watch, approve, reject, abort, retry, skip, evidence — and the
+ * Temporal plumbing `start` (start.ts) and `list` (list.ts) share. Each command exports an options type and an async
+ * function callable from tests without argv.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  type Client,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { evidenceFileName } from '../../activities/evidence';
-import { migrateToManagedIdentity } from '../../workflows';
-import { migrationWorkflowId } from '../../workflows/ids';
 import {
   abortUpdate,
   approveUpdate,
@@ -23,31 +16,24 @@ import {
   retryCompensationUpdate,
   skipCompensationUpdate,
 } from '../../workflows/messages';
-import {
-  CutoverAccount,
-  CutoverApp,
-  CutoverOutcome,
-  CutoverStage,
-  CutoverTicket,
-} from '../../workflows/search-attributes';
-import type { ApprovalRecord, Evidence, MigrationProgress, MigrationResult } from '../../workflows/types';
-import type { MigrationPlan } from '../../plan/schema';
+import { CutoverApp, CutoverStage, CutoverTicket } from '../../workflows/search-attributes';
+import type {
+  ApprovalRecord,
+  Evidence,
+  GateId,
+  MigrationProgress,
+  MigrationResult,
+  StageId,
+} from '../../workflows/types';
 import { type CliContext, connectTemporal, type TemporalAccess, workflowLink } from '../context';
 import { UserError } from '../errors';
-import { renderEvidenceMarkdown, renderProgress, table } from '../render';
-import { readPlan } from './plan';
+import { closedFromOutsideNote, effectiveOutcome } from '../outcome';
+import { personActing } from '../person';
+import { renderEvidenceMarkdown, renderProgress } from '../render';
 
 export const MIGRATION_WORKFLOW = 'migrateToManagedIdentity';
 
-function whoAmI(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
-async function withTemporal<T>(ctx: CliContext, fn: (t: TemporalAccess) => Promise<T>): Promise<T> {
+export async function withTemporal<T>(ctx: CliContext, fn: (t: TemporalAccess) => Promise<T>): Promise<T> {
   const t = await connectTemporal(ctx);
   try {
     return await fn(t);
@@ -70,6 +56,11 @@ async function describe(client: Client, id: string) {
     if (err instanceof WorkflowNotFoundError) throw notFound(id);
     throw err;
   }
+}
+
+/** A string literal for a visibility query. */
+export function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /**
@@ -95,112 +86,32 @@ async function resolveId(t: TemporalAccess, idOrApp: string): Promise<string> {
 
 // ------------------------------------------------------------------------------------------------------------------
 
-export interface StartOptions {
-  readonly file: string;
-  /** Who starts the migration (recorded; used by the four-eyes rule). Defaults to the OS user. */
-  readonly as?: string;
-  readonly watch?: boolean;
-}
-
-export interface StartResult {
-  readonly workflowId: string;
-  readonly runId: string;
-  readonly link?: string;
-}
-
-/**
- * Starts the migration workflow the way every entry point should: the app-derived id, the summary and details
- * the Web UI shows, and the search attributes `cutover list` filters on.
- */
-export function startMigration(
-  t: Pick<TemporalAccess, 'client' | 'taskQueue'>,
-  plan: MigrationPlan,
-  initiatedBy: string,
-  options: { planFile: string; workflowIdConflictPolicy: 'FAIL' | 'TERMINATE_EXISTING' },
-) {
-  return t.client.workflow.start(migrateToManagedIdentity, {
-    taskQueue: t.taskQueue,
-    workflowId: migrationWorkflowId(plan),
-    args: [{ plan, initiatedBy }],
-    workflowIdConflictPolicy: options.workflowIdConflictPolicy,
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    staticSummary: `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name}`,
-    staticDetails: `Plan: ${options.planFile} · identity ${plan.identity.type} · strategy ${plan.strategy.type} · started by ${initiatedBy}`,
-    typedSearchAttributes: [
-      { key: CutoverStage, value: 'preflight' },
-      { key: CutoverApp, value: plan.app.name },
-      { key: CutoverAccount, value: plan.account.name },
-      { key: CutoverTicket, value: plan.changeTicket },
-      { key: CutoverOutcome, value: 'running' },
-    ],
-  });
-}
-
-export async function startCommand(ctx: CliContext, opts: StartOptions): Promise<StartResult> {
-  const plan = await readPlan(opts.file);
-  const initiatedBy = opts.as?.trim() || whoAmI();
-  return withTemporal(ctx, async (t) => {
-    const workflowId = migrationWorkflowId(plan);
-    let handle;
-    try {
-      handle = await startMigration(t, plan, initiatedBy, {
-        planFile: path.basename(opts.file),
-        workflowIdConflictPolicy: 'FAIL',
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
-        throw new UserError(
-          `a migration of ${plan.app.name} is already running (workflow id ${workflowId})`,
-          `follow it with \`cutover watch ${workflowId}\`, or abort it with \`cutover abort ${workflowId} --reason …\``,
-        );
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? '';
-      const missing = /no mapping defined for search attribute (\w+)/.exec(cause)?.[1];
-      if (missing)
-        throw new UserError(
-          `the Temporal namespace ${t.namespace} has no search attribute ${missing}`,
-          'register cutover’s search attributes once: temporal operator search-attribute create --name CutoverStage --type Keyword (likewise CutoverApp, CutoverAccount, CutoverTicket, CutoverOutcome)',
-        );
-      throw err;
-    }
-    const link = workflowLink(t, workflowId);
-    const result: StartResult = { workflowId, runId: handle.firstExecutionRunId, ...(link ? { link } : {}) };
-    if (!opts.watch) {
-      ctx.out.result(result, () =>
-        [
-          `Started migration ${workflowId}`,
-          ...(link ? [`Web UI: ${link}`] : []),
-          `Follow it: cutover watch ${workflowId}`,
-        ].join('\n'),
-      );
-      return result;
-    }
-    ctx.out.info(`Started migration ${workflowId}${link ? `\nWeb UI: ${link}` : ''}`);
-    await watchLoop(ctx, t, workflowId);
-    return result;
-  });
-}
-
-// ------------------------------------------------------------------------------------------------------------------
-
 export interface StatusOptions {
   readonly workflowId: string;
 }
 
+/** A migration's progress, with the outcome it really has (`terminated` and the like when ended from outside). */
+export type ShownProgress = Omit<MigrationProgress, 'outcome'> & { readonly outcome: string };
+
 export interface StatusResult {
   readonly workflowId: string;
+  /** The execution's status (RUNNING, COMPLETED, TERMINATED, …). */
   readonly status: string;
-  readonly progress: MigrationProgress;
+  /** The effective outcome, as `cutover list` shows it (also in `progress.outcome`). */
+  readonly outcome: string;
+  readonly progress: ShownProgress;
   readonly link?: string;
 }
 
 async function statusOf(t: TemporalAccess, workflowId: string): Promise<StatusResult> {
   const desc = await describe(t.client, workflowId);
   const handle = t.client.workflow.getHandle(workflowId);
+  const status = desc.status.name;
   let progress: MigrationProgress;
-  if (desc.status.name === 'COMPLETED') {
+  if (status === 'COMPLETED') {
     progress = progressFromResult((await handle.result()) as MigrationResult);
-  } else {
-    if (desc.status.name === 'RUNNING' && !(await hasPollers(t, desc.taskQueue)))
+  } else if (status === 'RUNNING') {
+    if (!(await hasPollers(t, desc.taskQueue)))
       throw new UserError(
         `no cutover worker polls task queue ${desc.taskQueue}, so ${workflowId} cannot make progress or answer`,
         'start one with `cutover dev` (local) or `cutover worker`',
@@ -208,21 +119,38 @@ async function statusOf(t: TemporalAccess, workflowId: string): Promise<StatusRe
     try {
       progress = await handle.query(progressQuery);
     } catch (err) {
-      // Queries are answered by a worker: none polling (or a closed run without a result) means no progress to show.
       throw new UserError(
-        `cannot read the progress of ${workflowId} (workflow ${desc.status.name.toLowerCase()}): ${(err as Error).message.split('\n')[0]}`,
-        desc.status.name === 'RUNNING'
-          ? `is a cutover worker polling task queue ${desc.taskQueue}? start one with \`cutover dev\` or \`cutover worker\``
-          : 'see its history in the Web UI',
+        `cannot read the progress of ${workflowId}: ${(err as Error).message.split('\n')[0]}`,
+        `is a cutover worker polling task queue ${desc.taskQueue}? start one with \`cutover dev\` or \`cutover worker\``,
       );
     }
+  } else {
+    // Ended from outside: a worker can still replay its last progress; without one, the search attributes tell some.
+    const sa = desc.typedSearchAttributes;
+    progress = await handle.query(progressQuery).catch(() => ({
+      workflowId,
+      changeTicket: sa.get(CutoverTicket) ?? '',
+      initiatedBy: '(unknown: no worker to ask)',
+      stage: (sa.get(CutoverStage) ?? 'preflight') as StageId,
+      stages: [],
+      outcome: 'running' as const,
+      approvals: [],
+    }));
   }
+  const outcome = effectiveOutcome(status, progress.outcome);
+  const note = closedFromOutsideNote(status);
   const link = workflowLink(t, workflowId);
-  return { workflowId, status: desc.status.name, progress, ...(link ? { link } : {}) };
+  return {
+    workflowId,
+    status,
+    outcome,
+    progress: { ...progress, outcome, ...(note && !progress.reason ? { reason: note } : {}) },
+    ...(link ? { link } : {}),
+  };
 }
 
 /** Whether any worker polled the task queue for workflow tasks recently (the server remembers about a minute). */
-async function hasPollers(t: TemporalAccess, taskQueue: string): Promise<boolean> {
+export async function hasPollers(t: TemporalAccess, taskQueue: string): Promise<boolean> {
   const res = await t.client.workflowService.describeTaskQueue({
     namespace: t.namespace,
     taskQueue: { name: taskQueue },
@@ -254,7 +182,7 @@ export async function statusCommand(ctx: CliContext, opts: StatusOptions): Promi
   });
 }
 
-async function watchLoop(ctx: CliContext, t: TemporalAccess, workflowId: string): Promise<StatusResult> {
+export async function watchLoop(ctx: CliContext, t: TemporalAccess, workflowId: string): Promise<StatusResult> {
   const live = ctx.out.format === 'text' && !!process.stdout.isTTY;
   let last = '';
   for (;;) {
@@ -281,14 +209,22 @@ export interface DecideOptions {
   readonly workflowId: string;
   readonly as?: string;
   readonly comment?: string;
+  /** The gate meant; the workflow refuses the decision unless it is the open one. */
+  readonly gate?: GateId;
 }
 
-async function update<R>(fn: () => Promise<R>, workflowId: string, client: Client): Promise<R> {
+/** Sends an update; the workflow's refusal (its validator's one line) and an ended workflow become user errors. */
+async function update<R>(
+  fn: () => Promise<R>,
+  workflowId: string,
+  client: Client,
+  refusedHint = `see what the migration waits for with \`cutover status ${workflowId}\``,
+): Promise<R> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
-      throw new UserError(`refused: ${err.cause?.message ?? err.message}`, `see \`cutover status ${workflowId}\``);
+      throw new UserError(`refused: ${err.cause?.message ?? err.message}`, refusedHint);
     if (err instanceof WorkflowNotFoundError) {
       // The server answers an update to a closed workflow with "not found": tell an ended migration from none.
       const desc = await describe(client, workflowId);
@@ -307,17 +243,20 @@ export async function decideCommand(
   opts: DecideOptions,
   decision: 'approve' | 'reject',
 ): Promise<ApprovalRecord> {
-  const approver = opts.as?.trim() || whoAmI();
+  const approver = personActing(ctx, opts.as, decision === 'approve' ? 'approves' : 'rejects');
   return withTemporal(ctx, async (t) => {
     const workflowId = await resolveId(t, opts.workflowId);
     const handle = t.client.workflow.getHandle(workflowId);
     const record = await update(
       () =>
         handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
-          args: [{ approver, ...(opts.comment ? { comment: opts.comment } : {}) }],
+          args: [
+            { approver, ...(opts.comment ? { comment: opts.comment } : {}), ...(opts.gate ? { gate: opts.gate } : {}) },
+          ],
         }),
       workflowId,
       t.client,
+      opts.gate ? `nothing was recorded; see which gate is open with \`cutover status ${workflowId}\`` : undefined,
     );
     ctx.out.result(record, () => `${record.decision} gate "${record.gate}" of ${workflowId} as ${record.by}`);
     return record;
@@ -331,11 +270,12 @@ export interface AbortOptions {
 }
 
 export async function abortCommand(ctx: CliContext, opts: AbortOptions): Promise<MigrationProgress> {
+  const by = personActing(ctx, opts.as, 'aborts');
   return withTemporal(ctx, async (t) => {
     const workflowId = await resolveId(t, opts.workflowId);
     const handle = t.client.workflow.getHandle(workflowId);
     const p = await update(
-      () => handle.executeUpdate(abortUpdate, { args: [{ by: opts.as?.trim() || whoAmI(), reason: opts.reason }] }),
+      () => handle.executeUpdate(abortUpdate, { args: [{ by, reason: opts.reason }] }),
       workflowId,
       t.client,
     );
@@ -358,10 +298,10 @@ export async function compensationCommand(
   opts: CompensationOptions,
   action: 'retry' | 'skip',
 ): Promise<MigrationProgress> {
+  const by = personActing(ctx, opts.as, action === 'retry' ? 'retries the step' : 'skips the step');
   return withTemporal(ctx, async (t) => {
     const workflowId = await resolveId(t, opts.workflowId);
     const handle = t.client.workflow.getHandle(workflowId);
-    const by = opts.as?.trim() || whoAmI();
     const p = await update(
       () =>
         action === 'retry'
@@ -377,79 +317,6 @@ export async function compensationCommand(
       () => `${action === 'retry' ? 'Retrying' : 'Skipped'} the blocked rollback step of ${workflowId}`,
     );
     return p;
-  });
-}
-
-// ------------------------------------------------------------------------------------------------------------------
-
-export interface ListOptions {
-  readonly stage?: string;
-  readonly account?: string;
-  readonly app?: string;
-  readonly ticket?: string;
-  readonly outcome?: string;
-  readonly limit?: number;
-}
-
-export interface ListedMigration {
-  readonly workflowId: string;
-  readonly status: string;
-  readonly app?: string;
-  readonly account?: string;
-  readonly ticket?: string;
-  readonly stage?: string;
-  readonly outcome?: string;
-  readonly startTime: string;
-}
-
-function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-export function listQuery(opts: ListOptions): string {
-  const clauses = [`WorkflowType = '${MIGRATION_WORKFLOW}'`];
-  if (opts.stage) clauses.push(`${CutoverStage.name} = ${quote(opts.stage)}`);
-  if (opts.account) clauses.push(`${CutoverAccount.name} = ${quote(opts.account)}`);
-  if (opts.app) clauses.push(`${CutoverApp.name} = ${quote(opts.app)}`);
-  if (opts.ticket) clauses.push(`${CutoverTicket.name} = ${quote(opts.ticket)}`);
-  if (opts.outcome) clauses.push(`${CutoverOutcome.name} = ${quote(opts.outcome)}`);
-  return clauses.join(' AND ');
-}
-
-export async function listCommand(ctx: CliContext, opts: ListOptions): Promise<ListedMigration[]> {
-  return withTemporal(ctx, async (t) => {
-    const out: ListedMigration[] = [];
-    const limit = opts.limit ?? 50;
-    for await (const wf of t.client.workflow.list({ query: listQuery(opts) })) {
-      const sa = wf.typedSearchAttributes;
-      out.push({
-        workflowId: wf.workflowId,
-        status: wf.status.name,
-        app: sa.get(CutoverApp),
-        account: sa.get(CutoverAccount),
-        ticket: sa.get(CutoverTicket),
-        stage: sa.get(CutoverStage),
-        outcome: sa.get(CutoverOutcome),
-        startTime: wf.startTime.toISOString(),
-      });
-      if (out.length >= limit) break;
-    }
-    ctx.out.result(out, () =>
-      out.length === 0
-        ? 'No migrations match.'
-        : table(
-            out.map((m) => [
-              m.workflowId,
-              m.status,
-              m.ticket ?? '',
-              m.stage ?? '',
-              m.outcome ?? '',
-              m.startTime.slice(0, 19),
-            ]),
-            ['WORKFLOW ID', 'STATUS', 'TICKET', 'STAGE', 'OUTCOME', 'STARTED'],
-          ),
-    );
-    return out;
   });
 }
 

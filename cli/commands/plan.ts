@@ -7,8 +7,9 @@ import { FailureType } from '../../workflows/failures';
 import { migrationWorkflowId } from '../../workflows/ids';
 import type { BeforeState, PreflightProblem } from '../../workflows/types';
 import { azureAccess, type CliContext } from '../context';
+import { withDevHints } from '../dev-hints';
 import { UserError } from '../errors';
-import { renderPlanProblems, renderPlanSteps, renderPreflightProblems } from '../render';
+import { renderKeyHolderScan, renderPlanProblems, renderPlanSteps, renderPreflightProblems } from '../render';
 
 export interface PlanOptions {
   readonly file: string;
@@ -60,8 +61,10 @@ export async function dryRun(
   try {
     return { before: await activities.preflight({ plan }), problems: [] };
   } catch (err) {
-    if (err instanceof ApplicationFailure && err.type === FailureType.PreflightFailed)
-      return { problems: (err.details ?? []) as PreflightProblem[] };
+    if (err instanceof ApplicationFailure && err.type === FailureType.PreflightFailed) {
+      const problems = (err.details ?? []) as PreflightProblem[];
+      return { problems: access.source === 'dev-simulator' ? withDevHints(problems, plan) : problems };
+    }
     if (err instanceof ApplicationFailure) return { problems: [{ check: 'azure', message: err.message }] };
     throw err;
   }
@@ -104,6 +107,8 @@ export async function planCommand(ctx: CliContext, opts: PlanOptions, mode: 'val
     ];
     if (mode === 'show')
       lines.push('', `Workflow id: ${report.workflowId}`, 'What would change:', ...report.steps.map((s) => `  ${s}`));
+    if (mode === 'show' && before?.keyHolders)
+      lines.push('', 'Who else holds the key:', ...renderKeyHolderScan(before.keyHolders).map((l) => `  ${l}`));
     if (report.warnings.length) lines.push('', 'Warnings:', ...report.warnings.map((w) => `  ! ${w}`));
     if (problems.length) lines.push('', 'Problems:', ...renderPreflightProblems(problems).map((l) => `  ✗ ${l}`));
     return lines.join('\n');

@@ -7,6 +7,7 @@
 import { type SimResponse, SimError, isRecord, jsonBody } from '../http';
 import { type RoleAssignment, key } from '../model';
 import { type RoleDefinition, BUILT_IN_ROLES, findRole, isGuid, scopeCovers } from '../rbac';
+import { pageOf } from './paging';
 import { type ArmContext, type ArmRoute, badRequest } from './router';
 
 const PROVIDER = '/providers/Microsoft.Authorization';
@@ -87,11 +88,17 @@ function listDefinitions(ctx: ArmContext): SimResponse {
   )
     .filter(() => !filter.type || filter.type.toLowerCase() === 'builtinrole')
     .map((d) => definitionView(ctx.params.scope, d));
-  return { status: 200, body: { value } };
+  return { status: 200, body: pageOf(ctx, value) };
+}
+
+/** A role definition id that is not a GUID is malformed (400), a GUID of no role does not exist (404). */
+function invalidRoleDefinitionId(id: string): SimError {
+  return badRequest(`The role definition ID '${id}' is not valid.`, 'InvalidRoleDefinitionId');
 }
 
 function getDefinition(ctx: ArmContext): SimResponse {
-  const def = isGuid(ctx.params.id) ? findRole(ctx.params.id) : undefined;
+  if (!isGuid(ctx.params.id)) throw invalidRoleDefinitionId(ctx.params.id);
+  const def = findRole(ctx.params.id);
   if (!def)
     throw new SimError(
       404,
@@ -110,7 +117,7 @@ function listAssignments(ctx: ArmContext): SimResponse {
     .filter((ra) => !filter.principalId || ra.principalId.toLowerCase() === filter.principalId.toLowerCase())
     .sort((a, b) => a.createdOn - b.createdOn)
     .map(assignmentView);
-  return { status: 200, body: { value } };
+  return { status: 200, body: pageOf(ctx, value) };
 }
 
 function findAssignment(ctx: ArmContext): RoleAssignment | undefined {
@@ -148,7 +155,8 @@ function putAssignment(ctx: ArmContext): SimResponse {
       'InvalidPrincipalId',
     );
   const guid = rdRaw.split('/').pop() ?? '';
-  const def = isGuid(guid) ? findRole(guid) : undefined;
+  if (!isGuid(guid)) throw invalidRoleDefinitionId(guid);
+  const def = findRole(guid);
   if (!def)
     throw badRequest(`The specified role definition with ID '${guid}' does not exist.`, 'RoleDefinitionDoesNotExist');
   if (principalType !== undefined && typeof principalType !== 'string')

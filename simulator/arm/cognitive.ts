@@ -1,12 +1,14 @@
 /**
- * Microsoft.CognitiveServices accounts (kind OpenAI) and Microsoft.ManagedIdentity user-assigned identities.
+ * Microsoft.CognitiveServices accounts (kinds OpenAI, AIServices, CognitiveServices; shapes in cognitive-views.ts),
+ * listed by subscription and resource group (paged), and Microsoft.ManagedIdentity user-assigned identities.
  * Account PATCH is an LRO (202 + Azure-AsyncOperation; provisioningState Accepted → Updating → Succeeded) and a
  * `disableLocalAuth` change reaches the data plane only `localAuthSwitchMs` later, both ways.
  */
-import { createHash } from 'node:crypto';
 import { type SimResponse, SimError, isRecord, jsonBody } from '../http';
 import { type Account, accountId, identityId, key } from '../model';
-import { accountEndpoint, generate } from '../scenario';
+import { generate } from '../scenario';
+import { accountEtag, accountView } from './cognitive-views';
+import { pageOf } from './paging';
 import {
   type ArmContext,
   type ArmRoute,
@@ -17,6 +19,7 @@ import {
   resourceNotFound,
   retryAfter,
 } from './router';
+import { isoSeconds, operationResultsUrl, refuseWhileProvisioning, updateModeFor } from './account-updates';
 
 const ACCOUNT = `${RG}/providers/Microsoft.CognitiveServices/accounts/{account}`;
 const accountScope = (p: Record<string, string>) => accountId(p.sub, p.rg, p.account);
@@ -34,43 +37,13 @@ export function localAuthDisabledNow(account: Account, switchMs: number, now: nu
   return account.disableLocalAuth;
 }
 
-function etag(account: Account): string {
-  const h = createHash('sha256')
-    .update(
-      JSON.stringify([account.disableLocalAuth, account.publicNetworkAccess, account.tags, account.provisioningState]),
-    )
-    .digest('hex');
-  return `"${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}"`;
-}
-
-function accountView(ctx: ArmContext, account: Account) {
-  return {
-    id: account.id,
-    name: account.name,
-    type: 'Microsoft.CognitiveServices/accounts',
-    location: account.location,
-    sku: { name: 'S0' },
-    kind: 'OpenAI',
-    tags: { ...account.tags },
-    etag: etag(account),
-    properties: {
-      endpoint: accountEndpoint(ctx.core.baseUrl, account),
-      provisioningState: account.provisioningState,
-      ...(account.customSubDomainName ? { customSubDomainName: account.customSubDomainName } : {}),
-      disableLocalAuth: account.disableLocalAuth,
-      publicNetworkAccess: account.publicNetworkAccess,
-      dateCreated: new Date(account.createdAt).toISOString(),
-    },
-  };
-}
-
 function operationUrl(ctx: ArmContext, account: Account, opId: string): string {
-  const loc = account.location.replace(/\s+/g, '').toLowerCase();
-  return `${ctx.core.baseUrl}/subscriptions/${account.subscriptionId}/providers/Microsoft.CognitiveServices/locations/${loc}/operationResults/${opId}?api-version=${ctx.apiVersion}`;
+  return operationResultsUrl(ctx.core, account, opId);
 }
 
 function patchAccount(ctx: ArmContext): SimResponse {
   const account = findAccount(ctx);
+  refuseWhileProvisioning(account);
   const body = jsonBody(ctx.req);
   if (!isRecord(body)) throw badRequest('The request body must be an account object.', 'InvalidRequestContent');
   const props = body.properties;
@@ -104,6 +77,11 @@ function patchAccount(ctx: ArmContext): SimResponse {
   }
   if (isRecord(body.tags)) account.tags = Object.fromEntries(Object.entries(body.tags).map(([k, v]) => [k, String(v)]));
 
+  if (updateModeFor(ctx) === 'sync') {
+    account.provisioningState = 'Succeeded';
+    core.persist();
+    return { status: 200, body: accountView(ctx, account) };
+  }
   account.provisioningState = 'Accepted';
   const accepted = accountView(ctx, account);
   account.provisioningState = 'Updating';
@@ -140,11 +118,11 @@ function operationStatus(ctx: ArmContext): SimResponse {
     status: 200,
     headers: op.status === 'InProgress' ? retryAfter(op.startedAt + ctx.core.delays.lroMs - ctx.core.now()) : {},
     body: {
-      id: ctx.req.path,
+      id: decodeURIComponent(ctx.req.path),
       name: op.id,
       status,
-      startTime: new Date(op.startedAt).toISOString(),
-      ...(op.endedAt ? { endTime: new Date(op.endedAt).toISOString() } : {}),
+      startTime: isoSeconds(op.startedAt),
+      ...(op.endedAt ? { endTime: isoSeconds(op.endedAt) } : {}),
       ...(op.error ? { error: { code: op.error.code, message: op.error.message } } : {}),
     },
   };
@@ -193,6 +171,17 @@ function getDeployment(ctx: ArmContext): SimResponse {
   return { status: 200, body: deploymentView(account, d) };
 }
 
+/** `GET …/providers/Microsoft.CognitiveServices/accounts` at a subscription or resource group (Accounts_List[ByResourceGroup]). */
+function listAccounts(ctx: ArmContext): SimResponse {
+  if (ctx.params.rg) resourceGroupOf(ctx);
+  const sub = ctx.params.sub.toLowerCase();
+  const rg = ctx.params.rg?.toLowerCase();
+  const value = Object.values(ctx.core.state.accounts)
+    .filter((a) => a.subscriptionId.toLowerCase() === sub && (!rg || a.resourceGroup.toLowerCase() === rg))
+    .map((a) => accountView(ctx, a));
+  return { status: 200, body: pageOf(ctx, value) };
+}
+
 const IDENTITY = `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{identity}`;
 
 function getIdentity(ctx: ArmContext): SimResponse {
@@ -224,7 +213,24 @@ export const cognitiveRoutes: ArmRoute[] = [
     template: ACCOUNT,
     ...ops('read'),
     scope: accountScope,
-    handler: (ctx) => ({ status: 200, body: accountView(ctx, findAccount(ctx)) }),
+    handler: (ctx) => {
+      const account = findAccount(ctx);
+      return { status: 200, headers: { etag: accountEtag(account) }, body: accountView(ctx, account) };
+    },
+  },
+  {
+    method: 'GET',
+    template: `${SUB}/providers/Microsoft.CognitiveServices/accounts`,
+    ...ops('read'),
+    scope: (p) => `/subscriptions/${p.sub}`,
+    handler: listAccounts,
+  },
+  {
+    method: 'GET',
+    template: `${RG}/providers/Microsoft.CognitiveServices/accounts`,
+    ...ops('read'),
+    scope: (p) => `/subscriptions/${p.sub}/resourceGroups/${p.rg}`,
+    handler: listAccounts,
   },
   { method: 'PATCH', template: ACCOUNT, ...ops('write'), scope: accountScope, handler: patchAccount },
   {
@@ -254,7 +260,10 @@ export const cognitiveRoutes: ArmRoute[] = [
       const account = findAccount(ctx);
       return {
         status: 200,
-        body: { value: Object.values(account.deployments).map((d) => deploymentView(account, d)) },
+        body: pageOf(
+          ctx,
+          Object.values(account.deployments).map((d) => deploymentView(account, d)),
+        ),
       };
     },
   },

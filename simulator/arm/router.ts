@@ -1,7 +1,8 @@
 /**
  * Azure Resource Manager's front end, as the simulator plays it: api-version, authentication (Azure's 401 codes
- * and WWW-Authenticate header), subscription and tenant checks, per-principal throttling, injected faults, RBAC on
- * every call, then the resource provider's handler. One generic pipeline; providers only declare routes.
+ * and WWW-Authenticate header), subscription and tenant checks, per-principal throttling, resource type and
+ * api-version per type, injected faults, RBAC on every call (unmodelled methods too, before their 405), then the
+ * resource provider's handler. One generic pipeline; providers only declare routes. Gateway checks: gateway.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { type SimCore } from '../core';
@@ -9,9 +10,17 @@ import { type SimRequest, type SimResponse, SimError, errorResponse, sleep } fro
 import { type Fault, defaultError, kindOf } from '../knobs';
 import { type Subscription, PRODUCTION } from '../model';
 import { roleGrants, findRole, scopeCovers } from '../rbac';
-import { type AccessTokenClaims, sameAudience } from '../tokens';
+import {
+  authenticate,
+  gatewayError,
+  invalidApiVersion,
+  invalidResourceType,
+  unsupportedApiVersion,
+  wrongTenant,
+} from './gateway';
+import { type PathType, apiVersionsOf, derivedAction, pathType, topLevelType } from './versions';
 
-export const ARM_AUDIENCES = ['https://management.azure.com', 'https://management.core.windows.net'];
+export { ARM_AUDIENCES } from './gateway';
 
 export interface Caller {
   objectId: string;
@@ -43,6 +52,8 @@ export interface ArmRoute {
   /** RBAC action checked before the handler at `scope(params)`; `null` when the handler authorizes itself. */
   action: string | null;
   scope?: (p: Record<string, string>) => string;
+  /** Api-versions this route accepts; default: its resource type's (versions.ts), or any when undeclared. */
+  apiVersions?: readonly string[];
   handler: (ctx: ArmContext) => SimResponse | Promise<SimResponse>;
 }
 
@@ -72,18 +83,24 @@ const split = (p: string) => p.split('/').filter((s, i) => i > 0 || s !== '');
 
 export class ArmRouter {
   private readonly routes: { route: ArmRoute; segments: string[] }[] = [];
+  /** Top-level types (`Namespace/type`) some route serves: other methods and sub-paths of them are unmodelled. */
+  private readonly knownTypes = new Set<string>();
 
   constructor(private readonly core: SimCore) {}
 
   add(routes: ArmRoute[]): void {
-    for (const route of routes) this.routes.push({ route, segments: split(route.template) });
+    for (const route of routes) {
+      const segments = split(route.template);
+      this.routes.push({ route, segments });
+      const t = pathType(segments);
+      if (t) this.knownTypes.add(topLevelType(t).toLowerCase());
+    }
   }
 
   private find(
     method: string,
-    path: string,
+    segments: string[],
   ): { route: ArmRoute; params: Record<string, string> } | 'method' | undefined {
-    const segments = split(path).map((s) => decodeURIComponent(s));
     let methodMismatch = false;
     for (const { route, segments: t } of this.routes) {
       const params: Record<string, string> = {};
@@ -101,13 +118,17 @@ export class ArmRouter {
     const requestId = randomUUID();
     const headers: Record<string, string> = {
       'x-ms-request-id': requestId,
-      'x-ms-correlation-request-id': String(req.headers['x-ms-client-request-id'] ?? requestId),
+      // ARM's own id unless the caller sets the correlation header itself (the SDKs send only a client request id).
+      'x-ms-correlation-request-id': String(req.headers['x-ms-correlation-request-id'] ?? randomUUID()),
       'x-ms-routing-request-id': `WESTEUROPE:${new Date().toISOString().replace(/[-:.]/g, '')}:${requestId}`,
     };
     const kind = kindOf(req.method);
     let operation: string | undefined;
     let caller: Caller | undefined;
     let subscription: Subscription | undefined;
+    let rateLimit: Record<string, string> = {};
+    /** Until the provider's handler runs, an error is the gateway's. */
+    let atGateway = true;
     let out: SimResponse;
     try {
       const apiVersion = req.url.searchParams.get('api-version');
@@ -118,12 +139,14 @@ export class ArmRouter {
           'The api-version query parameter (?api-version=) is required for all requests.',
         );
       }
+      const segments = split(req.path).map((s) => decodeURIComponent(s));
+      const type = pathType(segments);
       // Matched first so that every log line (a throttled one too) names its operation.
-      const found = req.path.includes('//') ? undefined : this.find(req.method, req.path);
+      const found = req.path.includes('//') ? undefined : this.find(req.method, segments);
       if (found && found !== 'method') operation = found.route.operation;
       const subId = /^\/subscriptions\/([^/]+)/i.exec(req.path)?.[1];
       subscription = subId ? this.core.state.subscriptions[subId.toLowerCase()] : undefined;
-      caller = this.authenticate(req, subscription);
+      caller = authenticate(this.core, req, subscription);
       if (subId && !subscription) {
         throw new SimError(404, 'SubscriptionNotFound', `The subscription '${subId}' could not be found.`);
       }
@@ -132,9 +155,9 @@ export class ArmRouter {
       }
 
       const budget = this.core.throttler.take(subscription?.id ?? caller.tenantId, caller.objectId, kind);
-      headers[`x-ms-ratelimit-remaining-${subscription ? 'subscription' : 'tenant'}-${kind}`] = String(
-        budget.remaining,
-      );
+      rateLimit = {
+        [`x-ms-ratelimit-remaining-${subscription ? 'subscription' : 'tenant'}-${kind}`]: String(budget.remaining),
+      };
       if (budget.throttled) {
         throw new SimError(
           429,
@@ -144,21 +167,17 @@ export class ArmRouter {
         );
       }
 
-      if (req.path.includes('//')) {
-        throw new SimError(
-          400,
-          'InvalidApiVersionParameter',
-          `The api-version '${apiVersion}' is invalid. The supported versions are '2022-04-01,2025-05-01,2025-09-01,2024-11-30'.`,
-        );
-      }
-      if (found === 'method')
+      if (req.path.includes('//')) throw invalidApiVersion(apiVersion);
+      const known = type !== undefined && this.knownTypes.has(topLevelType(type).toLowerCase());
+      if (!type || (!found && !known)) throw invalidResourceType(type, apiVersion);
+      this.checkApiVersion(found && found !== 'method' ? found.route : undefined, type, apiVersion, segments);
+      if (!found || found === 'method') {
+        // An operation the simulator does not model, on a type it knows: RBAC first, as ARM, then 405.
+        const action = derivedAction(req.method, type);
+        if (!callerCan(this.core, caller.objectId, action, req.path))
+          throw authorizationFailed(caller, action, req.path);
+        atGateway = false;
         throw new SimError(405, 'MethodNotAllowed', `The requested method '${req.method}' is not allowed.`);
-      if (!found) {
-        throw new SimError(
-          404,
-          'InvalidResourceType',
-          `The resource type could not be found in the namespace for api version '${apiVersion}'.`,
-        );
       }
       const { route, params } = found;
 
@@ -175,6 +194,7 @@ export class ArmRouter {
 
       const ctx = this.context(req, params, caller, subscription, apiVersion, injected.fault);
       if (route.action !== null) ctx.authorize(route.action, route.scope ? route.scope(params) : '/');
+      atGateway = false;
       if (injected.fault && !injected.fault.lroFail) throw faultError(injected.fault);
       out = await route.handler(ctx);
     } catch (err) {
@@ -182,10 +202,11 @@ export class ArmRouter {
         this.core.log(`ARM ${req.method} ${req.path}: ${(err as Error).stack ?? String(err)}`);
         out = errorResponse(new SimError(500, 'InternalServerError', 'An internal server error occurred.'));
       } else {
-        out = errorResponse(err);
+        out = errorResponse(atGateway ? gatewayError(err) : patchNotFound(req.method, err));
       }
     }
-    out.headers = { ...headers, ...(out.headers ?? {}) };
+    // Gateway refusals carry no rate-limit budget; everything the provider answers does.
+    out.headers = { ...headers, ...(atGateway ? {} : rateLimit), ...(out.headers ?? {}) };
     const code = (out.body as { error?: { code?: string } } | undefined)?.error?.code;
     this.core.record({
       surface: 'arm',
@@ -203,59 +224,22 @@ export class ArmRouter {
     return out;
   }
 
-  private authenticate(req: SimRequest, subscription: Subscription | undefined): Caller {
-    const challenge = (description: string) => {
-      const authority = `${this.core.baseUrl}/${subscription?.tenantId ?? 'common'}`;
-      return {
-        'www-authenticate': `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${description}"`,
-      };
-    };
-    const header = req.headers.authorization;
-    if (!header) {
-      throw new SimError(
-        401,
-        'AuthenticationFailed',
-        "Authentication failed. The 'Authorization' header is missing.",
-        challenge("The authentication failed because of missing 'Authorization' header."),
-      );
-    }
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) {
-      throw new SimError(
-        401,
-        'AuthenticationFailed',
-        "Authentication failed. The 'Authorization' header is provided in an invalid format.",
-        challenge("The authentication failed because of invalid 'Authorization' header format."),
-      );
-    }
-    const check = this.core.tokens.verify(m[1]);
-    if (!check.ok) {
-      if (check.reason === 'expired' && check.claims) {
-        const fmt = (s: number) => new Date(s * 1000).toISOString();
-        throw new SimError(
-          401,
-          'ExpiredAuthenticationToken',
-          `The access token expiry UTC time '${fmt(check.claims.exp)}' is earlier than current UTC time '${new Date().toISOString()}'.`,
-          challenge('The access token has expired.'),
-        );
-      }
-      throw new SimError(
-        401,
-        'InvalidAuthenticationToken',
-        'The access token is invalid.',
-        challenge('The access token is invalid.'),
-      );
-    }
-    const claims: AccessTokenClaims = check.claims;
-    if (!ARM_AUDIENCES.some((a) => sameAudience(a, claims.aud))) {
-      throw new SimError(
-        401,
-        'InvalidAuthenticationToken',
-        `The access token has been obtained for wrong audience or resource '${claims.aud}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.`,
-        challenge('The access token is invalid.'),
-      );
-    }
-    return { objectId: claims.oid, appId: claims.appid, tenantId: claims.tid };
+  /** 400 `NoRegisteredProviderFound` for an api-version the type (or the route) does not declare. */
+  private checkApiVersion(route: ArmRoute | undefined, type: PathType, apiVersion: string, segments: string[]): void {
+    const top = topLevelType(type);
+    const versions = route?.apiVersions ?? apiVersionsOf(top);
+    if (!versions || versions.includes(apiVersion)) return;
+    throw unsupportedApiVersion(top, apiVersion, versions, this.locationOf(segments));
+  }
+
+  /** The location ARM routes by: the resource group's, or a `locations/{x}` segment; none at subscription level. */
+  private locationOf(segments: string[]): string {
+    const lower = segments.map((s) => s.toLowerCase());
+    const rgAt = lower.indexOf('resourcegroups');
+    const sub = this.core.state.subscriptions[lower[1] ?? ''];
+    if (rgAt >= 0 && sub) return sub.resourceGroups[lower[rgAt + 1] ?? '']?.location ?? '';
+    const locAt = lower.indexOf('locations');
+    return locAt >= 0 ? (segments[locAt + 1] ?? '') : '';
   }
 
   private context(
@@ -292,6 +276,12 @@ export class ArmRouter {
   }
 }
 
+/** ARM answers a PATCH of a resource that does not exist with `PatchResourceNotFound` (404). */
+function patchNotFound(method: string, err: SimError): SimError {
+  if (method !== 'PATCH' || err.status !== 404 || err.code !== 'ResourceNotFound') return err;
+  return new SimError(404, 'PatchResourceNotFound', err.message, err.headers);
+}
+
 function pick(f: Fault): { code?: string; message?: string } {
   return { ...(f.code ? { code: f.code } : {}), ...(f.message ? { message: f.message } : {}) };
 }
@@ -303,17 +293,6 @@ function faultError(f: Fault): SimError {
     f.code ?? d.code,
     f.message ?? d.message,
     f.retryAfterSec !== undefined ? { 'retry-after': String(f.retryAfterSec) } : {},
-  );
-}
-
-function wrongTenant(core: SimCore, tokenTenant: string, subTenant: string): SimError {
-  return new SimError(
-    401,
-    'InvalidAuthenticationTokenTenant',
-    `The access token is from the wrong issuer 'https://sts.windows.net/${tokenTenant}/'. It must match the tenant 'https://sts.windows.net/${subTenant}/' associated with this subscription. Please use the authority (URL) '${core.baseUrl}/${subTenant}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.`,
-    {
-      'www-authenticate': `Bearer authorization_uri="${core.baseUrl}/${subTenant}", error="invalid_token", error_description="The access token is from the wrong issuer."`,
-    },
   );
 }
 

@@ -1,7 +1,8 @@
 /**
- * Microsoft.Web (App Service) as the cutover uses it, for sites and their slots alike: GET, PATCH identity,
- * app settings (list / replace), slot-sticky setting names, slot swap (an LRO polled at `Location`), restart.
- * Settings changes, restarts and swaps recycle the simulated workers (see apps.ts).
+ * Microsoft.Web (App Service) as the cutover uses it, for sites and their slots alike: GET (and list, paged),
+ * PATCH identity, the web configuration, app settings (list / replace), slot-sticky setting names, slot swap (an
+ * LRO polled at `Location`), restart. Settings changes, restarts and swaps recycle the simulated workers (apps.ts).
+ * The resource shapes are in web-views.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { type SimResponse, SimError, isRecord, jsonBody } from '../http';
@@ -17,6 +18,8 @@ import {
   resourceNotFound,
   retryAfter,
 } from './router';
+import { pageOf } from './paging';
+import { configView, siteKind, siteView } from './web-views';
 
 const SITE = `${RG}/providers/Microsoft.Web/sites/{name}`;
 const SLOT = `${SITE}/slots/{slot}`;
@@ -32,7 +35,7 @@ function findSite(ctx: ArmContext): Site {
 }
 
 /** The site and the slot the route addresses (`production` for the site itself). */
-function findSlot(ctx: ArmContext): { site: Site; slotName: string; slot: SlotState } {
+export function findSlot(ctx: ArmContext): { site: Site; slotName: string; slot: SlotState } {
   const site = findSite(ctx);
   const slotName = ctx.params.slot ? ctx.params.slot.toLowerCase() : PRODUCTION;
   const slot = site.slots[slotName];
@@ -40,133 +43,6 @@ function findSlot(ctx: ArmContext): { site: Site; slotName: string; slot: SlotSt
     throw resourceNotFound('Microsoft.Web/sites/slots', `${ctx.params.name}/${ctx.params.slot}`, ctx.params.rg);
   }
   return { site, slotName, slot };
-}
-
-function hostName(ctx: ArmContext, site: Site, slot: string): string {
-  return ctx.core.siteUrl(site, slot).replace(/^https:\/\//, '');
-}
-
-function identityView(ctx: ArmContext, slot: SlotState) {
-  const types = [slot.systemPrincipalId ? 'SystemAssigned' : '', slot.userAssigned.length ? 'UserAssigned' : ''].filter(
-    Boolean,
-  );
-  if (types.length === 0) return undefined;
-  const system = slot.systemPrincipalId ? ctx.core.principal(slot.systemPrincipalId) : undefined;
-  return {
-    type: types.join(', '),
-    ...(system ? { tenantId: system.tenantId, principalId: system.objectId } : {}),
-    ...(slot.userAssigned.length
-      ? {
-          userAssignedIdentities: Object.fromEntries(
-            slot.userAssigned.map((id) => {
-              const u = ctx.core.state.identities[key(id)];
-              return [u?.id ?? id, u ? { principalId: u.principalId, clientId: u.clientId } : {}];
-            }),
-          ),
-        }
-      : {}),
-  };
-}
-
-/** A site or slot in the shape of GetWebApp.json / GetWebAppSlot.json. */
-function siteView(ctx: ArmContext, site: Site, slotName: string) {
-  const slot = site.slots[slotName];
-  const isSlot = slotName !== PRODUCTION;
-  const host = hostName(ctx, site, slotName);
-  const identity = identityView(ctx, slot);
-  const serverFarmId = `/subscriptions/${site.subscriptionId}/resourceGroups/${site.resourceGroup}/providers/Microsoft.Web/serverfarms/${site.name}-plan`;
-  return {
-    id: slotResourceId(site, slotName),
-    name: isSlot ? `${site.name}/${slot.name}` : site.name,
-    type: isSlot ? 'Microsoft.Web/sites/slots' : 'Microsoft.Web/sites',
-    kind: 'app,linux',
-    location: site.location,
-    ...(identity ? { identity } : {}),
-    properties: {
-      availabilityState: 'Normal',
-      clientAffinityEnabled: false,
-      clientCertEnabled: false,
-      clientCertMode: 'Required',
-      containerSize: 0,
-      customDomainVerificationId: key(site.id)
-        .replace(/[^a-f0-9]/g, '')
-        .toUpperCase()
-        .padEnd(64, '0')
-        .slice(0, 64),
-      dailyMemoryTimeQuota: 0,
-      defaultHostName: host,
-      enabled: true,
-      enabledHostNames: [host, `${host}/scm`],
-      hostNameSslStates: [
-        { name: host, hostType: 'Standard', sslState: 'Disabled' },
-        { name: `${host}/scm`, hostType: 'Repository', sslState: 'Disabled' },
-      ],
-      hostNames: [host],
-      hostNamesDisabled: false,
-      httpsOnly: true,
-      hyperV: false,
-      isXenon: false,
-      keyVaultReferenceIdentity: 'SystemAssigned',
-      lastModifiedTimeUtc: new Date(slot.lastModified).toISOString(),
-      outboundIpAddresses: '127.0.0.1',
-      outboundVnetRouting: {
-        allTraffic: false,
-        applicationTraffic: false,
-        backupRestoreTraffic: false,
-        contentShareTraffic: false,
-        imagePullTraffic: false,
-        managedIdentityTraffic: false,
-      },
-      possibleOutboundIpAddresses: '127.0.0.1',
-      redundancyMode: 'None',
-      repositorySiteName: site.name,
-      reserved: true,
-      resourceConfig: { cpu: 1, memory: '2.0Gi' },
-      resourceGroup: site.resourceGroup,
-      scmSiteAlsoStopped: false,
-      serverFarmId,
-      siteConfig: {
-        acrUseManagedIdentityCreds: false,
-        alwaysOn: true,
-        appCommandLine: '',
-        autoHealEnabled: false,
-        azureStorageAccounts: {},
-        defaultDocuments: ['index.html'],
-        detailedErrorLoggingEnabled: false,
-        ftpsState: 'Disabled',
-        functionAppScaleLimit: 0,
-        functionsRuntimeScaleMonitoringEnabled: false,
-        http20Enabled: true,
-        httpLoggingEnabled: false,
-        linuxFxVersion: 'NODE|20-lts',
-        loadBalancing: 'LeastRequests',
-        logsDirectorySizeLimit: 35,
-        managedPipelineMode: 'Integrated',
-        minTlsVersion: '1.2',
-        minimumElasticInstanceCount: 0,
-        netFrameworkVersion: 'v4.0',
-        nodeVersion: '',
-        numberOfWorkers: 1,
-        phpVersion: '',
-        powerShellVersion: '',
-        pythonVersion: '',
-        remoteDebuggingEnabled: false,
-        requestTracingEnabled: false,
-        scmMinTlsVersion: '1.2',
-        use32BitWorkerProcess: false,
-        virtualApplications: [{ physicalPath: 'site\\wwwroot', preloadEnabled: true, virtualPath: '/' }],
-        vnetName: '',
-        vnetPrivatePortsCount: 0,
-        vnetRouteAllEnabled: false,
-        webSocketsEnabled: false,
-      },
-      sku: 'Standard',
-      state: 'Running',
-      storageAccountRequired: false,
-      usageState: 'Normal',
-      workloadProfileName: '',
-    },
-  };
 }
 
 // --- identity ------------------------------------------------------------------------------------------------
@@ -265,7 +141,7 @@ function listSlots(ctx: ArmContext): SimResponse {
   const value = Object.keys(site.slots)
     .filter((s) => s !== PRODUCTION)
     .map((s) => siteView(ctx, site, s));
-  return { status: 200, body: { value } };
+  return { status: 200, body: pageOf(ctx, value) };
 }
 
 /** `GET …/providers/Microsoft.Web/sites` at a subscription or resource group: ARM authorizes the list at that scope. */
@@ -275,7 +151,7 @@ function listSites(ctx: ArmContext): SimResponse {
   const value = Object.values(ctx.core.state.sites)
     .filter((site) => site.subscriptionId.toLowerCase() === sub && (!rg || site.resourceGroup.toLowerCase() === rg))
     .map((site) => siteView(ctx, site, PRODUCTION));
-  return { status: 200, body: { value } };
+  return { status: 200, body: pageOf(ctx, value) };
 }
 
 function settingsView(site: Site, slotName: string) {
@@ -284,7 +160,7 @@ function settingsView(site: Site, slotName: string) {
     id: `${slotResourceId(site, slotName)}/config/appsettings`,
     name: 'appsettings',
     type: isSlot ? 'Microsoft.Web/sites/slots/config' : 'Microsoft.Web/sites/config',
-    kind: 'app',
+    kind: siteKind(site),
     properties: { ...site.slots[slotName].settings },
   };
 }
@@ -394,6 +270,7 @@ function swap(ctx: ArmContext): SimResponse {
     undefined,
     ctx.lroFail,
   );
+  op.target = target;
   const location = `${core.baseUrl}${slotResourceId(site, source)}/operationresults/${op.id}?api-version=${ctx.apiVersion}`;
   return { status: 202, headers: { location, ...retryAfter(started + minMs - core.now()) } };
 }
@@ -465,6 +342,10 @@ export const webRoutes: ArmRoute[] = [
     handler: listSites,
   },
   ...forSiteAndSlot('GET', '', '/read', getSite),
+  ...forSiteAndSlot('GET', '/config/web', '/config/read', (ctx) => {
+    const { site, slotName } = findSlot(ctx);
+    return { status: 200, body: configView(site, slotName) };
+  }),
   ...forSiteAndSlot('PATCH', '', '/write', patchSite),
   ...forSiteAndSlot(
     'POST',

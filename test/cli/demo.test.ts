@@ -1,54 +1,42 @@
 /**
- * The README's main job, as a newcomer runs it: `cutover demo` starts its own embedded environment (Temporal dev
- * server with the Web UI, the simulator with the demo scenario, a worker), migrates the demo app with both gates
- * approved automatically, and prints the evidence. Nothing it prints or writes may hold a simulator secret.
+ * The README's main job, as a newcomer runs it: `cutover demo` starts its own throwaway environment (in-memory
+ * Temporal dev server with the Web UI, the simulator with the demo scenario, a worker), migrates the demo app with
+ * both gates approved automatically, prints the evidence, and stays up for the Web UI until Ctrl-C. Nothing it prints
+ * or writes may hold a simulator secret, and it leaves no file behind but the evidence.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { DEMO_APPROVER } from '../../cli/commands/demo';
 import { freePort } from '../../worker/dev-server';
 import type { Evidence } from '../../workflows/types';
-import { testEnv } from '../support/env';
-import { recordSecrets } from '../support/estate';
-import { runCli } from '../support/cli';
+import { freshUser, recordSimulatorSecrets, startCliProcess } from './support';
 
-test('cutover demo: the embedded default migrates the demo app and prints the evidence', async () => {
-  const dir = mkdtempSync(path.join(testEnv('workDir'), 'demo-'));
-  const home = path.join(dir, '.cutover');
+test('cutover demo: a throwaway environment migrates the demo app and prints the evidence', async () => {
+  const { dir, home, env } = freshUser('demo');
   const [port, uiPort] = [await freePort(), await freePort()];
-  const env = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    CUTOVER_HOME: home,
-    // The run's Temporal CLI, so the demo does not install its own copy into this fresh HOME.
-    TEMPORAL_CLI_PATH: testEnv('temporalCliPath'),
-  };
-  const { code, stdout, stderr } = await runCli(
-    ['demo', '--no-keep-running', '--port', String(port), '--ui-port', String(uiPort)],
+  const demo = startCliProcess(
+    ['demo', '--keep-running', '--port', String(port), '--ui-port', String(uiPort)],
     env,
     dir,
-    150_000,
+    path.join(dir, 'demo-transcript.log'),
   );
-  writeFileSync(path.join(dir, 'demo-transcript.log'), `${stdout}\n${stderr}`);
-
-  // Every secret the demo's simulator held, from its kept state, for the checks below and the final scan.
-  const saved = JSON.parse(readFileSync(path.join(home, 'dev', 'simulator-state.json'), 'utf8')) as {
-    state: {
-      accounts: Record<string, { key1: string; key2: string }>;
-      principals: Record<string, { secret?: string }>;
-    };
-  };
-  const secrets = [
-    ...Object.values(saved.state.accounts).flatMap((a) => [a.key1, a.key2]),
-    ...Object.values(saved.state.principals).flatMap((p) => (p.secret ? [p.secret] : [])),
-  ];
-  recordSecrets('demo', secrets);
-
-  assert.equal(code, 0, stderr);
+  let secrets: string[] = [];
+  try {
+    await demo.waitFor('stderr', /press Ctrl-C to stop/, 150_000);
+    // Every secret the demo's simulator held, while it is still up, for the checks below and the final scan.
+    const control = (await demo.waitFor('stderr', /control (https:\/\/127\.0\.0\.1:\d+\/_control)\)/))[1];
+    secrets = await recordSimulatorSecrets('demo', control, path.join(home, 'simulator', 'ca.pem'));
+    assert.ok(secrets.length > 0);
+  } finally {
+    assert.equal(await demo.stop(), 0, demo.stderr());
+  }
+  const [stdout, stderr] = [demo.stdout(), demo.stderr()];
   assert.match(stderr, new RegExp(`Temporal Web UI +http://127\\.0\\.0\\.1:${uiPort}`));
+  assert.match(stderr, new RegExp(`Temporal dev server +127\\.0\\.0\\.1:${port} \\(namespace default, in memory\\)`));
   assert.match(stderr, /Azure simulator +https:\/\/127\.0\.0\.1:\d+ \(demo scenario/);
+  assert.doesNotMatch(stderr, /is in use/, 'the ports asked for were free, so they were used');
   assert.match(stderr, /approving "Swap settings \(remove the key\)"/);
   assert.match(stdout, /# Evidence: CHG-1042/);
   assert.match(stdout, /\*\*Outcome:\*\* succeeded/);
@@ -67,7 +55,8 @@ test('cutover demo: the embedded default migrates the demo app and prints the ev
     ],
   );
   assert.equal(evidence.localAuth.after, true);
-  assert.ok(!existsSync(path.join(home, 'dev', 'environment.json')), 'the demo removed its dev environment file');
+  assert.ok(!existsSync(path.join(home, 'dev')), 'the demo wrote nothing of the dev environment’s');
+  assert.deepEqual(readdirSync(path.join(home, 'ephemeral')), [], 'its private files are gone');
 
   for (const s of secrets) {
     assert.ok(!stdout.includes(s) && !stderr.includes(s), 'no simulator secret in the demo output');

@@ -1,13 +1,15 @@
 /**
- * A change manager's migrations through the real CLI: `start`, `status`, `approve` / `reject` / `abort`, `list` and
- * `evidence`, each a subprocess against the run's dev server, with a worker in this process on the CLI's task queue
- * and the simulator playing Azure.
+ * A change manager's migrations through the real CLI: `start` (which waits for the worker's preflight), `status`,
+ * `approve` / `reject` / `abort`, `list` and `evidence`, each a subprocess against the run's dev server, with a worker
+ * in this process on the CLI's task queue and the simulator playing Azure.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import type { EvidenceResult, ListedMigration, StartResult, StatusResult } from '../../cli/commands/migrations';
+import type { ListedMigration } from '../../cli/commands/list';
+import type { EvidenceResult, StatusResult } from '../../cli/commands/migrations';
+import type { StartResult } from '../../cli/commands/start';
 import { progressQuery } from '../../workflows/messages';
 import type { ApprovalRecord, Evidence, MigrationProgress } from '../../workflows/types';
 import { assertUserError, type Cli, cliFor } from '../support/cli';
@@ -36,13 +38,14 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
       .catch(() => undefined);
   });
 
-  /** A plan file for claims-bot with its own ticket and the given gates. */
+  /** A plan file for claims-bot (a slot swap, so its standby is migrated and the key switch happens), its own ticket. */
   function plan(name: string, approvals: { beforeSettingsSwap: boolean; beforeDisableLocalAuth: boolean }) {
     const ticket = `CHG-cli-${name}-${randomUUID().slice(0, 8)}`;
     return {
       ticket,
       file: cli.writePlan(name, {
         ...estatePlanFields('claims-bot', 'claims-openai'),
+        strategy: { type: 'slot-swap', stagingSlot: 'staging' },
         changeTicket: ticket,
         approvals,
       }),
@@ -59,7 +62,11 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
     for (;;) {
       const status = (await handle.describe()).status.name;
       const progress = status === 'RUNNING' ? await handle.query(progressQuery).catch(() => undefined) : undefined;
-      if (status !== 'RUNNING' || (progress && pred({ workflowId: WORKFLOW_ID, status, progress }))) break;
+      if (
+        status !== 'RUNNING' ||
+        (progress && pred({ workflowId: WORKFLOW_ID, status, outcome: progress.outcome, progress }))
+      )
+        break;
       if (Date.now() > deadline) throw new Error(`${what} not reached; last progress: ${JSON.stringify(progress)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -72,9 +79,11 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
 
   test('start, approve as another user, done: status, list and evidence as JSON and Markdown', async () => {
     const { ticket, file } = plan('happy', { beforeSettingsSwap: false, beforeDisableLocalAuth: true });
+    let started: StartResult | undefined;
     await estate.temporal.withWorker(estate.activities(), async () => {
-      const started = await cli.json<StartResult>('start', file, '--as', 'alice');
+      started = await cli.json<StartResult>('start', file, '--as', 'alice');
       assert.equal(started.workflowId, WORKFLOW_ID);
+      assert.deepEqual(started.preflight, { passed: true, problems: [] }, 'start waited for the preflight');
       assert.match(started.link ?? '', /\/namespaces\/default\/workflows\/cutover%2F/);
 
       const atGate = await statusWhen(gateOpen('local-auth'), 'the local-auth gate');
@@ -105,6 +114,7 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
       listed.map((m) => [m.workflowId, m.status, m.app, m.account, m.outcome]),
       [[WORKFLOW_ID, 'COMPLETED', 'claims-bot', 'claims-openai', 'succeeded']],
     );
+    assert.equal(listed[0].runId, started?.runId);
     assert.deepEqual(await cli.json<ListedMigration[]>('list', '--ticket', `${ticket}-other`), []);
 
     const outDir = `${cli.dir}/evidence-happy`;
@@ -170,8 +180,94 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
       assert.equal(done.progress.initiatedBy, 'alice', 'the refused second start changed nothing');
     });
     assertUserError(
-      await cli.run('abort', WORKFLOW_ID, '--reason', 'again'),
+      await cli.run('abort', WORKFLOW_ID, '--reason', 'again', '--as', 'oncall'),
       /^error: migration .* has already ended \(completed\): there is nothing left to decide$/,
     );
+  });
+
+  test('start on a plan the worker’s preflight refuses lists every problem, like plan show, and exits 1', async () => {
+    const file = cli.writePlan('refused', {
+      ...estatePlanFields('claims-bot', 'claims-openai'),
+      account: { name: 'claims-openai', deployment: 'gpt-5-nope' },
+      settings: { remove: ['AZURE_OPENAI_API_KEY', 'NOT_THERE'] },
+    });
+    await estate.temporal.withWorker(estate.activities(), async () => {
+      const text = await cli.run('start', file, '--as', 'alice');
+      assertUserError(text, /^error: preflight found 2 problem\(s\); nothing was changed$/);
+      assert.match(text.stdout, new RegExp(`^Started migration ${WORKFLOW_ID}$`, 'm'));
+      assert.match(text.stdout, /preflight failed: 2 problem\(s\); the migration ended preflight-failed/);
+      assert.doesNotMatch(text.stdout + text.stderr, /preflight passed/);
+      const problemLines = (out: string) => out.split('\n').filter((l) => l.startsWith('  ✗ '));
+      const shown = await cli.run('plan', 'show', file);
+      assert.equal(shown.code, 1);
+      assert.deepEqual(problemLines(text.stdout), problemLines(shown.stdout), 'the same problems, rendered alike');
+      assert.match(text.stdout, /✗ \[deployment\] .*gpt-5-nope/);
+      assert.match(text.stdout, /✗ \[settings\] .*NOT_THERE/);
+
+      const json = await cli.run('-o', 'json', 'start', file, '--as', 'alice');
+      assert.equal(json.code, 1, json.stderr);
+      const result = JSON.parse(json.stdout) as StartResult;
+      assert.equal(result.workflowId, WORKFLOW_ID);
+      assert.equal(result.preflight.passed, false);
+      assert.equal(result.preflight.outcome, 'preflight-failed');
+      assert.deepEqual(result.preflight.problems.map((p) => p.check).sort(), ['deployment', 'settings']);
+      // Messages come first on stderr; the error is its last line, as JSON.
+      const error = JSON.parse(json.stderr.trimEnd().split('\n').pop() ?? '') as { error: string };
+      assert.match(error.error, /preflight found 2 problem/);
+    });
+  });
+
+  test('start --watch waits for the preflight, then follows the migration to its end', async () => {
+    const { file } = plan('watch', { beforeSettingsSwap: false, beforeDisableLocalAuth: false });
+    await estate.temporal.withWorker(estate.activities(), async () => {
+      const watched = await cli.run('start', file, '--as', 'alice', '--watch');
+      assert.equal(watched.code, 0, watched.stderr);
+      assert.match(watched.stderr, /preflight passed/);
+      assert.match(watched.stdout, /outcome succeeded · workflow COMPLETED/);
+    });
+  });
+
+  test('a terminated migration is listed and shown as terminated, not running', async () => {
+    const { ticket, file } = plan('terminated', { beforeSettingsSwap: true, beforeDisableLocalAuth: false });
+    await estate.temporal.withWorker(estate.activities(), async () => {
+      const started = await cli.json<StartResult>('start', file, '--as', 'alice');
+      await statusWhen(gateOpen('settings'), 'the settings gate');
+      // What an operator does with `temporal workflow terminate`: no rollback runs, no evidence is written.
+      await estate.temporal.client.workflow.getHandle(WORKFLOW_ID).terminate('operator pulled the plug');
+
+      const listedWhen = async (pred: (ms: ListedMigration[]) => boolean, ...filters: string[]) => {
+        const deadline = Date.now() + 15_000;
+        for (;;) {
+          const listed = await cli.json<ListedMigration[]>('list', '--ticket', ticket, ...filters);
+          if (pred(listed) || Date.now() > deadline) return listed;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      };
+      const all = await listedWhen((ms) => ms[0]?.status === 'TERMINATED');
+      assert.deepEqual(
+        all.map((m) => [m.workflowId, m.runId, m.status, m.outcome]),
+        [[WORKFLOW_ID, started.runId, 'TERMINATED', 'terminated']],
+      );
+      assert.deepEqual(await cli.json<ListedMigration[]>('list', '--ticket', ticket, '--outcome', 'running'), []);
+      assert.deepEqual(await cli.json<ListedMigration[]>('list', '--ticket', ticket, '--outcome', 'rolled-back'), []);
+      const terminated = await cli.json<ListedMigration[]>('list', '--ticket', ticket, '--outcome', 'terminated');
+      assert.deepEqual(
+        terminated.map((m) => m.runId),
+        [started.runId],
+      );
+      const table = await cli.run('list', '--ticket', ticket);
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /^WORKFLOW ID +RUN ID +TICKET +STAGE +OUTCOME +STARTED/);
+      assert.match(table.stdout, new RegExp(`${WORKFLOW_ID} +${started.runId} +${ticket} +\\S+ +terminated `));
+
+      const status = await cli.json<StatusResult>('status', WORKFLOW_ID);
+      assert.deepEqual(
+        [status.status, status.outcome, status.progress.outcome],
+        ['TERMINATED', 'terminated', 'terminated'],
+      );
+      assert.match(status.progress.reason ?? '', /terminated: it stopped where it was, without rolling back/);
+      const text = await cli.run('status', WORKFLOW_ID);
+      assert.match(text.stdout, /outcome terminated · workflow TERMINATED/);
+    });
   });
 });

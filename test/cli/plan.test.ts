@@ -1,8 +1,11 @@
 /**
  * The CLI's read-only commands as a user runs them: `plan show` (a dry run against the simulator through the
- * production configuration path), `inventory`, and the exit codes and one-line errors of mistakes.
+ * production configuration path), `inventory`, help and `--version`, and the exit codes and one-line errors of
+ * mistakes — a plan holding a secret among them.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { PlanReport } from '../../cli/commands/plan';
 import type { InventoryResult } from '../../cli/commands/inventory';
@@ -27,7 +30,7 @@ describe('cutover plan, inventory and mistakes', () => {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /valid; preflight passed/);
     assert.match(text.stdout, new RegExp(`Workflow id: cutover/${SUB}/${RG}/claims-bot`));
-    for (const [n, stage] of ['Identity', 'Role', 'Propagation', 'Settings', 'Local auth', 'Evidence'].entries())
+    for (const [n, stage] of ['Identity', 'Role', 'Propagation', 'Settings', 'Key switch', 'Evidence'].entries())
       assert.match(text.stdout, new RegExp(`^  ${n + 1}\\. ${stage}: `, 'm'), `step ${n + 1} is ${stage}`);
     assert.match(text.stdout, /enable the system-assigned identity on claims-bot/);
     assert.match(text.stdout, /remove AZURE_OPENAI_API_KEY/);
@@ -129,7 +132,7 @@ describe('cutover plan, inventory and mistakes', () => {
   test('user mistakes are one line and a hint, never a stack trace', async () => {
     assertUserError(await cli.run('status', 'cutover/no-such-migration'), /no migration with workflow id/);
     assertUserError(
-      await cli.run('start', `${cli.dir}/no-such-plan.yaml`),
+      await cli.run('start', `${cli.dir}/no-such-plan.yaml`, '--as', 'alice'),
       /cannot read the plan file .*no-such-plan.yaml: no such file/,
     );
 
@@ -148,13 +151,18 @@ describe('cutover plan, inventory and mistakes', () => {
     // A task queue no worker ever polled: the later --task-queue wins over the helper's.
     const queue = `nobody-home-${process.pid}`;
     const file = cli.writePlan('unworked', estatePlanFields('legacy-bot', 'legacy-openai'));
-    const started = await cli.run('--task-queue', queue, '-o', 'json', 'start', file);
-    assert.equal(started.code, 0, started.stderr);
-    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+    const workflowId = `cutover/${SUB}/${RG}/legacy-bot`;
+    const t0 = Date.now();
+    const started = await cli.run('--task-queue', queue, 'start', file, '--as', 'alice');
     try {
-      const t0 = Date.now();
+      assertUserError(
+        started,
+        new RegExp(
+          `^error: started ${workflowId}, but no cutover worker polls task queue ${queue}, so its preflight cannot run$`,
+        ),
+      );
+      assert.ok(Date.now() - t0 < 15_000, 'start said so without waiting for the preflight timeout');
       assertUserError(await cli.run('status', workflowId), new RegExp(`no cutover worker polls task queue ${queue}`));
-      assert.ok(Date.now() - t0 < 15_000, 'answered without waiting for a query timeout');
       // The app's name finds its running migration just as well as the workflow id.
       assertUserError(
         await cli.run('status', 'legacy-bot'),
@@ -164,5 +172,112 @@ describe('cutover plan, inventory and mistakes', () => {
     } finally {
       await estate.temporal.client.workflow.getHandle(workflowId).terminate('test cleanup');
     }
+  });
+
+  test('a secret in settings.set is refused by name, and its value is never printed', async () => {
+    const keys = await estate.azure.cognitive.accounts.listKeys(RG, 'claims-openai');
+    const key = keys.key1 ?? assert.fail('the simulator returned no key');
+    const file = cli.writePlan('secret', {
+      ...estatePlanFields('claims-bot', 'claims-openai'),
+      settings: {
+        set: { AZURE_OPENAI_AUTH_MODE: 'identity', AZURE_OPENAI_FALLBACK: key, CLAIMS_DB_PASSWORD: 'hunter2-hunter2' },
+      },
+    });
+    const runs = [
+      await cli.run('plan', 'show', file),
+      await cli.run('plan', 'validate', file, '--offline'),
+      await cli.run('-o', 'json', 'plan', 'show', file),
+      await cli.run('start', file, '--as', 'alice'),
+    ];
+    for (const r of runs) {
+      assert.equal(r.code, 1, `${r.args.join(' ')}: ${r.stderr}`);
+      for (const value of [key, 'hunter2-hunter2'])
+        assert.ok(!r.stdout.includes(value) && !r.stderr.includes(value), `${r.args.join(' ')} never prints the value`);
+    }
+    assert.match(
+      runs[0].stdout,
+      /✗ settings\.set\.AZURE_OPENAI_FALLBACK: looks like an account key .*Key Vault reference/,
+    );
+    assert.match(
+      runs[0].stdout,
+      /✗ settings\.set\.CLAIMS_DB_PASSWORD: is named like a secret, so its value must be a Key Vault reference/,
+    );
+    const report = JSON.parse(runs[2].stdout) as PlanReport;
+    assert.deepEqual(report.problems.map((p) => p.field).sort(), [
+      'settings.set.AZURE_OPENAI_FALLBACK',
+      'settings.set.CLAIMS_DB_PASSWORD',
+    ]);
+    assertUserError(runs[3], /is not a valid plan \(2 problems\)/);
+    assert.match(runs[3].stderr, /^ {2}- settings\.set\.AZURE_OPENAI_FALLBACK: looks like an account key/m);
+
+    // The way out the message suggests is accepted; plain values stay accepted.
+    const fixed = cli.writePlan('secret-fixed', {
+      ...estatePlanFields('claims-bot', 'claims-openai'),
+      settings: {
+        set: {
+          AZURE_OPENAI_AUTH_MODE: 'identity',
+          CLAIMS_DB_PASSWORD: '@Microsoft.KeyVault(SecretUri=https://kv-claims.vault.azure.net/secrets/db-password)',
+          CLAIMS_API_BASE: 'https://claims.contoso.example/api/v2',
+          CLAIMS_TENANT: '3f9c1b4e-7a2d-4c8e-9b61-2d4f5a6e7c80',
+          CLAIMS_RETRIES: '3',
+        },
+      },
+    });
+    const ok = await cli.run('plan', 'validate', fixed, '--offline');
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  });
+
+  test('plan mistakes read like the other messages: did-you-mean, allowed values, where the YAML breaks', async () => {
+    const typos = cli.writePlan('typos', {
+      ...estatePlanFields('claims-bot', 'claims-openai'),
+      changeTicket: undefined,
+      changeTikcet: 'CHG-1',
+      strategy: { type: 'blue-green' },
+      approvals: { beforeSettingSwap: true },
+    });
+    const text = await cli.run('plan', 'validate', typos, '--offline');
+    assertUserError(text, /is not a valid plan/);
+    assert.match(text.stdout, /✗ changeTikcet: is not a plan field; did you mean "changeTicket"\?/);
+    assert.match(
+      text.stdout,
+      /✗ approvals\.beforeSettingSwap: is not a plan field; did you mean "beforeSettingsSwap"\?/,
+    );
+    assert.match(text.stdout, /✗ strategy\.type: must be one of in-place, slot-swap$/m);
+    assert.match(text.stdout, /✗ changeTicket: is required/);
+
+    const broken = `${cli.dir}/broken.yaml`;
+    writeFileSync(broken, 'changeTicket: CHG-1\napp: { resourceGroup: rg-claims, name: [claims-bot\n');
+    const yaml = await cli.run('plan', 'validate', broken, '--offline');
+    assertUserError(yaml, /is not a valid plan/);
+    assert.match(
+      yaml.stdout,
+      /✗ \(plan\): not valid YAML: an inline list "\[" is never closed with "\]" \(line 3, column 1\)$/m,
+    );
+    assert.doesNotMatch(yaml.stdout, /:$/m, 'no message ends in a colon');
+  });
+
+  test('--version, and help that shows the global options, required options and examples', async () => {
+    const version = await cli.run('--version');
+    assert.equal(version.code, 0);
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    assert.equal(version.stdout.trim(), pkg.version);
+
+    for (const command of ['start', 'approve', 'abort', 'list', 'plan show', 'inventory']) {
+      const help = await cli.run(...command.split(' '), '--help');
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(
+        help.stdout,
+        /^Global Options:\n {2}-o, --output <format>/m,
+        `${command} --help lists the global options`,
+      );
+      assert.match(help.stdout, /^Examples:\n {2}\$ cutover /m, `${command} --help has examples`);
+    }
+    const abort = await cli.run('abort', '--help');
+    assert.match(abort.stdout, /--reason <text> +why \(recorded in the evidence\) \(required\)/);
+    assert.match(abort.stdout, /--as <name> +who aborts \(required unless CUTOVER_USER is set\)/);
+    const inventory = await cli.run('inventory', '--help');
+    assert.match(inventory.stdout, /--account <name> +Azure OpenAI account name \(required\)/);
   });
 });

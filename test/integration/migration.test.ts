@@ -94,21 +94,21 @@ describe('migration against the simulator', () => {
   }
 
   test('system-assigned, in place: the app calls with its identity, the key is gone, local auth is off', async () => {
-    assert.equal((await appHealth(estate, 'claims-bot')).body.authMode, 'key');
-    const result = await run('in-place-system', estatePlan('claims-bot', 'claims-openai'));
+    assert.equal((await appHealth(estate, 'inplace-bot')).body.authMode, 'key');
+    const result = await run('in-place-system', estatePlan('inplace-bot', 'inplace-openai'));
     assert.equal(result.outcome, 'succeeded', result.reason);
 
-    const health = await appHealth(estate, 'claims-bot');
+    const health = await appHealth(estate, 'inplace-bot');
     assert.equal(health.status, 200);
     assert.equal(health.body.authMode, 'identity');
-    const settings = await settingsOf(estate, 'claims-bot');
+    const settings = await settingsOf(estate, 'inplace-bot');
     assert.ok(!('AZURE_OPENAI_API_KEY' in settings), 'key setting removed');
     assert.equal(settings.AZURE_OPENAI_AUTH_MODE, 'identity');
     assert.equal(settings.CLAIMS_DB_NAME, 'claims', 'unrelated settings kept');
-    const account = await estate.azure.cognitive.accounts.get(RG, 'claims-openai');
+    const account = await estate.azure.cognitive.accounts.get(RG, 'inplace-openai');
     assert.equal(account.properties?.disableLocalAuth, true);
 
-    const site = await estate.azure.web.webApps.get(RG, 'claims-bot');
+    const site = await estate.azure.web.webApps.get(RG, 'inplace-bot');
     assert.equal(site.identity?.type, 'SystemAssigned');
     assert.deepEqual(result.evidence.identity?.principalIds, [site.identity?.principalId]);
     assert.equal(result.evidence.roleAssignments.length, 1);
@@ -138,17 +138,53 @@ describe('migration against the simulator', () => {
     assert.equal(site.identity?.type, 'UserAssigned');
   });
 
-  test('slot swap: staging is migrated and smoke-tested, then swapped into production', async () => {
+  test('slot swap: staging is migrated and smoke-tested, swapped into production, then the standby too', async () => {
     const result = await run(
       'slot-swap-system',
       estatePlan('claims-bot', 'claims-openai', { strategy: { type: 'slot-swap', stagingSlot: 'staging' } }),
     );
     assert.equal(result.outcome, 'succeeded', result.reason);
+    assert.equal(result.evidence.plan.strategy.standby, 'migrate', 'the default');
     assert.equal((await appHealth(estate, 'claims-bot')).body.authMode, 'identity');
     assert.ok(!('AZURE_OPENAI_API_KEY' in (await settingsOf(estate, 'claims-bot'))));
+    // After the swap staging held production's old configuration, the key with it: moved off it too.
+    assert.ok(!('AZURE_OPENAI_API_KEY' in (await settingsOf(estate, 'claims-bot', 'staging'))));
+    assert.equal((await appHealth(estate, 'claims-bot', 'staging')).body.authMode, 'identity');
     assert.equal(result.evidence.identity?.principalIds.length, 2, 'production and staging each have a principal');
     assert.equal(result.evidence.roleAssignments.length, 2);
     assert.equal((await estate.azure.cognitive.accounts.get(RG, 'claims-openai')).properties?.disableLocalAuth, true);
+  });
+
+  test('slot swap keeping the standby: the staging slot still holds the key, so keys stay on and it keeps working', async () => {
+    const result = await run(
+      'slot-swap-keep-standby',
+      estatePlan('claims-bot', 'claims-openai', {
+        strategy: { type: 'slot-swap', stagingSlot: 'staging', standby: 'keep' },
+      }),
+    );
+    assert.equal(result.outcome, 'succeeded', result.reason);
+    assert.equal((await appHealth(estate, 'claims-bot')).body.authMode, 'identity');
+    assert.equal((await estate.azure.cognitive.accounts.get(RG, 'claims-openai')).properties?.disableLocalAuth, false);
+    assert.match(result.evidence.localAuth.skippedBecause ?? '', /claims-bot\/staging \(AZURE_OPENAI_API_KEY\)/);
+    const staging = await appHealth(estate, 'claims-bot', 'staging');
+    assert.equal(staging.status, 200, JSON.stringify(staging.body));
+    assert.equal(staging.body.authMode, 'key', 'the standby still answers with its key');
+  });
+
+  test('in place on production while its staging slot still holds the key: keys stay on, the slot keeps working', async () => {
+    const result = await run('in-place-other-slot', estatePlan('claims-bot', 'claims-openai'));
+    assert.equal(result.outcome, 'succeeded', result.reason);
+    assert.equal((await appHealth(estate, 'claims-bot')).body.authMode, 'identity');
+    assert.equal((await estate.azure.cognitive.accounts.get(RG, 'claims-openai')).properties?.disableLocalAuth, false);
+    assert.equal(result.evidence.localAuth.after, false);
+    assert.match(result.evidence.localAuth.skippedBecause ?? '', /claims-bot\/staging/);
+    assert.deepEqual(
+      result.evidence.localAuth.keyHolders?.holders.map((h) => h.resourceId.split('/').slice(-3).join('/')),
+      ['claims-bot/slots/staging'],
+    );
+    const staging = await appHealth(estate, 'claims-bot', 'staging');
+    assert.equal(staging.status, 200, JSON.stringify(staging.body));
+    assert.equal(staging.body.authMode, 'key');
   });
 
   test('a failing smoke test (app without identity support) rolls back to the exact before-state', async () => {

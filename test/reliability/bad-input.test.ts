@@ -31,6 +31,10 @@ interface Expected {
 interface Case {
   readonly stage: 'schema' | 'preflight';
   readonly errors: readonly Expected[];
+  /** These are all the errors reported, not only among them. */
+  readonly exactly?: boolean;
+  /** The plan holds secrets in settings.set: no error may repeat one. */
+  readonly secret?: boolean;
 }
 
 const cases = parse(readFileSync(path.join(CORPUS, 'cases.yaml'), 'utf8')) as Record<string, Case>;
@@ -43,7 +47,9 @@ function assertReported(
   file: string,
   reported: readonly { field?: string; check?: string; message: string; hint?: string }[],
   expected: readonly Expected[],
+  exactly = false,
 ) {
+  if (exactly) assert.equal(reported.length, expected.length, `${file}: exactly ${JSON.stringify(reported)}`);
   for (const e of expected) {
     const re = new RegExp(e.message, 'i');
     const found = reported.some(
@@ -119,7 +125,19 @@ describe('bad input is refused before any Azure write', () => {
         (e: unknown) => e,
       );
       assert.ok(err instanceof PlanValidationError, `${file}: a PlanValidationError, not ${String(err)}`);
-      assertReported(file, err.problems, cases[file].errors);
+      assertReported(file, err.problems, cases[file].errors, cases[file].exactly);
+      for (const p of err.problems) assert.doesNotMatch(p.message, /[:\s]$/, `${file}: a message ends in a word`);
+      if (cases[file].secret) {
+        const values = Object.values(
+          (parse(readFileSync(path.join(CORPUS, file), 'utf8')) as { settings: { set: Record<string, string> } })
+            .settings.set,
+        );
+        for (const v of values)
+          assert.ok(
+            !err.message.includes(v) && !JSON.stringify(err.problems).includes(v),
+            `${file}: never echoes a value`,
+          );
+      }
       assert.match(err.message, new RegExp(`^${CORPUS.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*: the plan has`));
       assertNothingChanged(file);
       refused.add(file);

@@ -106,9 +106,11 @@ describe('concurrency and blast radius', { concurrency: true }, () => {
   test('two apps on the same account migrate side by side and both succeed', async () => {
     stories.push('two apps, one account');
     const results = await run(async () => {
+      // Each holds the key until it has moved: with `wait`, each waits for the other, and then one switches.
+      const waitForEachOther = { localAuth: { ifOtherCallers: 'wait', recheckInterval: '1s' } };
       const handles = await Promise.all([
-        start(hostilePlan('pair-a', 'pair-openai')),
-        start(hostilePlan('pair-b', 'pair-openai')),
+        start(hostilePlan('pair-a', 'pair-openai', waitForEachOther)),
+        start(hostilePlan('pair-b', 'pair-openai', waitForEachOther)),
       ]);
       return Promise.all(handles.map((h) => h.result()));
     });
@@ -118,10 +120,12 @@ describe('concurrency and blast radius', { concurrency: true }, () => {
       assert.equal(health.status, 200);
       assert.equal(health.body.authMode, 'identity', app);
     }
-    // Whichever checked last found no key left: local auth ends disabled, by exactly the later one or both.
+    // Local auth ends disabled, switched by exactly one of them (under the account's lock).
     const account = await hostileClients(estate).cognitive.accounts.get(HOSTILE_RG, 'pair-openai');
     assert.equal(account.properties?.disableLocalAuth, true);
-    assert.ok(results.some((r) => r.evidence.localAuth.after === true));
+    assert.ok(results.every((r) => r.evidence.localAuth.after === true));
+    const owners = results.filter((r) => r.evidence.compensations.some((c) => c.kind === 'enable-local-auth'));
+    assert.equal(owners.length, 1, 'one of them owns the switch');
     const roles = footprint(estate.sim, [], 'pair-openai') as { roleAssignments: string[] };
     assert.equal(roles.roleAssignments.length, 2, 'one assignment per app identity');
   });
@@ -142,17 +146,18 @@ describe('concurrency and blast radius', { concurrency: true }, () => {
     await assertBystanderWorks('skip-bystander');
   });
 
-  test('fail: another app holding the key rolls the migration back to the exact before-state', async () => {
+  test('fail: another app holding the key stops the migration in preflight, before any change', async () => {
     stories.push('other caller: fail');
     const beforeState = footprint(estate.sim, ['fail-bot', 'fail-bystander'], 'fail-openai');
     const result = await run(async () =>
       (await start(hostilePlan('fail-bot', 'fail-openai', { localAuth: { ifOtherCallers: 'fail' } }))).result(),
     );
-    assert.equal(result.outcome, 'rolled-back');
-    assert.match(result.reason ?? '', /other callers still use the account key: .*fail-bystander/);
-    assert.ok(result.evidence.compensations.every((c) => c.status === 'done'));
+    assert.equal(result.outcome, 'preflight-failed');
+    const problem = result.evidence.preflightProblems?.find((p) => p.check === 'key-holders');
+    assert.match(problem?.message ?? '', /other callers still hold the key: fail-bystander/);
+    assert.deepEqual(result.evidence.compensations, [], 'nothing to undo: nothing changed');
     assert.deepEqual(footprint(estate.sim, ['fail-bot', 'fail-bystander'], 'fail-openai'), beforeState);
-    assert.equal((await appHealth(estate, 'fail-bot')).body.authMode, 'key', 'the migrated app is back on its key');
+    assert.equal((await appHealth(estate, 'fail-bot')).body.authMode, 'key', 'the app was never touched');
     await assertBystanderWorks('fail-bystander');
   });
 
@@ -163,9 +168,9 @@ describe('concurrency and blast radius', { concurrency: true }, () => {
       const handle = await start(
         hostilePlan('wait-bot', 'wait-openai', { localAuth: { ifOtherCallers: 'wait', recheckInterval: '2s' } }),
       );
-      const waiting = await waitForProgress(handle, (p) => /other callers still use the key/.test(p.waitingFor ?? ''));
+      const waiting = await waitForProgress(handle, (p) => /other callers still hold the key/.test(p.waitingFor ?? ''));
       assert.match(waiting.waitingFor ?? '', /wait-bystander/);
-      assert.equal(waiting.stage, 'local-auth');
+      assert.equal(waiting.stage, 'key-holders');
       let account = await clients.cognitive.accounts.get(HOSTILE_RG, 'wait-openai');
       assert.equal(account.properties?.disableLocalAuth, false, 'nothing disabled while it waits');
       await assertBystanderWorks('wait-bystander');

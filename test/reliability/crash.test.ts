@@ -56,11 +56,13 @@ describe('worker crashes', () => {
     await estate.sim.control.reset();
   });
 
-  const inPlace = () => estatePlan('claims-bot', 'claims-openai');
+  // In place: the account's only caller, so the key switch happens; slot swap: claims-bot and its standby.
+  const inPlace = () => estatePlan('inplace-bot', 'inplace-openai');
   const slotSwap = () =>
     estatePlan('claims-bot', 'claims-openai', { strategy: { type: 'slot-swap', stagingSlot: 'staging' } });
 
   /** An uninterrupted run of the same plan, on the same worker process: the state every crashed run must end in. */
+  const accountOf = (kind: 'in-place' | 'slot-swap') => (kind === 'in-place' ? 'inplace-openai' : 'claims-openai');
   async function baseline(kind: 'in-place' | 'slot-swap', plan: MigrationPlan): Promise<AzureState> {
     const cached = baselines[kind];
     if (cached) return cached;
@@ -68,14 +70,18 @@ describe('worker crashes', () => {
     const handle = await startMigration(estate.temporal.client, estate.temporal.taskQueue, plan);
     const result = await handle.result();
     assert.equal(result.outcome, 'succeeded', result.reason);
-    baselines[kind] = azureState(estate.sim, 'claims-openai');
+    baselines[kind] = azureState(estate.sim, accountOf(kind));
     await estate.sim.control.reset();
     return baselines[kind];
   }
 
   /** What every run must show whatever happened to its workers. */
-  function assertSameAsUninterrupted(expected: AzureState, result: MigrationResult): string[] {
-    const lost = stateDiff(expected, azureState(estate.sim, 'claims-openai'));
+  function assertSameAsUninterrupted(
+    kind: 'in-place' | 'slot-swap',
+    expected: AzureState,
+    result: MigrationResult,
+  ): string[] {
+    const lost = stateDiff(expected, azureState(estate.sim, accountOf(kind)));
     const doubled = Object.entries(assignmentsPerPrincipal(estate.sim)).filter(([, n]) => n !== 1);
     lost.push(...doubled.map(([k, n]) => `${n} role assignments for ${k}`));
     assert.equal(result.outcome, 'succeeded', result.reason);
@@ -103,7 +109,7 @@ describe('worker crashes', () => {
     // (10 s), not after the call's start-to-close timeout (minutes).
     const elapsed = Date.now() - started;
     assert.ok(elapsed < 180_000, `5 crashes cost ${Math.round(elapsed / 1000)} s`);
-    const lost = assertSameAsUninterrupted(expected, result);
+    const lost = assertSameAsUninterrupted('in-place', expected, result);
     const counts = armCounts(estate.sim.control.requests());
     assert.equal(counts.ok(SETTINGS_WRITE), 1, 'the settings were written exactly once');
     assert.equal(counts.ok(SITE_WRITE), 1, 'the identity was enabled exactly once');
@@ -140,9 +146,10 @@ describe('worker crashes', () => {
     await fleet.restart();
     tried.push('mid local-auth LRO');
     const result = await handle.result();
-    const lost = assertSameAsUninterrupted(expected, result);
+    const lost = assertSameAsUninterrupted('slot-swap', expected, result);
     const counts = armCounts(sim.control.requests());
-    assert.equal(counts.ok(SLOT_SETTINGS_WRITE), 1, 'the staging settings were written exactly once');
+    // Once before the swap, once more for the standby afterwards (it held the key then).
+    assert.equal(counts.ok(SLOT_SETTINGS_WRITE), 2, 'the staging settings were written exactly twice');
     assert.equal(counts.ok(SWAP), 1, 'the slots were swapped exactly once');
     assert.equal(counts.ok(ACCOUNT_WRITE), 1, 'local auth was switched exactly once');
     estate.sim.control.setDelays({ propagationMs: 1500, appRestartMs: 300, swapMs: 0, lroMs: 0 });

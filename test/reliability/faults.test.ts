@@ -185,7 +185,8 @@ describe('Azure faults', () => {
     };
     const { failure } = await expectRollback(
       'account update LRO Failed',
-      estatePlan('claims-bot', ACCOUNT),
+      // The account's only caller: its key switch always happens.
+      estatePlan('inplace-bot', 'inplace-openai'),
       fault,
       'setLocalAuth',
     );

@@ -62,7 +62,7 @@ test('the Temporal server restarts (same database) during the propagation wait: 
   estate.sim.control.setDelays({ propagationMs: 8000 });
 
   const client = await connect(server.address);
-  const handle = await startMigration(client, taskQueue, estatePlan('claims-bot', 'claims-openai'));
+  const handle = await startMigration(client, taskQueue, estatePlan('inplace-bot', 'inplace-openai'));
   await waitForProgress(handle, (p) => p.stage === 'propagation', 'propagation');
   await server.stop();
   await sleep(2000);
@@ -79,10 +79,10 @@ test('the Temporal server restarts (same database) during the propagation wait: 
   );
   const result = await resumed.result();
   assert.equal(result.outcome, 'succeeded', result.reason);
-  const state = azureState(estate.sim, 'claims-openai');
+  const state = azureState(estate.sim, 'inplace-openai');
   const lost: string[] = [];
   if (!state.account.disableLocalAuth) lost.push('local auth still enabled');
-  const prod = state.sites.find((s) => s.name === 'claims-bot')!.slots.find((s) => s.name === 'production')!;
+  const prod = state.sites.find((s) => s.name === 'inplace-bot')!.slots.find((s) => s.name === 'production')!;
   if ('AZURE_OPENAI_API_KEY' in prod.settings) lost.push('key setting still present');
   if (prod.systemIdentity === null) lost.push('no system identity');
   for (const [k, n] of Object.entries(assignmentsPerPrincipal(estate.sim)))

@@ -37,7 +37,12 @@ export async function startHostileEstate(name: string, sites: readonly string[])
 /** Real activities signed in as another principal of the scenario (a worker short of roles). */
 export function activitiesAs(estate: Estate, principal: string): ReturnType<typeof createActivities> {
   const credential = clientSecretCredential(estate.endpoints, estate.sim.control.credentials(principal));
-  return createActivities({ credential, endpoints: estate.endpoints, evidenceDir: estate.evidenceDir });
+  return createActivities({
+    credential,
+    endpoints: estate.endpoints,
+    evidenceDir: estate.evidenceDir,
+    temporal: { client: estate.temporal.client },
+  });
 }
 
 /** A plan against the hostile estate (the test estate's short budgets); `overrides` are plan-file fields. */

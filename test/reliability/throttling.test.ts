@@ -11,7 +11,9 @@ import { type Estate, estatePlan, startEstate } from '../support/estate';
 import { armCounts, azureState, startMigration, stateDiff, summarize } from '../support/reliability';
 
 const FILE = 'test/reliability/throttling.test.ts';
-const ACCOUNT = 'claims-openai';
+// The integration estate's app that is its account's only caller, so the key switch always happens.
+const APP = 'inplace-bot';
+const ACCOUNT = 'inplace-openai';
 
 describe('throttling and slow propagation', () => {
   let estate: Estate;
@@ -33,7 +35,7 @@ describe('throttling and slow propagation', () => {
   }
 
   test('with small ARM token buckets the migration completes without a retry storm, honouring Retry-After', async () => {
-    const plan = estatePlan('claims-bot', ACCOUNT);
+    const plan = estatePlan(APP, ACCOUNT);
     const clean = await run(plan);
     assert.equal(clean.outcome, 'succeeded', clean.reason);
     const expected = azureState(estate.sim, ACCOUNT);
@@ -81,17 +83,14 @@ describe('throttling and slow propagation', () => {
 
   test('a slow role propagation is waited out within the budget', async () => {
     estate.sim.control.setDelays({ propagationMs: 6000 });
-    const result = await run(estatePlan('claims-bot', ACCOUNT, { budgets: { propagationWait: '30s' } }));
+    const result = await run(estatePlan(APP, ACCOUNT, { budgets: { propagationWait: '30s' } }));
     assert.equal(result.outcome, 'succeeded', result.reason);
     const propagation = result.evidence.stages.find((s) => s.id === 'propagation')!;
     const waited = Date.parse(propagation.endedAt!) - Date.parse(propagation.startedAt!);
     assert.ok(waited >= 4000, `waited ${waited} ms for a 6 s propagation`);
     const state = azureState(estate.sim, ACCOUNT);
     assert.equal(state.account.disableLocalAuth, true);
-    assert.equal(
-      state.roleAssignments.filter((ra) => ra.startsWith('/subscriptions/') && ra.includes('claims-bot')).length,
-      1,
-    );
+    assert.equal(state.roleAssignments.filter((ra) => ra.startsWith('/subscriptions/') && ra.includes(APP)).length, 1);
     const counts = armCounts(estate.sim.control.requests());
     summarize(FILE, {
       scenario: 'propagation 6 s within a 30 s budget',
@@ -104,9 +103,9 @@ describe('throttling and slow propagation', () => {
   test('a propagation slower than the budget rolls back to the exact before-state', async () => {
     const beforeState = azureState(estate.sim, ACCOUNT);
     estate.sim.control.setDelays({ propagationMs: 120_000 });
-    const result = await run(estatePlan('claims-bot', ACCOUNT, { budgets: { propagationWait: '4s' } }));
+    const result = await run(estatePlan(APP, ACCOUNT, { budgets: { propagationWait: '4s' } }));
     assert.equal(result.outcome, 'rolled-back', result.reason);
-    assert.match(result.reason ?? '', /identity probe of claims-bot did not pass within 4s/);
+    assert.match(result.reason ?? '', /identity probe of inplace-bot did not pass within 4s/);
     const lost = stateDiff(beforeState, azureState(estate.sim, ACCOUNT));
     assert.deepEqual(lost, [], 'the rollback restored the exact before-state');
     const counts = armCounts(estate.sim.control.requests());

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { after, before } from 'node:test';
 import type { TokenCredential } from '@azure/core-auth';
 import {
   type AzureClients,
@@ -15,6 +16,8 @@ import {
 import { type Simulator, type StartSimulatorOptions, startSimulator } from '../../simulator';
 
 export const FIXTURE = path.join(__dirname, '..', 'fixtures', 'simulator', 'estate.yaml');
+/** Several of everything a list returns, accounts of the three kinds, sites of several kinds. */
+export const KINDS_AND_LISTS = path.join(__dirname, '..', 'fixtures', 'simulator', 'kinds-and-lists.yaml');
 export const RG = 'rg-claims';
 export const SITE = 'claims-bot';
 
@@ -49,6 +52,24 @@ export async function startTestSimulator(options: StartSimulatorOptions = {}): P
     close: async () => {
       await sim.close();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One simulator for a whole test file: started before its tests, closed after them. */
+export function simulatorForFile(options: StartSimulatorOptions = {}): { readonly t: TestSim; readonly sub: string } {
+  let started: TestSim | undefined;
+  before(async () => {
+    started = await startTestSimulator(options);
+  });
+  after(() => started?.close());
+  return {
+    get t() {
+      if (!started) throw new Error('the simulator is not started yet');
+      return started;
+    },
+    get sub() {
+      return this.t.sim.info.subscriptionId;
     },
   };
 }

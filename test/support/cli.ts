@@ -52,13 +52,14 @@ function productionEnv(estate: Estate, home: string, caPath: string): NodeJS.Pro
   };
 }
 
-export function cliFor(estate: Estate, name: string): Cli {
+/** `extraEnv`: further documented settings of this user (e.g. `CUTOVER_USER`). */
+export function cliFor(estate: Estate, name: string, extraEnv: NodeJS.ProcessEnv = {}): Cli {
   const dir = path.join(testEnv('workDir'), `cli-${name}-${process.pid}`);
   const home = path.join(dir, 'home');
   mkdirSync(home, { recursive: true });
   const caPath = path.join(dir, 'simulator-ca.pem');
   writeFileSync(caPath, estate.sim.info.caCert);
-  const env = productionEnv(estate, home, caPath);
+  const env = { ...productionEnv(estate, home, caPath), ...extraEnv };
   const globals = ['--address', testEnv('temporalAddress'), '--task-queue', estate.temporal.taskQueue];
   const transcript = path.join(dir, 'transcript.log');
   const cli: Cli = {

@@ -56,7 +56,14 @@ export async function startEstate(name: string, scenario = ESTATE): Promise<Esta
     azure: createAzureClients(credential, SUB, endpoints),
     temporal,
     evidenceDir,
-    activities: () => createActivities({ credential, endpoints, evidenceDir, lroPollIntervalMs: 100 }),
+    activities: () =>
+      createActivities({
+        credential,
+        endpoints,
+        evidenceDir,
+        lroPollIntervalMs: 100,
+        temporal: { client: temporal.client },
+      }),
     async close() {
       recordSecrets(name, sim.control.secrets());
       await temporal.close();
@@ -90,7 +97,9 @@ export function estatePlanFields(
     app: { resourceGroup: RG, name: app },
     account: { name: account, deployment: 'gpt-4o-mini' },
     smokeTest: { interval: '250ms', requestTimeout: '5s' },
-    budgets: { propagationWait: '30s', downtime: '15s', approvalTimeout: '2m', localAuthSwitch: '20s' },
+    // Sized for the worst recovery a test provokes on a loaded 2-core machine (a replacement worker, app workers
+    // spawning slowly); tests about exhausted budgets set their own.
+    budgets: { propagationWait: '90s', downtime: '60s', approvalTimeout: '5m', localAuthSwitch: '60s' },
     approvals: { beforeSettingsSwap: false, beforeDisableLocalAuth: false },
     ...overrides,
   };

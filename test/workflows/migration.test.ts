@@ -5,14 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { MigrationActivities } from '../../activities/migration';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { FailureType } from '../../workflows/failures';
 import { migrateToManagedIdentity } from '../../workflows';
 import { abortUpdate, approveUpdate, rejectUpdate, skipCompensationUpdate } from '../../workflows/messages';
-import type { BeforeState } from '../../workflows/types';
+import type { BeforeState, KeyHolderScan } from '../../workflows/types';
+import { ACCOUNT_LOCK_WORKFLOW, requestLockSignal } from '../../workflows/account-lock';
 import { waitForProgress } from '../support/progress';
 import { temporalHarness, type TemporalHarness } from '../support/temporal';
 
@@ -33,8 +35,42 @@ function plan(overrides: Record<string, unknown> = {}): MigrationPlan {
   });
 }
 
+interface FakeOptions {
+  smokePasses?: boolean;
+  probeFailures?: number;
+  failRestoreSettings?: boolean;
+  /** Answers of successive key-holder checks (the last one repeats); clear when absent. */
+  keyHolders?: KeyHolderScan['verdict'][];
+  /** Shared between fakes: the account as two migrations see it. */
+  account?: { localAuthDisabled: boolean };
+  /** For the account lock, which runs as a real workflow. */
+  client?: Client;
+  /** The app fails its smoke test after the key switch (an app still using a key somewhere). */
+  smokeFailsWithoutKeys?: boolean;
+}
+
+/** A key-holder check with this verdict. */
+function scanOf(verdict: KeyHolderScan['verdict']): KeyHolderScan {
+  const bystander = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/bystander`;
+  return {
+    account: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/claims-openai`,
+    scannedAt: new Date().toISOString(),
+    verdict,
+    holders:
+      verdict === 'clear'
+        ? []
+        : [
+            verdict === 'holders'
+              ? { resourceId: bystander, settingNames: ['AZURE_OPENAI_API_KEY'] }
+              : { resourceId: bystander, settingNames: [], unverifiable: 'the worker may not read its app settings' },
+          ],
+    scopes: [{ scope: `/subscriptions/${SUB}`, status: 'scanned', resources: 2 }],
+    excluded: [],
+  };
+}
+
 /** An in-memory Azure that the fake activities read and change, so tests can assert the end state. */
-function fakeAzure(options: { smokePasses?: boolean; probeFailures?: number; failRestoreSettings?: boolean } = {}) {
+function fakeAzure(options: FakeOptions = {}) {
   const state = {
     identity: 'None' as string,
     principalId: undefined as string | undefined,
@@ -42,6 +78,9 @@ function fakeAzure(options: { smokePasses?: boolean; probeFailures?: number; fai
     settings: { AZURE_OPENAI_API_KEY: 'k', OTHER: 'x' } as Record<string, string>,
     localAuthDisabled: false,
   };
+  const account = options.account ?? { localAuthDisabled: false };
+  const verdicts = [...(options.keyHolders ?? ['clear'])];
+  const nextScan = () => scanOf(verdicts.length > 1 ? verdicts.shift()! : verdicts[0]);
   const calls: string[] = [];
   let probes = 0;
   const site = { subscriptionId: SUB, resourceGroup: 'rg', name: 'claims-bot' };
@@ -109,6 +148,8 @@ function fakeAzure(options: { smokePasses?: boolean; probeFailures?: number; fai
       }
       calls.push('probe:health');
       const usesIdentity = !('AZURE_OPENAI_API_KEY' in state.settings);
+      if (options.smokeFailsWithoutKeys && calls.includes('readAccountState') && account.localAuthDisabled)
+        return { ok: false, status: 503, errorCode: 'AuthenticationTypeDisabled', at };
       return usesIdentity && options.smokePasses !== false
         ? { ok: true, status: 200, authMode: 'identity', requestId: 'req-1', at }
         : { ok: false, status: 503, errorCode: 'MissingKey', at };
@@ -139,10 +180,39 @@ function fakeAzure(options: { smokePasses?: boolean; probeFailures?: number; fai
       calls.push('findKeyCallers');
       return [];
     },
+    async findKeyHolders() {
+      calls.push('findKeyHolders');
+      return nextScan();
+    },
+    async waitForKeyHolders({ since }) {
+      calls.push('waitForKeyHolders');
+      const scan = nextScan();
+      return {
+        scan,
+        reason: scan.verdict === 'clear' ? 'clear' : since === scan.verdict ? 'window' : 'changed',
+        checks: 1,
+      };
+    },
+    async readAccountState() {
+      calls.push('readAccountState');
+      return { disableLocalAuth: account.localAuthDisabled, provisioningState: 'Succeeded' };
+    },
+    async requestAccountLock({ lockWorkflowId, resource, request }) {
+      calls.push('requestAccountLock');
+      await options.client!.workflow.signalWithStart(ACCOUNT_LOCK_WORKFLOW, {
+        workflowId: lockWorkflowId,
+        taskQueue: Context.current().info.taskQueue,
+        args: [{ resource }],
+        signal: requestLockSignal,
+        signalArgs: [request],
+      });
+    },
     async setLocalAuth({ disabled }) {
       calls.push(`setLocalAuth:${disabled}`);
+      const changed = account.localAuthDisabled !== disabled;
       state.localAuthDisabled = disabled;
-      return { changed: true };
+      account.localAuthDisabled = disabled;
+      return { changed };
     },
     async verifyKeysRefused() {
       calls.push('verifyKeysRefused');
@@ -174,6 +244,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     await h.close();
   });
 
+  const azure = (options: FakeOptions = {}) => fakeAzure({ client: h.client, ...options });
   const start = (p: MigrationPlan, id: string, initiatedBy = 'alice') =>
     h.client.workflow.start(migrateToManagedIdentity, {
       taskQueue: h.taskQueue,
@@ -182,7 +253,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     });
 
   test('happy path runs every stage in order and disables local auth', async () => {
-    const fake = fakeAzure({ probeFailures: 2 });
+    const fake = azure({ probeFailures: 2 });
     const result = await h.withWorker(fake.activities, async () => (await start(plan(), 'happy')).result());
     assert.equal(result.outcome, 'succeeded');
     assert.deepEqual(
@@ -192,7 +263,10 @@ describe('migrateToManagedIdentity (fake activities)', () => {
         'enableIdentity',
         'assignRole',
         'updateSettings',
-        'findKeyCallers',
+        'findKeyHolders',
+        'requestAccountLock',
+        'findKeyHolders',
+        'readAccountState',
         'setLocalAuth:true',
         'verifyKeysRefused',
         'writeEvidence',
@@ -212,7 +286,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
   });
 
   test('a failing smoke test rolls back every change in reverse order', async () => {
-    const fake = fakeAzure({ smokePasses: false });
+    const fake = azure({ smokePasses: false });
     const result = await h.withWorker(fake.activities, async () => (await start(plan(), 'smoke-fail')).result());
     assert.equal(result.outcome, 'rolled-back');
     assert.match(result.reason ?? '', /smoke test of claims-bot did not pass/);
@@ -226,7 +300,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
   });
 
   test('approval gate: validators reject wrong approvals; a rejection rolls back', async () => {
-    const fake = fakeAzure();
+    const fake = azure();
     const result = await h.withWorker(fake.activities, async () => {
       const handle = await start(
         plan({ approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false } }),
@@ -264,7 +338,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
   });
 
   test('approval gate: an approval moves the migration on', async () => {
-    const fake = fakeAzure();
+    const fake = azure();
     const result = await h.withWorker(fake.activities, async () => {
       const handle = await start(
         plan({ approvals: { beforeSettingsSwap: false, beforeDisableLocalAuth: true } }),
@@ -282,7 +356,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
   });
 
   test('without an identity probe the whole propagation budget is waited out, then the smoke test decides', async () => {
-    const fake = fakeAzure({ probeFailures: 1000 });
+    const fake = azure({ probeFailures: 1000 });
     const result = await h.withWorker(fake.activities, async () =>
       (
         await start(
@@ -304,7 +378,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
   });
 
   test('an approval that times out rolls back when the plan says so', async () => {
-    const fake = fakeAzure();
+    const fake = azure();
     const result = await h.withWorker(fake.activities, async () =>
       (
         await start(
@@ -323,7 +397,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
   });
 
   test('abort during the propagation wait rolls back', async () => {
-    const fake = fakeAzure({ probeFailures: 1000 });
+    const fake = azure({ probeFailures: 1000 });
     const result = await h.withWorker(fake.activities, async () => {
       const handle = await start(plan({ budgets: { propagationWait: '10m' } }), 'abort');
       await waitForProgress(handle, (p) => p.stage === 'propagation' && fake.calls.includes('probe:identity'));
@@ -339,7 +413,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
   });
 
   test('workflow cancellation rolls back too', async () => {
-    const fake = fakeAzure({ probeFailures: 1000 });
+    const fake = azure({ probeFailures: 1000 });
     const result = await h.withWorker(fake.activities, async () => {
       const handle = await start(plan({ budgets: { propagationWait: '10m' } }), 'cancel');
       await waitForProgress(handle, (p) => p.stage === 'propagation');
@@ -352,7 +426,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
   });
 
   test('a compensation that keeps failing blocks the rollback until an operator skips it', async () => {
-    const fake = fakeAzure({ smokePasses: false, failRestoreSettings: true });
+    const fake = azure({ smokePasses: false, failRestoreSettings: true });
     const result = await h.withWorker(fake.activities, async () => {
       const handle = await start(plan(), 'blocked');
       const p = await waitForProgress(handle, (x) => x.blocked !== undefined);
@@ -371,8 +445,102 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     assert.equal(fake.state.identity, 'None', 'later compensations still ran');
   });
 
+  test('another caller holding the key: the check runs before the gate, which never opens (skip)', async () => {
+    const fake = azure({ keyHolders: ['holders'] });
+    const result = await h.withWorker(fake.activities, async () =>
+      (await start(plan({ approvals: { beforeDisableLocalAuth: true } }), 'holders-skip')).result(),
+    );
+    assert.equal(result.outcome, 'succeeded');
+    assert.equal(result.evidence.approvals.length, 0, 'nobody was asked to approve a switch that would not happen');
+    assert.ok(!fake.calls.includes('setLocalAuth:true'));
+    assert.match(result.evidence.localAuth.skippedBecause ?? '', /other callers still hold the key: bystander/);
+    assert.equal(result.evidence.localAuth.keyHolders?.verdict, 'holders');
+    const st = (id: string) => result.evidence.stages.find((x) => x.id === id)?.status;
+    assert.deepEqual([st('key-holders'), st('approve-local-auth'), st('local-auth')], ['done', 'skipped', 'skipped']);
+  });
+
+  test('a check that cannot read everything is inconclusive, handled like other holders (fail rolls back)', async () => {
+    const fake = azure({ keyHolders: ['inconclusive'] });
+    const result = await h.withWorker(fake.activities, async () =>
+      (await start(plan({ localAuth: { ifOtherCallers: 'fail' } }), 'holders-fail')).result(),
+    );
+    assert.equal(result.outcome, 'rolled-back');
+    assert.match(result.reason ?? '', /cannot prove nobody else holds the key/);
+    assert.ok(!fake.calls.includes('setLocalAuth:true'));
+    assert.equal(fake.state.settings.AZURE_OPENAI_API_KEY, 'k', 'the app is back on its key');
+  });
+
+  test('wait: the key switch waits for the other holders, then opens its gate with the clear result', async () => {
+    const fake = azure({ keyHolders: ['holders', 'holders', 'clear'] });
+    const result = await h.withWorker(fake.activities, async () => {
+      const handle = await start(
+        plan({
+          approvals: { beforeDisableLocalAuth: true },
+          localAuth: { ifOtherCallers: 'wait', recheckInterval: '1s' },
+        }),
+        'holders-wait',
+      );
+      const p = await waitForProgress(handle, (x) => x.pendingGate?.gate === 'local-auth');
+      assert.match(p.pendingGate!.title, /no other caller holds the key/);
+      await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
+      return handle.result();
+    });
+    assert.equal(result.outcome, 'succeeded');
+    assert.ok(fake.calls.includes('waitForKeyHolders'));
+    assert.ok(fake.calls.includes('setLocalAuth:true'));
+  });
+
+  test('two migrations on one account: one switch under the lock; the other neither switches nor undoes it', async () => {
+    const account = { localAuthDisabled: false };
+    const first = azure({ account });
+    const second = azure({ account, smokeFailsWithoutKeys: true });
+    const a = await h.withWorker(first.activities, async () => (await start(plan(), 'lock-a')).result());
+    assert.equal(a.outcome, 'succeeded');
+    assert.ok(first.calls.includes('setLocalAuth:true'));
+    // The second run finds the account already switched by someone else: not its change to own.
+    const rb = await h.withWorker(second.activities, async () => (await start(plan(), 'lock-b')).result());
+    assert.equal(rb.outcome, 'rolled-back', 'its app fails without keys, so it rolls back');
+    assert.ok(second.calls.includes('readAccountState'));
+    assert.ok(!second.calls.some((c) => c.startsWith('setLocalAuth')), 'it never touched the account');
+    assert.equal(account.localAuthDisabled, true, 'the first run’s switch stands');
+    assert.ok(!rb.evidence.compensations.some((c) => c.kind === 'enable-local-auth'));
+  });
+
+  test('concurrent key switches on one account are serialised by its lock', async () => {
+    const account = { localAuthDisabled: false };
+    const fake = azure({ account });
+    let inside = 0;
+    let overlapped = false;
+    const activities = {
+      ...fake.activities,
+      async readAccountState(input: Parameters<typeof fake.activities.readAccountState>[0]) {
+        inside++;
+        if (inside > 1) overlapped = true;
+        await new Promise((r) => setTimeout(r, 300));
+        return fake.activities.readAccountState(input);
+      },
+      async verifyKeysRefused(input: Parameters<typeof fake.activities.verifyKeysRefused>[0]) {
+        const r = await fake.activities.verifyKeysRefused(input);
+        inside--;
+        return r;
+      },
+    };
+    const results = await h.withWorker(activities, async () => {
+      const handles = await Promise.all(
+        ['one', 'two', 'three'].map((n) =>
+          start(plan({ app: { resourceGroup: 'rg', name: `bot-${n}` } }), `lock-concurrent-${n}`),
+        ),
+      );
+      return Promise.all(handles.map((x) => x.result()));
+    });
+    for (const r of results) assert.equal(r.outcome, 'succeeded', r.reason);
+    assert.equal(overlapped, false, 'no two runs were inside the key switch at once');
+    assert.equal(fake.calls.filter((c) => c === 'setLocalAuth:true').length, 1, 'exactly one switched');
+    assert.equal(results.filter((r) => r.evidence.compensations.some((c) => c.kind === 'enable-local-auth')).length, 1);
+  });
+
   test('a preflight failure changes nothing and reports every problem', async () => {
-    const fake = fakeAzure();
+    const fake = azure();
     fake.activities.preflight = async () => {
       throw ApplicationFailure.create({
         type: FailureType.PreflightFailed,

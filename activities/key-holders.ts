@@ -1,0 +1,342 @@
+/**
+ * Who still holds an account's key: every app and slot in every subscription the worker can read, their settings
+ * compared with the account's keys, and the Key Vault secrets their `@Microsoft.KeyVault(...)` references point to.
+ * Key auth is a switch of the account, so it may only be turned off when this finds nobody — and anything it could
+ * not read (a subscription, an app's settings, a referenced secret) makes the answer inconclusive, never clean.
+ * Key values never leave this module: results carry resource ids and setting names only.
+ */
+import type { Site } from '@azure/arm-appservice';
+import type { TokenCredential } from '@azure/core-auth';
+import type { AccountRef, KeyHolder, KeyHolderScan, ScannedScope, SiteRef } from '../workflows/types';
+import {
+  type AzureClients,
+  type AzureEndpoints,
+  createSecretClient,
+  createSubscriptionClient,
+  trustedVaultUrl,
+} from './azure-clients';
+import { heartbeat } from './context';
+import { statusOf, toActivityFailure } from './errors';
+import { accountResourceId, siteResourceId } from './resources';
+
+export interface KeyHolderDeps {
+  readonly credential: TokenCredential;
+  readonly endpoints: AzureEndpoints;
+  readonly clients: (subscriptionId: string) => AzureClients;
+}
+
+export interface ScanInput {
+  readonly account: AccountRef;
+  /** Resource ids (apps or slots) this migration moved off the key: exact ids, case-insensitive. */
+  readonly exclude: readonly string[];
+}
+
+/** A Key Vault reference, in either of App Service's two syntaxes. */
+export interface KeyVaultReference {
+  readonly vaultName: string;
+  /** Set for the SecretUri form. */
+  readonly vaultUrl?: string;
+  readonly secretName: string;
+  readonly version?: string;
+}
+
+const REFERENCE = /^@Microsoft\.KeyVault\((.*)\)$/i;
+
+/** Parses `@Microsoft.KeyVault(SecretUri=…)` or `@Microsoft.KeyVault(VaultName=…;SecretName=…[;SecretVersion=…])`. */
+export function parseKeyVaultReference(value: string): KeyVaultReference | 'malformed' | undefined {
+  const m = REFERENCE.exec(value.trim());
+  if (!m) return undefined;
+  const fields = new Map<string, string>();
+  for (const part of m[1].split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  const uri = fields.get('secreturi');
+  if (uri) {
+    // {vaultUrl}/secrets/{name}[/{version}][/]
+    const m2 = /^(https:\/\/[^/]+)\/secrets\/([^/?#]+)(?:\/([^/?#]+))?\/?$/i.exec(uri);
+    if (!m2) return 'malformed';
+    const host = new URL(m2[1]).hostname;
+    const local = /^[\d.]+$|^localhost$|^\[/.test(host);
+    return {
+      vaultName: local ? m2[1] : host.split('.')[0],
+      vaultUrl: `${m2[1]}/`,
+      secretName: m2[2],
+      ...(m2[3] ? { version: m2[3] } : {}),
+    };
+  }
+  const vaultName = fields.get('vaultname');
+  const secretName = fields.get('secretname');
+  if (!vaultName || !secretName) return 'malformed';
+  const version = fields.get('secretversion');
+  return { vaultName, secretName, ...(version ? { version } : {}) };
+}
+
+type Keys = ReadonlySet<string>;
+
+/** What the scan knows of the account: its keys, and the endpoints an app that calls it must be configured with. */
+export interface AccountKeys {
+  readonly keys: Keys;
+  /** Endpoint URLs of the account (`properties.endpoint` and `properties.endpoints`), to tell related apps. */
+  readonly endpoints: readonly string[];
+}
+
+/** `https://x.openai.azure.com/` → `x.openai.azure.com`; the path is kept where the host alone is shared. */
+function endpointMarker(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    const path = u.pathname.replace(/\/+$/, '');
+    return `${u.host}${path}`.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** One pass over the estate; caches vault lookups and secret reads for its own duration only. */
+class Scan {
+  private readonly holders: KeyHolder[] = [];
+  private readonly scopes: ScannedScope[] = [];
+  private readonly excluded = new Set<string>();
+  private readonly exclude: ReadonlySet<string>;
+  private vaultIndex?: Promise<Map<string, string | undefined>>;
+  private readonly secrets = new Map<string, Promise<{ value?: string; error?: string }>>();
+  private subscriptionIds: string[] = [];
+
+  private readonly keys: Keys;
+  private readonly markers: readonly string[];
+  private readonly ignored: { resourceId: string; reason: string }[] = [];
+
+  constructor(
+    private readonly deps: KeyHolderDeps,
+    private readonly input: ScanInput,
+    account: AccountKeys,
+  ) {
+    this.exclude = new Set(input.exclude.map((id) => id.toLowerCase()));
+    this.keys = account.keys;
+    this.markers = account.endpoints.map(endpointMarker).filter((m): m is string => !!m);
+  }
+
+  /** Whether any setting points at this account: a reference the worker cannot read matters only there. */
+  private mentionsAccount(settings: Readonly<Record<string, string>>): boolean {
+    return Object.values(settings).some((v) => this.markers.some((m) => v.toLowerCase().includes(m)));
+  }
+
+  async run(): Promise<KeyHolderScan> {
+    this.subscriptionIds = await this.listSubscriptions();
+    for (const sub of this.subscriptionIds) await this.scanSubscription(sub);
+    const unverifiable = this.holders.some((h) => h.unverifiable) || this.scopes.some((s) => s.status !== 'scanned');
+    const definite = this.holders.some((h) => !h.unverifiable);
+    return {
+      account: accountResourceId(this.input.account),
+      scannedAt: new Date().toISOString(),
+      verdict: definite ? 'holders' : unverifiable ? 'inconclusive' : 'clear',
+      holders: this.holders,
+      scopes: this.scopes,
+      excluded: [...this.excluded],
+      ...(this.ignored.length ? { ignored: this.ignored } : {}),
+    };
+  }
+
+  /** Every subscription the worker can see, the account's own first (it is scanned even if the list omits it). */
+  private async listSubscriptions(): Promise<string[]> {
+    const own = this.input.account.subscriptionId.toLowerCase();
+    const ids = [own];
+    try {
+      for await (const s of createSubscriptionClient(this.deps.credential, this.deps.endpoints).subscriptions.list()) {
+        const id = s.subscriptionId?.toLowerCase();
+        if (id && !ids.includes(id) && s.state !== 'Disabled' && s.state !== 'Deleted') ids.push(id);
+      }
+    } catch (err) {
+      if (!isPermanent(err)) throw toActivityFailure('listing the subscriptions the worker can read', err);
+      this.scopes.push({
+        scope: '/subscriptions',
+        status: 'unreadable',
+        reason: `the worker may not list its subscriptions (${statusOf(err)})`,
+        resources: 0,
+      });
+    }
+    return ids;
+  }
+
+  private async scanSubscription(subscriptionId: string): Promise<void> {
+    const scope = `/subscriptions/${subscriptionId}`;
+    const { web } = this.deps.clients(subscriptionId);
+    let resources = 0;
+    try {
+      for await (const app of web.webApps.list()) {
+        const ref = siteRefOf(subscriptionId, app);
+        if (!ref) continue;
+        resources += await this.check(ref, app.id ?? siteResourceId(ref));
+        for await (const slot of web.webApps.listSlots(ref.resourceGroup, ref.name)) {
+          const slotName = (slot.name ?? '').split('/').pop() ?? '';
+          if (!slotName) continue;
+          const slotRef = { ...ref, slot: slotName };
+          resources += await this.check(slotRef, slot.id ?? siteResourceId(slotRef));
+        }
+      }
+      this.scopes.push({ scope, status: 'scanned', resources });
+    } catch (err) {
+      if (!isPermanent(err)) throw toActivityFailure(`listing the apps of subscription ${subscriptionId}`, err);
+      this.scopes.push({
+        scope,
+        status: 'unreadable',
+        reason: `the worker may not list its apps (${statusOf(err)}; grant it Reader on the subscription)`,
+        resources,
+      });
+    }
+  }
+
+  /** Checks one app or slot; returns 1 when its settings were read. */
+  private async check(site: SiteRef, resourceId: string): Promise<number> {
+    if (this.exclude.has(resourceId.toLowerCase())) {
+      this.excluded.add(resourceId);
+      return 0;
+    }
+    heartbeat({ checking: resourceId });
+    const { web } = this.deps.clients(site.subscriptionId);
+    let settings: Record<string, string>;
+    try {
+      const dict = site.slot
+        ? await web.webApps.listApplicationSettingsSlot(site.resourceGroup, site.name, site.slot)
+        : await web.webApps.listApplicationSettings(site.resourceGroup, site.name);
+      settings = { ...(dict.properties ?? {}) };
+    } catch (err) {
+      if (!isPermanent(err)) throw toActivityFailure(`reading the app settings of ${resourceId}`, err);
+      this.holders.push({ resourceId, settingNames: [], unverifiable: 'the worker may not read its app settings' });
+      return 0;
+    }
+    const settingNames: string[] = [];
+    const references: { setting: string; vault: string; secret: string }[] = [];
+    const doubts: string[] = [];
+    for (const [name, value] of Object.entries(settings)) {
+      if (this.keys.has(value)) {
+        settingNames.push(name);
+        continue;
+      }
+      const ref = parseKeyVaultReference(value);
+      if (ref === undefined) continue;
+      if (ref === 'malformed') {
+        doubts.push(`setting ${name} is a Key Vault reference cutover cannot parse`);
+        continue;
+      }
+      const secret = await this.readSecret(ref);
+      const vault = ref.vaultUrl ? ((await this.vaultNameOf(ref.vaultUrl)) ?? ref.vaultName) : ref.vaultName;
+      const where = { setting: name, vault, secret: ref.secretName };
+      if (secret.value !== undefined) {
+        if (this.keys.has(secret.value)) {
+          settingNames.push(name);
+          references.push(where);
+        }
+      } else {
+        references.push(where);
+        doubts.push(`setting ${name} references secret ${ref.secretName} of vault ${vault}: ${secret.error}`);
+      }
+    }
+    if (settingNames.length === 0 && doubts.length > 0 && !this.mentionsAccount(settings)) {
+      // Unreadable, but no setting of this app names the account: it is some other account's caller.
+      this.ignored.push({ resourceId, reason: `${doubts.join('; ')} — no setting names this account` });
+      return 1;
+    }
+    if (settingNames.length > 0 || doubts.length > 0)
+      this.holders.push({
+        resourceId,
+        settingNames: [...new Set([...settingNames, ...references.map((r) => r.setting)])],
+        ...(references.length ? { references } : {}),
+        ...(doubts.length && settingNames.length === 0 ? { unverifiable: doubts.join('; ') } : {}),
+      });
+    return 1;
+  }
+
+  /** The secret a reference points to; an error text (never thrown) when the worker cannot read it. */
+  private readSecret(ref: KeyVaultReference): Promise<{ value?: string; error?: string }> {
+    const cacheKey = `${ref.vaultUrl ?? ref.vaultName}|${ref.secretName}|${ref.version ?? ''}`.toLowerCase();
+    let read = this.secrets.get(cacheKey);
+    if (!read) {
+      read = this.fetchSecret(ref);
+      this.secrets.set(cacheKey, read);
+    }
+    return read;
+  }
+
+  private async fetchSecret(ref: KeyVaultReference): Promise<{ value?: string; error?: string }> {
+    const vaultUrl = ref.vaultUrl ?? (await this.vaultUrlOf(ref.vaultName));
+    if (!vaultUrl) return { error: 'the vault was not found in any subscription the worker can read' };
+    const trust = trustedVaultUrl(vaultUrl, this.deps.endpoints);
+    if (!trust) return { error: `${vaultUrl} is not a Key Vault host of this cloud, so cutover does not follow it` };
+    const client = createSecretClient(this.deps.credential, vaultUrl, this.deps.endpoints, trust);
+    try {
+      const secret = await client.getSecret(ref.secretName, ref.version ? { version: ref.version } : {});
+      return secret.value === undefined ? { error: 'the secret has no value' } : { value: secret.value };
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 403) return { error: 'the worker may not read it (grant it Key Vault Secrets User on the vault)' };
+      if (status === 404) return { error: 'the secret does not exist' };
+      if (status === 401) return { error: 'the worker could not sign in to the vault' };
+      throw toActivityFailure(`reading secret ${ref.secretName} of vault ${ref.vaultName}`, err);
+    }
+  }
+
+  /** Vault URL by name, from every readable subscription's vaults (listed once per scan). */
+  private async vaultUrlOf(name: string): Promise<string | undefined> {
+    return (await this.vaults()).get(name.toLowerCase());
+  }
+
+  /** The vault's name for people, when its URL does not carry it (a local endpoint), else undefined. */
+  private async vaultNameOf(vaultUrl: string): Promise<string | undefined> {
+    if (trustedVaultUrl(vaultUrl, this.deps.endpoints) !== 'local') return undefined;
+    const want = vaultUrl.replace(/\/+$/, '').toLowerCase();
+    for (const [name, url] of await this.vaults()) if (url?.replace(/\/+$/, '').toLowerCase() === want) return name;
+    return undefined;
+  }
+
+  private vaults(): Promise<Map<string, string | undefined>> {
+    this.vaultIndex ??= (async () => {
+      const index = new Map<string, string | undefined>();
+      for (const sub of this.subscriptionIds) {
+        try {
+          for await (const v of this.deps.clients(sub).keyVault.vaults.listBySubscription())
+            if (v.name) index.set(v.name.toLowerCase(), v.properties?.vaultUri);
+        } catch (err) {
+          if (!isPermanent(err)) throw toActivityFailure(`listing the key vaults of subscription ${sub}`, err);
+        }
+      }
+      return index;
+    })();
+    return this.vaultIndex;
+  }
+}
+
+/** 4xx answers are Azure's final word on what the worker may see; anything else is retried by the caller. */
+function isPermanent(err: unknown): boolean {
+  const status = statusOf(err);
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+function siteRefOf(subscriptionId: string, app: Site): SiteRef | undefined {
+  const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
+  return rg && app.name ? { subscriptionId, resourceGroup: rg, name: app.name } : undefined;
+}
+
+/**
+ * The key-holder check of an account. `keys` are its current keys, read by the caller (an account whose local
+ * auth is off has none to read: then nobody can be calling with them).
+ */
+export async function scanKeyHolders(
+  deps: KeyHolderDeps,
+  input: ScanInput,
+  account:
+    { readonly key1?: string; readonly key2?: string; readonly endpoints: readonly string[] } | 'local-auth-disabled',
+): Promise<KeyHolderScan> {
+  if (account === 'local-auth-disabled')
+    return {
+      account: accountResourceId(input.account),
+      scannedAt: new Date().toISOString(),
+      verdict: 'clear',
+      holders: [],
+      scopes: [],
+      excluded: [],
+      localAuthDisabled: true,
+    };
+  const keys = new Set([account.key1, account.key2].filter((k): k is string => !!k));
+  return new Scan(deps, input, { keys, endpoints: account.endpoints }).run();
+}

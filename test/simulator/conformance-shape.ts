@@ -1,0 +1,253 @@
+/**
+ * The conformance suite's yardstick: where Microsoft's examples live, how a response's shape is compared with an
+ * example's (field names and JSON types, recursively), which fields the simulator returns beyond an example and why,
+ * where a null is Azure's answer although the example shows a value, and the ARM headers every answer must carry.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+const REPO = path.resolve(__dirname, '..', '..');
+export const EXAMPLES = path.resolve(REPO, '..', 'shared', 'azure-examples');
+/** Examples from the REST specs for operations ../shared/azure-examples has none of (see the README there). */
+export const FIXTURE_EXAMPLES = path.join(REPO, 'test', 'fixtures', 'simulator', 'azure-examples');
+
+export interface Example {
+  parameters: Record<string, unknown>;
+  responses: Record<string, { body?: unknown; headers?: Record<string, string> }>;
+}
+
+/** `fixtures/…` names a file under FIXTURE_EXAMPLES, anything else one under EXAMPLES. */
+export function readExample(file: string): Example {
+  const full = file.startsWith('fixtures/')
+    ? path.join(FIXTURE_EXAMPLES, file.slice('fixtures/'.length))
+    : path.join(EXAMPLES, file);
+  return JSON.parse(readFileSync(full, 'utf8')) as Example;
+}
+
+const SITE_ROOTS =
+  'a root App Service returns on GET site beyond the spec subset the example shows (simulator/arm/web-views.ts)';
+const SITE_CONFIG =
+  'a SiteConfig property of the 2025-05-01 spec (the installed SDK SiteConfig), absent from the example';
+const HOST_SSL = 'HostNameSslState property (2025-05-01 spec), returned by Azure for every host name';
+const ACCOUNT = 'AccountProperties (2025-09-01 spec), returned by Azure for every account; the example predates it';
+const RA = 'RoleAssignmentProperties (2022-04-01 spec); real ARM returns it (null when unset)';
+
+const group = (prefix: string, names: string[], reason: string) =>
+  Object.fromEntries(names.map((n) => [`${prefix}${n}`, reason]));
+
+/** Fields the simulator returns beyond an example, and why (list answers are compared per item). */
+export const JUSTIFIED_EXTRAS: Record<string, string> = {
+  '.identity':
+    'the identity block (ManagedServiceIdentity for sites, Identity for accounts): the cutover reads it; Azure returns it',
+  '.tags': 'Resource.tags, returned by Azure (some examples were captured without)',
+  '.systemData': 'Resource.systemData (ARM common types), returned by Azure for accounts',
+  '.location': 'Resource.location of the configuration resource, returned by Azure',
+  '.properties.outboundVnetRouting.managedIdentityTraffic':
+    'OutboundVnetRouting.managedIdentityTraffic (2025-05-01): the update examples have it, GetWebApp.json predates it',
+  '.properties.sku': 'GetWebApp.json has it; the update examples were captured without it',
+  '.properties.resourceConfig': 'GetWebApp.json (the site itself) has it; the slot examples were captured without it',
+  '.properties.workloadProfileName': 'as above',
+  ...group(
+    '.properties.',
+    [
+      'name',
+      'webSpace',
+      'selfLink',
+      'owner',
+      'adminEnabled',
+      'afdEnabled',
+      'siteProperties',
+      'sslCertificates',
+      'csrs',
+      'cers',
+      'siteMode',
+      'computeMode',
+      'serverFarm',
+      'storageRecoveryDefaultState',
+      'contentAvailabilityState',
+      'runtimeAvailabilityState',
+      'dnsConfiguration',
+      'vnetRouteAllEnabled',
+      'containerAllocationSubnet',
+      'useContainerLocalhostBindings',
+      'vnetImagePullEnabled',
+      'vnetContentShareEnabled',
+      'functionAppConfig',
+      'daprConfig',
+      'deploymentId',
+      'slotName',
+      'trafficManagerHostNames',
+      'targetSwapSlot',
+      'hostingEnvironment',
+      'hostingEnvironmentProfile',
+      'clientAffinityPartitioningEnabled',
+      'clientAffinityProxyEnabled',
+      'useQueryStringAffinity',
+      'blockPathTraversal',
+      'clientCertExclusionPaths',
+      'clientCertExclusionEndPoints',
+      'ipMode',
+      'vnetBackupRestoreEnabled',
+      'domainVerificationIdentifiers',
+      'managedEnvironmentId',
+      'inboundIpAddress',
+      'possibleInboundIpAddresses',
+      'inboundIpv6Address',
+      'possibleInboundIpv6Addresses',
+      'ftpUsername',
+      'ftpsHostName',
+      'outboundIpv6Addresses',
+      'possibleOutboundIpv6Addresses',
+      'suspendedTill',
+      'siteDisabledReason',
+      'functionExecutionUnitsCache',
+      'maxNumberOfWorkers',
+      'homeStamp',
+      'cloningInfo',
+      'hostingEnvironmentId',
+      'slotSwapStatus',
+      'endToEndEncryptionEnabled',
+      'functionsRuntimeAdminIsolationEnabled',
+      'inProgressOperationId',
+      'geoDistributions',
+      'buildVersion',
+      'targetBuildVersion',
+      'migrationState',
+      'eligibleLogCategories',
+      'inFlightFeatures',
+      'virtualNetworkSubnetId',
+      'autoGeneratedDomainNameLabelScope',
+      'defaultHostNameScope',
+      'privateLinkIdentifiers',
+      'sshEnabled',
+    ],
+    SITE_ROOTS,
+  ),
+  ...group(
+    '.properties.hostNameSslStates[].',
+    ['ipBasedSslResult', 'virtualIP', 'virtualIPv6', 'thumbprint', 'certificateResourceId', 'toUpdate'],
+    HOST_SSL,
+  ),
+  ...group('.properties.hostNameSslStates[].', ['toUpdateIpBasedSsl', 'ipBasedSslState'], HOST_SSL),
+  ...Object.fromEntries(
+    ['.properties.siteConfig.', '.properties.'].flatMap((prefix) =>
+      [
+        'healthCheckPath',
+        'ipSecurityRestrictions',
+        'ipSecurityRestrictionsDefaultAction',
+        'publicNetworkAccess',
+        'scmIpSecurityRestrictions',
+        'scmIpSecurityRestrictionsDefaultAction',
+        'scmIpSecurityRestrictionsUseMain',
+        'windowsFxVersion',
+      ].map((n) => [`${prefix}${n}`, prefix === '.properties.' && n === 'publicNetworkAccess' ? ACCOUNT : SITE_CONFIG]),
+    ),
+  ),
+  '.properties.privateEndpointConnections': `${ACCOUNT} (sites: ${SITE_ROOTS})`,
+  '.properties.customSubDomainName': `${ACCOUNT}; the cutover needs it, tokens need a custom subdomain`,
+  '.properties.disableLocalAuth': `${ACCOUNT}; the setting the cutover flips`,
+  ...group(
+    '.properties.',
+    ['dateCreated', 'internalId', 'callRateLimit', 'isMigrated', 'networkAcls', 'capabilities', 'endpoints'],
+    ACCOUNT,
+  ),
+  ...group('.properties.', ['condition', 'conditionVersion', 'delegatedManagedIdentityResourceId', 'description'], RA),
+  ...group(
+    '.properties.',
+    ['createdOn', 'updatedOn', 'createdBy', 'updatedBy'],
+    'RoleAssignmentProperties / RoleDefinitionProperties (2022-04-01 spec)',
+  ),
+};
+
+/** Paths whose keys are user data (dictionaries): only the container type is compared. */
+export const DICTIONARIES = [
+  '.tags',
+  '.properties.siteConfig.azureStorageAccounts',
+  '.properties.azureStorageAccounts',
+  '.identity.userAssignedIdentities',
+];
+
+/**
+ * Where Azure answers null although the example shows a value: GET site returns `siteConfig` mostly null (the
+ * values come from `GET …/config/web`, whose own example, GetSiteConfig.json, is compared field by field).
+ */
+export const NULL_IS_AZURES_ANSWER = (at: string) => at.startsWith('.properties.siteConfig.');
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+/** Compares shapes; returns mismatches and collects extra field paths (list items at `[]`). */
+export function compareShape(
+  expected: unknown,
+  actual: unknown,
+  at: string,
+  extras: Set<string>,
+  dictionaries: string[],
+): string[] {
+  const problems: string[] = [];
+  const te = jsonType(expected);
+  const ta = jsonType(actual);
+  // A null in an example says nothing about the type; an absent/undefined in ours is a missing field.
+  if (ta === 'null' && te !== 'null' && NULL_IS_AZURES_ANSWER(at.replace(/^\.value\[\]/, ''))) return [];
+  if (te !== 'null' && te !== ta) return [`${at || '(body)'}: expected ${te}, got ${ta}`];
+  if (te === 'object' && !dictionaries.includes(at.replace(/^\.value\[\]/, ''))) {
+    const e = expected as Record<string, unknown>;
+    const a = actual as Record<string, unknown>;
+    for (const k of Object.keys(e)) {
+      if (!(k in a)) problems.push(`${at}.${k}: missing`);
+      else problems.push(...compareShape(e[k], a[k], `${at}.${k}`, extras, dictionaries));
+    }
+    for (const k of Object.keys(a)) if (!(k in e)) extras.add(`${at}.${k}`);
+  } else if (te === 'array') {
+    const e = expected as unknown[];
+    const a = actual as unknown[];
+    if (e.length > 0) {
+      if (a.length === 0) problems.push(`${at}: expected elements, got an empty array`);
+      for (const [i, item] of a.entries())
+        problems.push(
+          ...compareShape(e[0], item, `${at}[]`, extras, dictionaries).map((p) => p.replace('[]', `[${i}]`)),
+        );
+    }
+  }
+  return problems;
+}
+
+export function assertShape(file: string, expected: unknown, actual: unknown, dictionaries: string[] = []): void {
+  const extras = new Set<string>();
+  const problems = compareShape(expected, actual, '', extras, [...DICTIONARIES, ...dictionaries]);
+  assert.deepEqual(problems, [], `${file}: shape differs`);
+  const unjustified = [...extras].map((e) => e.replace(/^\.value\[\]/, '')).filter((e) => !JUSTIFIED_EXTRAS[e]);
+  assert.deepEqual(unjustified, [], `${file}: fields the example does not have`);
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Example headers the simulator does not send yet, each a deviation recorded in simulator/README.md. */
+export const KNOWN_HEADER_GAPS: Record<string, string[]> = {
+  'cognitiveservices/UpdateAccount.json 202': ['location'],
+};
+
+/** The headers of one ARM answer: ARM's ids, the rate-limit budget of a provider answer, the example's own. */
+export function assertArmHeaders(
+  c: { file: string; status: string; method: string },
+  headers: { get(name: string): string | undefined },
+  clientRequestId: string | undefined,
+  exampleHeaders: Record<string, string> | undefined,
+): void {
+  assert.match(headers.get('x-ms-request-id') ?? '', GUID, 'x-ms-request-id');
+  const correlation = headers.get('x-ms-correlation-request-id') ?? '';
+  assert.match(correlation, GUID, 'x-ms-correlation-request-id');
+  assert.notEqual(correlation, clientRequestId, "the correlation id is ARM's, not the client's request id");
+  assert.ok(headers.get('x-ms-routing-request-id'), 'x-ms-routing-request-id');
+  const kind = c.method === 'GET' ? 'reads' : c.method === 'DELETE' ? 'deletes' : 'writes';
+  assert.match(headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`) ?? '', /^\d+$/, 'rate-limit budget');
+  assert.equal(headers.get('x-ms-failure-cause'), undefined, 'a provider answer is not a gateway failure');
+  const gaps = KNOWN_HEADER_GAPS[`${c.file} ${c.status}`] ?? [];
+  for (const name of Object.keys(exampleHeaders ?? {}).map((n) => n.toLowerCase())) {
+    if (!gaps.includes(name)) assert.ok(headers.get(name), `${c.file} ${c.status}: header ${name}`);
+  }
+}
