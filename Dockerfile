@@ -9,6 +9,9 @@ COPY package.json package-lock.json ./
 # the layer is reused until package-lock.json changes.
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY contracts ./contracts
+COPY config ./config
+COPY azure ./azure
 COPY activities ./activities
 COPY cli ./cli
 COPY plan ./plan

@@ -4,11 +4,8 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Evidence } from '../workflows/types';
-
-export function evidenceFileName(workflowId: string, runId: string): string {
-  return `${workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}.${runId}.json`;
-}
+import { evidenceFileName } from '../contracts/ids';
+import type { Evidence } from '../contracts/model';
 
 export async function writeEvidenceFile(dir: string, evidence: Evidence): Promise<string> {
   await mkdir(dir, { recursive: true });

@@ -11,8 +11,9 @@ import {
   defaultCredential,
   readCaCert,
   refreshingCredential,
-} from '../activities/azure-clients';
-import { type CutoverConfig, DEFAULT_TASK_QUEUE, loadConfig } from '../worker/config';
+} from '../azure/clients';
+import { type AzureContext, createAzureContext } from '../azure/context';
+import { type CutoverConfig, DEFAULT_TASK_QUEUE, loadConfig } from '../config/env';
 import { type DevEnvironment, readDevEnvironment } from '../worker/dev-env';
 import { UserError } from './errors';
 import { createOutput, type Output, type OutputFormat } from './output';
@@ -134,4 +135,10 @@ export function azureAccess(ctx: CliContext): AzureAccess {
     ...(config.azure.keyVaultDnsSuffix ? { keyVaultDnsSuffix: config.azure.keyVaultDnsSuffix } : {}),
   };
   return { credential: defaultCredential(endpoints, config.azure.tenantId), endpoints, source: 'configured' };
+}
+
+/** The Azure layer as this process reaches it (the dev simulator, or the configured Azure). */
+export function azureContext(ctx: CliContext): AzureContext {
+  const access = azureAccess(ctx);
+  return createAzureContext({ credential: access.credential, endpoints: access.endpoints });
 }

@@ -4,7 +4,7 @@
  * remove, and the plan that worked yesterday now fails.
  */
 import type { MigrationPlan } from '../plan/schema';
-import type { PreflightProblem } from '../workflows/types';
+import type { PreflightProblem } from '../contracts/model';
 
 export function withDevHints(problems: readonly PreflightProblem[], plan: MigrationPlan): PreflightProblem[] {
   return problems.map((p) => {

@@ -23,7 +23,7 @@ import {
 import { planCommand } from './commands/plan';
 import { startCommand } from './commands/start';
 import { OUTCOMES } from './outcome';
-import type { GateId } from '../workflows/types';
+import type { GateId } from '../contracts/model';
 import { packageRoot } from './package-root';
 
 function port(value: string): number {

@@ -3,7 +3,7 @@
  * or after it completed, else what ended it from outside — a terminated, cancelled, timed-out or failed execution ran
  * no rollback and wrote no evidence, whatever it recorded last.
  */
-import { CutoverOutcome } from '../workflows/search-attributes';
+import { CutoverOutcome } from '../contracts/search-attributes';
 
 /** Execution statuses (as `WorkflowExecutionStatusName`) that end a migration from outside the workflow's logic. */
 const CLOSED_FROM_OUTSIDE: Readonly<Record<string, string>> = {

@@ -1,7 +1,7 @@
 /** Text renderings of CLI results (JSON mode prints the objects themselves). */
 import type { PlanProblem, MigrationPlan } from '../plan/schema';
 import { formatDuration } from '../plan/schema';
-import { describeScan } from '../workflows/key-holders';
+import { describeScan } from '../contracts/key-holders';
 import type {
   BeforeState,
   Evidence,
@@ -9,7 +9,7 @@ import type {
   MigrationProgress,
   PreflightProblem,
   StageStatus,
-} from '../workflows/types';
+} from '../contracts/model';
 
 const MARK: Record<StageStatus, string> = {
   pending: ' ',

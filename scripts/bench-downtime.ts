@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { parsePlan, type MigrationPlan } from '../plan/schema';
 import { startLoad, type LoadReport } from '../simulator';
-import { loadConfig } from '../worker/config';
+import { loadConfig } from '../config/env';
 import { startEmbedded } from '../worker/embedded';
 import { migrateToManagedIdentity } from '../workflows';
 

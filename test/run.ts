@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cacheDir, loadConfig, pathEntries } from '../worker/config';
+import { cacheDir, loadConfig, pathEntries } from '../config/env';
 import { bundleWorkflows } from '../worker/bundle';
 import { startDevServer } from '../worker/dev-server';
 import { resolveTemporalCli } from '../worker/temporal-cli';

@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { type ResolvedTemporalCli } from './temporal-cli';
 
 export interface DevServerOptions {

@@ -5,9 +5,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { type AzureEndpoints, refreshingCredential } from '../activities/azure-clients';
+import { type AzureEndpoints, refreshingCredential } from '../azure/clients';
 import { type Simulator, startSimulator } from '../simulator';
-import { cacheDir, type CutoverConfig, pathEntries } from './config';
+import { cacheDir, type CutoverConfig, pathEntries } from '../config/env';
 import { type DevEnvironment, removeDevEnvironment, writeDevEnvironment } from './dev-env';
 import { type DevServer, startDevServer } from './dev-server';
 import { resolveTemporalCli } from './temporal-cli';

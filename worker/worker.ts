@@ -12,8 +12,8 @@ import {
   type WorkerOptions,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-import type { AzureEndpoints, CredentialSource } from '../activities/azure-clients';
-import { createActivities } from '../activities/migration';
+import type { AzureEndpoints, CredentialSource } from '../azure/clients';
+import { createActivities } from '../activities';
 import { workflowsPath } from './bundle';
 
 export interface CutoverWorkerOptions {

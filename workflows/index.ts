@@ -1,4 +1,4 @@
-/** Every workflow the cutover worker registers. */
+/** The workflow bundle's entry: every workflow type the worker registers. */
 export { healthCheck } from './health';
-export { accountLock } from './account-lock';
-export { migrateToManagedIdentity } from './migration';
+export { accountLock } from './lock/workflow';
+export { migrateToManagedIdentity } from './migration/workflow';

@@ -5,9 +5,9 @@
  * link. It never touches another environment: a running `cutover dev` keeps its state, migrations and address book.
  */
 import * as path from 'node:path';
-import { migrationWorkflowId } from '../../workflows/ids';
-import { approveUpdate, progressQuery } from '../../workflows/messages';
-import type { MigrationProgress, MigrationResult } from '../../workflows/types';
+import { migrationWorkflowId } from '../../contracts/ids';
+import { approveUpdate, progressQuery } from '../../workflows/migration/messages';
+import type { MigrationProgress, MigrationResult } from '../../contracts/model';
 import { type Embedded, startEmbedded } from '../../worker/embedded';
 import { type CliContext, connectTemporal, workflowLink } from '../context';
 import { UserError } from '../errors';

@@ -1,6 +1,6 @@
 /** `cutover sim`, `cutover dev` and `cutover worker`: the processes behind migrations. */
 import { NativeConnection } from '@temporalio/worker';
-import { readCaCert } from '../../activities/azure-clients';
+import { readCaCert } from '../../azure/clients';
 import { runSimulator } from '../../simulator/main';
 import { startEmbedded } from '../../worker/embedded';
 import { bundleWorkflows } from '../../worker/bundle';

@@ -3,26 +3,20 @@
  * data actions on it (they call with tokens), and apps whose settings hold one of its keys (they would break if
  * local auth were disabled). Read-only; key values never leave this process.
  */
-import { createAzureClients, currentCredential } from '../../activities/azure-clients';
-import { createActivities } from '../../activities/migration';
-import { accountResourceId, authorizationScope } from '../../activities/resources';
-import type { KeyCaller } from '../../workflows/types';
-import { azureAccess, type CliContext } from '../context';
+import { findKeyHolders, tokenCallers as listTokenCallers, type TokenCaller } from '../../azure/inventory';
+import { accountResourceId } from '../../azure/resources';
+import { keyCallersOf } from '../../contracts/key-holders';
+import type { KeyCaller } from '../../contracts/model';
+import { azureContext, type CliContext } from '../context';
 import { UserError } from '../errors';
 import { table } from '../render';
+
+export type { TokenCaller };
 
 export interface InventoryOptions {
   readonly account: string;
   readonly resourceGroup: string;
   readonly subscription?: string;
-}
-
-export interface TokenCaller {
-  readonly principalId: string;
-  readonly principalType?: string;
-  readonly role: string;
-  readonly scope: string;
-  readonly roleAssignmentId: string;
 }
 
 export interface InventoryResult {
@@ -37,60 +31,30 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
   const subscriptionId = opts.subscription ?? (ctx.config.azureConfigured ? undefined : ctx.dev?.azure.subscriptionId);
   if (!subscriptionId)
     throw new UserError('--subscription is required', 'the subscription id of the Azure OpenAI account');
-  const access = azureAccess(ctx);
+  const azure = azureContext(ctx);
   const account = { subscriptionId, resourceGroup: opts.resourceGroup, name: opts.account };
   const accountId = accountResourceId(account);
-  const { authorization, cognitive } = createAzureClients(
-    currentCredential(access.credential),
-    subscriptionId,
-    access.endpoints,
-  );
-  let localAuthDisabled: boolean;
-  try {
-    localAuthDisabled =
-      (await cognitive.accounts.get(opts.resourceGroup, opts.account)).properties?.disableLocalAuth === true;
-  } catch (err) {
+  const unreadable = (what: string, hint: string) => (err: unknown) => {
     const e = err as { statusCode?: number; code?: string; message?: string };
-    throw new UserError(
-      `cannot read account ${opts.account}: ${e.statusCode ?? ''} ${e.code ?? e.message ?? ''}`.trim(),
-      'check --account, --resource-group and --subscription, and the worker’s Reader rights',
+    throw new UserError(`cannot ${what}: ${e.statusCode ?? ''} ${e.code ?? e.message ?? ''}`.trim(), hint);
+  };
+  const localAuthDisabled = await azure
+    .clients(subscriptionId)
+    .cognitive.accounts.get(opts.resourceGroup, opts.account)
+    .then(
+      (a) => a.properties?.disableLocalAuth === true,
+      unreadable(
+        `read account ${opts.account}`,
+        'check --account, --resource-group and --subscription, and the worker’s Reader rights',
+      ),
     );
-  }
-  const tokenCallers: TokenCaller[] = [];
-  const roleNames = new Map<string, { name: string; data: boolean }>();
-  try {
-    for await (const ra of authorization.roleAssignments.listForScope(authorizationScope(accountId))) {
-      const defId = ra.roleDefinitionId ?? '';
-      if (!roleNames.has(defId)) {
-        const def = await authorization.roleDefinitions.getById(authorizationScope(defId));
-        const data = (def.permissions ?? []).some((p) =>
-          (p.dataActions ?? []).some((a) => /^Microsoft\.CognitiveServices\/|^\*$/i.test(a)),
-        );
-        roleNames.set(defId, { name: def.roleName ?? defId, data });
-      }
-      const role = roleNames.get(defId)!;
-      if (role.data)
-        tokenCallers.push({
-          principalId: ra.principalId ?? '',
-          ...(ra.principalType ? { principalType: ra.principalType } : {}),
-          role: role.name,
-          scope: ra.scope ?? '',
-          roleAssignmentId: ra.id ?? '',
-        });
-    }
-  } catch (err) {
-    const e = err as { statusCode?: number; code?: string; message?: string };
-    throw new UserError(
-      `cannot list role assignments on ${opts.account}: ${e.statusCode ?? ''} ${e.code ?? e.message ?? ''}`.trim(),
+  const tokenCallers = await listTokenCallers(azure, account).catch(
+    unreadable(
+      `list role assignments on ${opts.account}`,
       'check the account name, resource group and the worker’s Reader rights',
-    );
-  }
-  const activities = createActivities({
-    credential: access.credential,
-    endpoints: access.endpoints,
-    evidenceDir: ctx.config.evidenceDir,
-  });
-  const keyCallers = await activities.findKeyCallers({ account, excludeSiteIds: [] });
+    ),
+  );
+  const keyCallers = keyCallersOf(await findKeyHolders(azure, { account, exclude: [] }));
   const result: InventoryResult = { account: accountId, localAuthDisabled, tokenCallers, keyCallers };
   ctx.out.result(result, () =>
     [

@@ -5,7 +5,7 @@ import {
   CutoverOutcome,
   CutoverStage,
   CutoverTicket,
-} from '../../workflows/search-attributes';
+} from '../../contracts/search-attributes';
 import type { CliContext } from '../context';
 import { effectiveOutcome, outcomeQuery } from '../outcome';
 import { table } from '../render';

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { evidenceFileName } from '../../activities/evidence';
+import { evidenceFileName } from '../../contracts/ids';
 import {
   abortUpdate,
   approveUpdate,
@@ -15,8 +15,8 @@ import {
   rejectUpdate,
   retryCompensationUpdate,
   skipCompensationUpdate,
-} from '../../workflows/messages';
-import { CutoverApp, CutoverStage, CutoverTicket } from '../../workflows/search-attributes';
+} from '../../workflows/migration/messages';
+import { CutoverApp, CutoverStage, CutoverTicket } from '../../contracts/search-attributes';
 import type {
   ApprovalRecord,
   Evidence,
@@ -24,7 +24,7 @@ import type {
   MigrationProgress,
   MigrationResult,
   StageId,
-} from '../../workflows/types';
+} from '../../contracts/model';
 import { type CliContext, connectTemporal, type TemporalAccess, workflowLink } from '../context';
 import { UserError } from '../errors';
 import { closedFromOutsideNote, effectiveOutcome } from '../outcome';

@@ -1,11 +1,11 @@
 /** `cutover plan validate FILE` and `cutover plan show FILE`: a dry run that changes nothing. */
-import { ApplicationFailure } from '@temporalio/common';
-import { createActivities } from '../../activities/migration';
+import { createAzureContext } from '../../azure/context';
+import { runPreflight } from '../../azure/preflight';
 import { loadPlanFile, PlanFileUnreadableError } from '../../plan/load';
 import { type MigrationPlan, PlanValidationError } from '../../plan/schema';
-import { FailureType } from '../../workflows/failures';
-import { migrationWorkflowId } from '../../workflows/ids';
-import type { BeforeState, PreflightProblem } from '../../workflows/types';
+import { CutoverFailure, FailureType } from '../../contracts/failures';
+import { migrationWorkflowId } from '../../contracts/ids';
+import type { BeforeState, PreflightProblem } from '../../contracts/model';
 import { azureAccess, type CliContext } from '../context';
 import { withDevHints } from '../dev-hints';
 import { UserError } from '../errors';
@@ -53,19 +53,15 @@ export async function dryRun(
   const access = azureAccess(ctx);
   if (access.source === 'dev-simulator')
     ctx.out.info(`Using the local dev environment's Azure simulator (${access.endpoints.armEndpoint}).`);
-  const activities = createActivities({
-    credential: access.credential,
-    endpoints: access.endpoints,
-    evidenceDir: ctx.config.evidenceDir,
-  });
+  const azure = createAzureContext({ credential: access.credential, endpoints: access.endpoints });
   try {
-    return { before: await activities.preflight({ plan }), problems: [] };
+    return { before: await runPreflight(azure, plan), problems: [] };
   } catch (err) {
-    if (err instanceof ApplicationFailure && err.type === FailureType.PreflightFailed) {
-      const problems = (err.details ?? []) as PreflightProblem[];
+    if (err instanceof CutoverFailure && err.type === FailureType.PreflightFailed) {
+      const problems = (err.options.details ?? []) as PreflightProblem[];
       return { problems: access.source === 'dev-simulator' ? withDevHints(problems, plan) : problems };
     }
-    if (err instanceof ApplicationFailure) return { problems: [{ check: 'azure', message: err.message }] };
+    if (err instanceof CutoverFailure) return { problems: [{ check: 'azure', message: err.message }] };
     throw err;
   }
 }

@@ -7,16 +7,10 @@ import * as path from 'node:path';
 import { type WorkflowHandle, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { formatDuration, type MigrationPlan } from '../../plan/schema';
 import { migrateToManagedIdentity } from '../../workflows';
-import { migrationWorkflowId } from '../../workflows/ids';
-import { progressQuery } from '../../workflows/messages';
-import {
-  CutoverAccount,
-  CutoverApp,
-  CutoverOutcome,
-  CutoverStage,
-  CutoverTicket,
-} from '../../workflows/search-attributes';
-import type { MigrationResult, PreflightProblem } from '../../workflows/types';
+import { migrationWorkflowId } from '../../contracts/ids';
+import { progressQuery } from '../../workflows/migration/messages';
+import { initialSearchAttributes } from '../../contracts/search-attributes';
+import type { MigrationResult, PreflightProblem } from '../../contracts/model';
 import { type CliContext, type TemporalAccess, workflowLink } from '../context';
 import { withDevHints } from '../dev-hints';
 import { UserError } from '../errors';
@@ -70,13 +64,7 @@ export function startMigration(
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     staticSummary: `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name}`,
     staticDetails: `Plan: ${options.planFile} · identity ${plan.identity.type} · strategy ${plan.strategy.type} · started by ${initiatedBy}`,
-    typedSearchAttributes: [
-      { key: CutoverStage, value: 'preflight' },
-      { key: CutoverApp, value: plan.app.name },
-      { key: CutoverAccount, value: plan.account.name },
-      { key: CutoverTicket, value: plan.changeTicket },
-      { key: CutoverOutcome, value: 'running' },
-    ],
+    typedSearchAttributes: initialSearchAttributes(plan),
   });
 }
 

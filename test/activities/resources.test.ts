@@ -8,7 +8,7 @@ import {
   fingerprint,
   roleAssignmentName,
   snapshotSetting,
-} from '../../activities/resources';
+} from '../../azure/resources';
 
 const SCOPE =
   '/subscriptions/aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { DEMO_APPROVER } from '../../cli/commands/demo';
 import { freePort } from '../../worker/dev-server';
-import type { Evidence } from '../../workflows/types';
+import type { Evidence } from '../../contracts/model';
 import { freshUser, recordSimulatorSecrets, startCliProcess } from './support';
 
 test('cutover demo: a throwaway environment migrates the demo app and prints the evidence', async () => {

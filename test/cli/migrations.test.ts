@@ -10,8 +10,8 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import type { ListedMigration } from '../../cli/commands/list';
 import type { EvidenceResult, StatusResult } from '../../cli/commands/migrations';
 import type { StartResult } from '../../cli/commands/start';
-import { progressQuery } from '../../workflows/messages';
-import type { ApprovalRecord, Evidence, MigrationProgress } from '../../workflows/types';
+import { progressQuery } from '../../workflows/migration/messages';
+import type { ApprovalRecord, Evidence, MigrationProgress } from '../../contracts/model';
 import { assertUserError, type Cli, cliFor } from '../support/cli';
 import { type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/estate';
 

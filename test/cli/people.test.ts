@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { StartResult } from '../../cli/commands/start';
-import { progressQuery } from '../../workflows/messages';
-import type { ApprovalRecord, MigrationProgress, MigrationResult } from '../../workflows/types';
+import { progressQuery } from '../../workflows/migration/messages';
+import type { ApprovalRecord, MigrationProgress, MigrationResult } from '../../contracts/model';
 import { assertUserError, type Cli, cliFor } from '../support/cli';
 import { type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/estate';
 import { waitForProgress } from '../support/progress';

@@ -11,7 +11,7 @@ import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { migrateToManagedIdentity } from '../../workflows';
-import { migrationWorkflowId } from '../../workflows/ids';
+import { migrationWorkflowId } from '../../contracts/ids';
 import { WORKER_PRINCIPAL } from '../../worker/embedded';
 import { CLI_BIN } from '../support/cli';
 import { testEnv } from '../support/env';

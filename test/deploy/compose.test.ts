@@ -11,8 +11,8 @@ import { describe, test } from 'node:test';
 import { SearchAttributeType } from '@temporalio/common';
 import { parse, parseDocument } from 'yaml';
 import { buildProgram } from '../../cli/main';
-import { loadConfig } from '../../worker/config';
-import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { loadConfig } from '../../config/env';
+import { ALL_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
 
 const ROOT = path.join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -67,11 +67,11 @@ function namesIn(files: string[], pattern: RegExp): Set<string> {
 }
 
 /**
- * The environment variables `cutover worker` reads: worker/config.ts (the one module that reads the environment),
+ * The environment variables `cutover worker` reads: config/env.ts (the one module that reads the environment),
  * the standard Temporal settings it hands to @temporalio/envconfig, and what DefaultAzureCredential reads.
  */
 function variablesTheWorkerReads(): Set<string> {
-  const config = namesIn([path.join(ROOT, 'worker', 'config.ts')], /\benv\.([A-Z][A-Z0-9_]*)/g);
+  const config = namesIn([path.join(ROOT, 'config', 'env.ts')], /\benv\.([A-Z][A-Z0-9_]*)/g);
   const modules = path.join(ROOT, 'node_modules');
   const temporal = namesIn(
     sourcesUnder(path.join(modules, '@temporalio', 'envconfig', 'lib'), /\.js$/),
@@ -82,7 +82,7 @@ function variablesTheWorkerReads(): Set<string> {
     /process\.env\.(AZURE_[A-Z_]+)/g,
   );
   for (const [what, set, sample] of [
-    ['worker/config.ts', config, 'CUTOVER_TASK_QUEUE'],
+    ['config/env.ts', config, 'CUTOVER_TASK_QUEUE'],
     ['@temporalio/envconfig', temporal, 'TEMPORAL_API_KEY'],
     ['@azure/identity', azure, 'AZURE_CLIENT_SECRET'],
   ] as const)

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { migrateToManagedIdentity } from '../../workflows';
-import { FailureType } from '../../workflows/failures';
-import { migrationWorkflowId } from '../../workflows/ids';
-import type { PreflightProblem } from '../../workflows/types';
+import { FailureType } from '../../contracts/failures';
+import { migrationWorkflowId } from '../../contracts/ids';
+import type { PreflightProblem } from '../../contracts/model';
 import type { Estate } from '../support/estate';
 import {
   activitiesAs,

@@ -8,8 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { migrateToManagedIdentity } from '../../workflows';
-import { migrationWorkflowId } from '../../workflows/ids';
-import { approveUpdate, rejectUpdate, retryCompensationUpdate, skipCompensationUpdate } from '../../workflows/messages';
+import { migrationWorkflowId } from '../../contracts/ids';
+import {
+  approveUpdate,
+  rejectUpdate,
+  retryCompensationUpdate,
+  skipCompensationUpdate,
+} from '../../workflows/migration/messages';
 import type { Estate } from '../support/estate';
 import { footprint, hostilePlan, reportSummary, startHostileEstate, waitForProgress } from './support';
 

@@ -9,9 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { MigrationPlan } from '../../plan/schema';
 import { migrateToManagedIdentity } from '../../workflows';
-import { migrationWorkflowId } from '../../workflows/ids';
-import { rejectUpdate } from '../../workflows/messages';
-import type { MigrationResult } from '../../workflows/types';
+import { migrationWorkflowId } from '../../contracts/ids';
+import { rejectUpdate } from '../../workflows/migration/messages';
+import type { MigrationResult } from '../../contracts/model';
 import type { Estate } from '../support/estate';
 import {
   appHealth,

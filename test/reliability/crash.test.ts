@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { MigrationPlan } from '../../plan/schema';
-import type { MigrationResult } from '../../workflows/types';
-import type { StageId } from '../../workflows/types';
+import type { MigrationResult } from '../../contracts/model';
+import type { StageId } from '../../contracts/model';
 import { type Estate, estatePlan, startEstate } from '../support/estate';
 import { testEnv } from '../support/env';
 import {

@@ -10,8 +10,8 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import type { temporal } from '@temporalio/proto';
 import type { FaultSpec } from '../../simulator/knobs';
 import type { MigrationPlan } from '../../plan/schema';
-import { FailureType } from '../../workflows/failures';
-import type { MigrationResult } from '../../workflows/types';
+import { FailureType } from '../../contracts/failures';
+import type { MigrationResult } from '../../contracts/model';
 import { type Estate, estatePlan, startEstate, UAMI_ID } from '../support/estate';
 import {
   activityFailures,

@@ -10,10 +10,10 @@ import { after, before, describe, test } from 'node:test';
 import * as path from 'node:path';
 import type { MigrationPlan } from '../../plan/schema';
 import { migrateToManagedIdentity } from '../../workflows';
-import { migrationWorkflowId } from '../../workflows/ids';
-import type { MigrationResult } from '../../workflows/types';
-import { httpRequest } from '../../activities/http';
-import { createAzureClients } from '../../activities/azure-clients';
+import { migrationWorkflowId } from '../../contracts/ids';
+import type { MigrationResult } from '../../contracts/model';
+import { httpRequest } from '../../azure/http';
+import { createAzureClients } from '../../azure/clients';
 import { type Estate, estatePlan, startEstate } from '../support/estate';
 import { armWrites, reportSummary, waitForProgress } from './support';
 

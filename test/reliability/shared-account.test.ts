@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import * as path from 'node:path';
 import type { MigrationPlan } from '../../plan/schema';
 import { migrateToManagedIdentity } from '../../workflows';
-import { migrationWorkflowId } from '../../workflows/ids';
-import { approveUpdate, skipCompensationUpdate } from '../../workflows/messages';
+import { migrationWorkflowId } from '../../contracts/ids';
+import { approveUpdate, skipCompensationUpdate } from '../../workflows/migration/messages';
 import { type Estate, estatePlan, startEstate } from '../support/estate';
 import { reportSummary, waitForProgress } from './support';
 

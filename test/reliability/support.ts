@@ -6,9 +6,9 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { type AzureClients, clientSecretCredential, createAzureClients } from '../../activities/azure-clients';
-import { httpRequest } from '../../activities/http';
-import { createActivities } from '../../activities/migration';
+import { type AzureClients, clientSecretCredential, createAzureClients } from '../../azure/clients';
+import { httpRequest } from '../../azure/http';
+import { createActivities } from '../../activities';
 import type { MigrationPlan } from '../../plan/schema';
 import type { RequestLogEntry, Simulator } from '../../simulator';
 import { testEnv } from '../support/env';

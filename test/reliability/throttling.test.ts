@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { MigrationPlan } from '../../plan/schema';
-import type { MigrationResult } from '../../workflows/types';
+import type { MigrationResult } from '../../contracts/model';
 import { type Estate, estatePlan, startEstate } from '../support/estate';
 import { armCounts, azureState, startMigration, stateDiff, summarize } from '../support/reliability';
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
-import { createAzureClients } from '../../activities/azure-clients';
+import { createAzureClients } from '../../azure/clients';
 import { RG, SITE, type TestSim, failure, httpsJson, startTestSimulator } from './support';
 
 const OPENAI_USER = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd';

@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
-import { createAzureClients } from '../../activities/azure-clients';
+import { createAzureClients } from '../../azure/clients';
 import { RG, SITE, type TestSim, httpsJson, startTestSimulator } from './support';
 import {
   EXAMPLES,

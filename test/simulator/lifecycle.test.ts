@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { clientSecretCredential, createAzureClients } from '../../activities/azure-clients';
+import { clientSecretCredential, createAzureClients } from '../../azure/clients';
 import { ScenarioError, startSimulator } from '../../simulator';
 import { loadScenario, parseScenarioText } from '../../simulator/scenario';
 import { FIXTURE, eventually, httpsJson } from './support';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createAzureClients } from '../../activities/azure-clients';
+import { createAzureClients } from '../../azure/clients';
 import { type TestSim, eventually, failure, httpsJson } from './support';
 import { APPS, CONTOSO, PARTNER, PLATFORM, all, startKeyVaultSimulator, subscriptionClientAs } from './kv-support';
 

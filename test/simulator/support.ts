@@ -12,7 +12,7 @@ import {
   type AzureEndpoints,
   clientSecretCredential,
   createAzureClients,
-} from '../../activities/azure-clients';
+} from '../../azure/clients';
 import { type Simulator, type StartSimulatorOptions, startSimulator } from '../../simulator';
 
 export const FIXTURE = path.join(__dirname, '..', 'fixtures', 'simulator', 'estate.yaml');

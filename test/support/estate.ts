@@ -11,8 +11,8 @@ import {
   type AzureEndpoints,
   clientSecretCredential,
   createAzureClients,
-} from '../../activities/azure-clients';
-import { createActivities } from '../../activities/migration';
+} from '../../azure/clients';
+import { createActivities } from '../../activities';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { type Simulator, startSimulator } from '../../simulator';
 import { testEnv } from './env';

@@ -1,6 +1,6 @@
 /** Waiting on a running migration through its `progress` query, shared by every test that drives one. */
-import { progressQuery } from '../../workflows/messages';
-import type { MigrationProgress } from '../../workflows/types';
+import { progressQuery } from '../../workflows/migration/messages';
+import type { MigrationProgress } from '../../contracts/model';
 
 export interface ProgressHandle {
   query(q: typeof progressQuery): Promise<MigrationProgress>;

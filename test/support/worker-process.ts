@@ -6,7 +6,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { NativeConnection } from '@temporalio/worker';
-import { clientSecretCredential, type AzureEndpoints } from '../../activities/azure-clients';
+import { clientSecretCredential, type AzureEndpoints } from '../../azure/clients';
 import { createCutoverWorker, installRuntimeLogging } from '../../worker/worker';
 
 export interface WorkerProcessConfig {

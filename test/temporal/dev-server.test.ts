@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { healthCheck } from '../../workflows';
-import { CutoverStage } from '../../workflows/search-attributes';
+import { CutoverStage } from '../../contracts/search-attributes';
 import { testEnv } from '../support/env';
 
 test('the dev server started through the resolver runs a workflow on a real worker', async () => {

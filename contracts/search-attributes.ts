@@ -11,3 +11,18 @@ export const CutoverTicket = defineSearchAttributeKey('CutoverTicket', SearchAtt
 export const CutoverOutcome = defineSearchAttributeKey('CutoverOutcome', SearchAttributeType.KEYWORD);
 
 export const ALL_SEARCH_ATTRIBUTES = [CutoverStage, CutoverApp, CutoverAccount, CutoverTicket, CutoverOutcome] as const;
+
+/** What a migration is indexed by from its start: set by the client that starts it and by the workflow itself. */
+export function initialSearchAttributes(plan: {
+  readonly app: { readonly name: string };
+  readonly account: { readonly name: string };
+  readonly changeTicket: string;
+}) {
+  return [
+    { key: CutoverApp, value: plan.app.name },
+    { key: CutoverAccount, value: plan.account.name },
+    { key: CutoverTicket, value: plan.changeTicket },
+    { key: CutoverStage, value: 'preflight' },
+    { key: CutoverOutcome, value: 'running' },
+  ];
+}

@@ -19,52 +19,19 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 
-export interface LockRequest {
-  readonly requestId: string;
-  readonly workflowId: string;
-  readonly runId?: string;
-  /** Longest the holder may keep the lock; then it is released for it. */
-  readonly leaseMs: number;
-  /** What the holder does under the lock, for people reading the lock's state. */
-  readonly purpose: string;
-}
+import {
+  type AccountLockInput,
+  type AccountLockState,
+  LOCK_MESSAGES,
+  type LockGrant,
+  type LockRequest,
+} from '../../contracts/lock';
 
-export interface LockGrant {
-  readonly requestId: string;
-  readonly lockWorkflowId: string;
-}
-
-export interface AccountLockInput {
-  /** ARM id of the account. */
-  readonly resource: string;
-  /** Carried over continue-as-new. */
-  readonly queue?: readonly LockRequest[];
-  readonly grants?: number;
-}
-
-export interface AccountLockState {
-  readonly resource: string;
-  readonly holder?: LockRequest & { readonly since: string };
-  readonly queued: readonly LockRequest[];
-  readonly grants: number;
-}
-
-export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
-export const releaseLockSignal = defineSignal<[{ readonly requestId: string }]>('releaseLock');
+export const requestLockSignal = defineSignal<[LockRequest]>(LOCK_MESSAGES.request);
+export const releaseLockSignal = defineSignal<[{ readonly requestId: string }]>(LOCK_MESSAGES.release);
 /** Sent by the lock to the requester. */
-export const lockGrantedSignal = defineSignal<[LockGrant]>('lockGranted');
-export const lockStateQuery = defineQuery<AccountLockState>('lockState');
-
-export const ACCOUNT_LOCK_WORKFLOW = 'accountLock';
-
-/**
- * One lock per account and task queue, whatever the casing of the account's id. The lock runs on the task queue of
- * the workers that use it: cutover deployments that share accounts share a task queue (a lock on another queue
- * would be served only while that queue's workers live).
- */
-export function accountLockWorkflowId(taskQueue: string, accountResourceId: string): string {
-  return `cutover-lock/${taskQueue}${accountResourceId.toLowerCase()}`;
-}
+export const lockGrantedSignal = defineSignal<[LockGrant]>(LOCK_MESSAGES.granted);
+export const lockStateQuery = defineQuery<AccountLockState>(LOCK_MESSAGES.state);
 
 /** How long an idle lock lingers for the next request before it ends. */
 const LINGER = '1 minute';

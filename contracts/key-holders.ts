@@ -1,8 +1,8 @@
 /**
- * Pure helpers over a key-holder check (see activities/key-holders.ts), shared by the workflow, the activities and
+ * Pure helpers over a key-holder check (see azure/inventory/key-holders.ts), shared by the workflow, the activities and
  * the CLI: the one-line summary people read, and the signature that tells one answer from another.
  */
-import type { KeyHolderScan } from './types';
+import type { KeyCaller, KeyHolderScan } from './model';
 
 /** What distinguishes one answer from another for people: the verdict, who holds the key, what was unreadable. */
 export function scanSignature(scan: KeyHolderScan): string {
@@ -42,4 +42,18 @@ export function describeScan(scan: KeyHolderScan): string {
   const verdict =
     scan.verdict === 'holders' ? 'other callers still hold the key' : 'cannot prove nobody else holds the key';
   return `${verdict}: ${parts.join('; ')} (${where})`;
+}
+
+/** The scan in the older flat shape: one entry per holder, and one per scope that could not be read. */
+export function keyCallersOf(scan: KeyHolderScan): KeyCaller[] {
+  return [
+    ...scan.holders.map((h) => ({
+      siteResourceId: h.resourceId,
+      settingNames: h.settingNames,
+      ...(h.unverifiable ? { unverifiable: h.unverifiable } : {}),
+    })),
+    ...scan.scopes
+      .filter((s) => s.status !== 'scanned')
+      .map((s) => ({ siteResourceId: s.scope, settingNames: [], unverifiable: s.reason ?? 'could not be read' })),
+  ];
 }

@@ -12,8 +12,6 @@ export const FailureType = {
   AzureOperationFailed: 'AzureOperationFailed',
   /** A setting's earlier value cannot be brought back without a secret that cutover never stores. */
   CannotRestoreSetting: 'CannotRestoreSetting',
-  /** Other callers still use the account's keys and the plan says to fail rather than skip or wait. */
-  KeyCallersRemain: 'KeyCallersRemain',
   /** Keys were still accepted after local auth was disabled, past the plan's budget. */
   LocalAuthNotEffective: 'LocalAuthNotEffective',
 } as const;
@@ -26,5 +24,23 @@ export const NON_RETRYABLE_FAILURES: readonly string[] = [
   FailureType.AzureRequestRejected,
   FailureType.AzureOperationFailed,
   FailureType.CannotRestoreSetting,
-  FailureType.KeyCallersRemain,
 ];
+
+/**
+ * A failure the Azure layer raises without knowing about Temporal; the activity boundary turns it into an
+ * `ApplicationFailure` of the same type. `nonRetryable` is decided where the failure is raised, in one classifier.
+ */
+export class CutoverFailure extends Error {
+  override readonly name = 'CutoverFailure';
+  constructor(
+    readonly type: FailureType,
+    message: string,
+    readonly options: { readonly nonRetryable?: boolean; readonly details?: readonly unknown[] } = {},
+  ) {
+    super(message);
+  }
+
+  get nonRetryable(): boolean {
+    return this.options.nonRetryable ?? NON_RETRYABLE_FAILURES.includes(this.type);
+  }
+}

@@ -2,8 +2,8 @@
  * Markdown for the Web UI's "current details" panel (and `cutover status`): the stage table, what the migration
  * waits for and until when, and how to move it on. Pure and deterministic: it reads only the progress it is given.
  */
-import type { MigrationPlan } from '../plan/schema';
-import type { MigrationProgress, StageStatus } from './types';
+import type { MigrationPlan } from '../../plan/schema';
+import type { MigrationProgress, StageStatus } from '../../contracts/model';
 
 const ICON: Record<StageStatus, string> = {
   pending: '·',

@@ -5,26 +5,10 @@
  * handlers are registered, so the Web UI lists them.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalRecord, GateId, MigrationProgress } from './types';
+import type { AbortInput, DecisionInput, OperatorInput } from '../../contracts/messages';
+import type { ApprovalRecord, MigrationProgress } from '../../contracts/model';
 
-export interface DecisionInput {
-  /** Who decides; recorded in the evidence. */
-  readonly approver: string;
-  readonly comment?: string;
-  /** The gate meant; when given it must be the open one (guards against approving the wrong step). */
-  readonly gate?: GateId;
-}
-
-export interface AbortInput {
-  readonly by: string;
-  readonly reason: string;
-}
-
-export interface OperatorInput {
-  readonly by: string;
-  /** Required to skip: why it is safe to leave this change in place. */
-  readonly reason?: string;
-}
+export type { AbortInput, DecisionInput, OperatorInput };
 
 export const approveUpdate = defineUpdate<ApprovalRecord, [DecisionInput]>('approve');
 export const rejectUpdate = defineUpdate<ApprovalRecord, [DecisionInput]>('reject');

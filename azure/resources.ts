@@ -2,7 +2,8 @@
  * Pure helpers over Azure resource ids, setting values and role assignment names. No I/O: unit-tested directly.
  */
 import { createHash } from 'node:crypto';
-import type { AccountRef, SettingSnapshot, SiteRef } from '../workflows/types';
+import { CutoverFailure, FailureType } from '../contracts/failures';
+import type { AccountRef, SettingSnapshot, SiteRef } from '../contracts/model';
 
 export function siteResourceId(site: SiteRef): string {
   const base = `/subscriptions/${site.subscriptionId}/resourceGroups/${site.resourceGroup}/providers/Microsoft.Web/sites/${site.name}`;
@@ -13,28 +14,19 @@ export function accountResourceId(account: AccountRef): string {
   return `/subscriptions/${account.subscriptionId}/resourceGroups/${account.resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${account.name}`;
 }
 
-export function describeSite(site: SiteRef): string {
-  return site.slot ? `${site.name}/${site.slot}` : site.name;
+/** The subscription of a subscription-scoped resource id. */
+export function subscriptionOf(resourceId: string): string {
+  const m = /subscriptions\/([^/]+)/i.exec(resourceId);
+  if (!m)
+    throw new CutoverFailure(FailureType.AzureRequestRejected, `not a subscription-scoped id: ${resourceId}`, {
+      nonRetryable: true,
+    });
+  return m[1];
 }
 
 /** arm-authorization sends `//subscriptions/…` when a scope starts with "/": it wants the scope without it. */
 export function authorizationScope(resourceId: string): string {
   return resourceId.replace(/^\/+/, '');
-}
-
-export interface ParsedResourceId {
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  readonly provider: string;
-  readonly type: string;
-  readonly name: string;
-}
-
-const RESOURCE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+)\/([^/]+)\/([^/]+)$/i;
-
-export function parseResourceId(id: string): ParsedResourceId | undefined {
-  const m = RESOURCE_ID.exec(id);
-  return m ? { subscriptionId: m[1], resourceGroup: m[2], provider: m[3], type: m[4], name: m[5] } : undefined;
 }
 
 /** A short, non-reversible fingerprint of a value: enough to match a key again, useless to an attacker. */

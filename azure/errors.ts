@@ -1,10 +1,10 @@
 /**
- * The one place that turns Azure SDK errors into activity failures. 4xx are permanent (non-retryable) except 408,
- * 429 and 409 conflicts that mean "another operation is in progress"; 5xx and network errors are transient.
+ * The one classifier of Azure errors: 4xx are permanent (non-retryable) except 408, 429 and 409 conflicts that mean
+ * "another operation is in progress"; 5xx and network errors are transient. Everything that decides whether an
+ * Azure error is worth retrying asks `isTransient`.
  */
 import { isRestError } from '@azure/core-rest-pipeline';
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../workflows/failures';
+import { CutoverFailure, FailureType } from '../contracts/failures';
 
 /**
  * 409 codes that mean "another operation is under way": retried. ARM answers `RequestConflict` to a write of a
@@ -41,20 +41,15 @@ export function isTransient(info: AzureErrorInfo): boolean {
   return status === 409 && info.code !== undefined && IN_PROGRESS_CONFLICTS.has(info.code);
 }
 
-/** Wraps an Azure call's error as a typed activity failure naming what was being done. */
-export function toActivityFailure(action: string, err: unknown): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
+/** Wraps an Azure call's error as a typed failure naming what was being done. */
+export function toFailure(action: string, err: unknown): CutoverFailure {
+  if (err instanceof CutoverFailure) return err;
   const info = azureErrorInfo(err);
   const where = info.statusCode ? ` (${info.statusCode}${info.code ? ` ${info.code}` : ''})` : '';
   const message = `${action} failed${where}: ${info.message}`;
   return isTransient(info)
-    ? ApplicationFailure.create({ type: FailureType.AzureUnavailable, message, details: [info] })
-    : ApplicationFailure.create({
-        type: FailureType.AzureRequestRejected,
-        message,
-        nonRetryable: true,
-        details: [info],
-      });
+    ? new CutoverFailure(FailureType.AzureUnavailable, message, { details: [info] })
+    : new CutoverFailure(FailureType.AzureRequestRejected, message, { nonRetryable: true, details: [info] });
 }
 
 /** Runs one Azure call; any error becomes a typed failure. */
@@ -62,7 +57,7 @@ export async function azureCall<T>(action: string, fn: () => Promise<T>): Promis
   try {
     return await fn();
   } catch (err) {
-    throw toActivityFailure(action, err);
+    throw toFailure(action, err);
   }
 }
 

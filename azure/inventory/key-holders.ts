@@ -7,22 +7,23 @@
  */
 import type { Site } from '@azure/arm-appservice';
 import type { TokenCredential } from '@azure/core-auth';
-import type { AccountRef, KeyHolder, KeyHolderScan, ScannedScope, SiteRef } from '../workflows/types';
+import type { AccountRef, KeyHolder, KeyHolderScan, ScannedScope, SiteRef } from '../../contracts/model';
 import {
   type AzureClients,
   type AzureEndpoints,
   createSecretClient,
   createSubscriptionClient,
   trustedVaultUrl,
-} from './azure-clients';
-import { heartbeat } from './context';
-import { statusOf, toActivityFailure } from './errors';
-import { accountResourceId, siteResourceId } from './resources';
+} from '../clients';
+import { azureErrorInfo, isTransient, statusOf, toFailure } from '../errors';
+import { accountResourceId, siteResourceId } from '../resources';
 
 export interface KeyHolderDeps {
   readonly credential: TokenCredential;
   readonly endpoints: AzureEndpoints;
   readonly clients: (subscriptionId: string) => AzureClients;
+  /** Reports which resource is being read (an activity heartbeat). */
+  readonly progress?: (details: unknown) => void;
 }
 
 export interface ScanInput {
@@ -147,7 +148,7 @@ class Scan {
         if (id && !ids.includes(id) && s.state !== 'Disabled' && s.state !== 'Deleted') ids.push(id);
       }
     } catch (err) {
-      if (!isPermanent(err)) throw toActivityFailure('listing the subscriptions the worker can read', err);
+      if (!isPermanent(err)) throw toFailure('listing the subscriptions the worker can read', err);
       this.scopes.push({
         scope: '/subscriptions',
         status: 'unreadable',
@@ -176,7 +177,7 @@ class Scan {
       }
       this.scopes.push({ scope, status: 'scanned', resources });
     } catch (err) {
-      if (!isPermanent(err)) throw toActivityFailure(`listing the apps of subscription ${subscriptionId}`, err);
+      if (!isPermanent(err)) throw toFailure(`listing the apps of subscription ${subscriptionId}`, err);
       this.scopes.push({
         scope,
         status: 'unreadable',
@@ -192,7 +193,7 @@ class Scan {
       this.excluded.add(resourceId);
       return 0;
     }
-    heartbeat({ checking: resourceId });
+    this.deps.progress?.({ checking: resourceId });
     const { web } = this.deps.clients(site.subscriptionId);
     let settings: Record<string, string>;
     try {
@@ -201,7 +202,7 @@ class Scan {
         : await web.webApps.listApplicationSettings(site.resourceGroup, site.name);
       settings = { ...(dict.properties ?? {}) };
     } catch (err) {
-      if (!isPermanent(err)) throw toActivityFailure(`reading the app settings of ${resourceId}`, err);
+      if (!isPermanent(err)) throw toFailure(`reading the app settings of ${resourceId}`, err);
       this.holders.push({ resourceId, settingNames: [], unverifiable: 'the worker may not read its app settings' });
       return 0;
     }
@@ -272,7 +273,7 @@ class Scan {
       if (status === 403) return { error: 'the worker may not read it (grant it Key Vault Secrets User on the vault)' };
       if (status === 404) return { error: 'the secret does not exist' };
       if (status === 401) return { error: 'the worker could not sign in to the vault' };
-      throw toActivityFailure(`reading secret ${ref.secretName} of vault ${ref.vaultName}`, err);
+      throw toFailure(`reading secret ${ref.secretName} of vault ${ref.vaultName}`, err);
     }
   }
 
@@ -297,7 +298,7 @@ class Scan {
           for await (const v of this.deps.clients(sub).keyVault.vaults.listBySubscription())
             if (v.name) index.set(v.name.toLowerCase(), v.properties?.vaultUri);
         } catch (err) {
-          if (!isPermanent(err)) throw toActivityFailure(`listing the key vaults of subscription ${sub}`, err);
+          if (!isPermanent(err)) throw toFailure(`listing the key vaults of subscription ${sub}`, err);
         }
       }
       return index;
@@ -307,9 +308,9 @@ class Scan {
 }
 
 /** 4xx answers are Azure's final word on what the worker may see; anything else is retried by the caller. */
+/** Azure's final answer (this scope cannot be read), as opposed to one worth retrying. */
 function isPermanent(err: unknown): boolean {
-  const status = statusOf(err);
-  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return !isTransient(azureErrorInfo(err));
 }
 
 function siteRefOf(subscriptionId: string, app: Site): SiteRef | undefined {

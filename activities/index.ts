@@ -1,0 +1,80 @@
+/**
+ * Every side effect of a migration, as Temporal activities. Each is idempotent: run twice (a retry after a timeout,
+ * a worker that died mid-call), it ends in the same Azure state and returns the same answer. Secrets (keys, tokens)
+ * are read in the Azure layer when needed and never returned: results carry names, ids and fingerprints only.
+ *
+ * This module adapts the Azure layer to Temporal: it gives it heartbeats, cancellation and cancellable sleep, makes
+ * every activity heartbeat while it runs, and turns the Azure layer's failures into `ApplicationFailure`s.
+ */
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { CutoverFailure } from '../contracts/failures';
+import type { Evidence } from '../contracts/model';
+import type { MigrationPlan } from '../plan/schema';
+import type { AzureEndpoints, CredentialSource } from '../azure/clients';
+import { createAzureContext } from '../azure/context';
+import { runPreflight } from '../azure/preflight';
+import { accountActivities } from './account';
+import { cancellationSignal, heartbeat, pause } from './context';
+import { writeEvidenceFile } from './evidence';
+import { targetActivities } from './target';
+
+export interface ActivityDeps {
+  /** Asked at every use: see `CredentialSource`. */
+  readonly credential: CredentialSource;
+  readonly endpoints: AzureEndpoints;
+  /** Folder where evidence records are written. */
+  readonly evidenceDir: string;
+  /** Poll interval for Azure long-running operations. */
+  readonly lroPollIntervalMs?: number;
+  /** The worker's Temporal client, for the per-account key-switch lock. */
+  readonly temporal?: { readonly client: Client };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const ctx = createAzureContext({
+    credential: deps.credential,
+    endpoints: deps.endpoints,
+    ...(deps.lroPollIntervalMs !== undefined ? { lroPollIntervalMs: deps.lroPollIntervalMs } : {}),
+    hooks: { progress: heartbeat, signal: cancellationSignal, pause },
+  });
+  return temporalActivities({
+    /** Read-only: every problem at once, or the state before the migration. */
+    preflight: (input: { plan: MigrationPlan }) => runPreflight(ctx, input.plan),
+    ...targetActivities(ctx),
+    ...accountActivities(ctx, deps.temporal),
+    writeEvidence: async (evidence: Evidence) => ({ path: await writeEvidenceFile(deps.evidenceDir, evidence) }),
+  });
+}
+
+export type MigrationActivities = ReturnType<typeof createActivities>;
+
+/**
+ * Wraps each activity so that it heartbeats for as long as it runs (short ARM calls too: a worker killed mid-call is
+ * then noticed within the heartbeat timeout instead of the start-to-close timeout, and another worker takes over),
+ * and so that the Azure layer's failures reach the workflow as typed `ApplicationFailure`s.
+ */
+function temporalActivities<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities))
+    wrapped[name] = async (...args: never[]) => {
+      // Repeats whatever the activity last reported (its progress, for a successor to resume from), else its name.
+      heartbeat({ waitingFor: name });
+      const timer = setInterval(() => heartbeat(), 2000);
+      try {
+        return await fn(...args);
+      } catch (err) {
+        throw err instanceof CutoverFailure
+          ? ApplicationFailure.create({
+              type: err.type,
+              message: err.message,
+              nonRetryable: err.nonRetryable,
+              ...(err.options.details ? { details: [...err.options.details] } : {}),
+            })
+          : err;
+      } finally {
+        clearInterval(timer);
+      }
+    };
+  return wrapped as T;
+}

@@ -1,0 +1,39 @@
+/**
+ * Activities on the caller: its identity, its settings, its slot swap and its endpoints. Inputs keep the shape
+ * recorded in running migrations' histories (`site`), whatever the kind of caller.
+ */
+import type { IdentitySnapshot, SettingSnapshot, SiteRef, SwapMarker, AccountRef } from '../contracts/model';
+import type { MigrationPlan } from '../plan/schema';
+import type { AzureContext } from '../azure/context';
+import * as identity from '../azure/identity';
+import { probe, type ProbeInput } from '../azure/probes';
+import * as settings from '../azure/settings';
+import { targetAdapter } from '../azure/targets';
+
+export function targetActivities(ctx: AzureContext) {
+  const adapter = targetAdapter();
+  return {
+    enableIdentity: (input: { site: SiteRef; identity: MigrationPlan['identity'] }) =>
+      identity.enableIdentity(ctx, adapter, input.site, input.identity),
+
+    /** Compensation: the identity block as it was, removing only what this migration added. */
+    restoreIdentity: (input: { site: SiteRef; before: IdentitySnapshot }) =>
+      identity.restoreIdentity(ctx, adapter, input.site, input.before),
+
+    updateSettings: (input: { site: SiteRef; remove: readonly string[]; set: Readonly<Record<string, string>> }) =>
+      settings.updateSettings(ctx, adapter, input.site, input),
+
+    /** Compensation: touched settings back, reading account keys again from Azure when needed. */
+    restoreSettings: (input: {
+      site: SiteRef;
+      before: Readonly<Record<string, SettingSnapshot>>;
+      account: AccountRef;
+    }) => settings.restoreSettings(ctx, adapter, input.site, input.before, input.account),
+
+    swapSlots: (input: { site: SiteRef; slot: string; direction: 'forward' | 'back'; marker: SwapMarker }) =>
+      settings.swapSlots(ctx, adapter, input.site, input.slot, input.direction, input.marker),
+
+    /** The caller's identity probe (propagation) or its health endpoint (smoke test). */
+    probeApp: (input: ProbeInput) => probe(ctx, input),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Durable polling of a probe: timers survive worker restarts, and every attempt is an activity the history shows.
+ * Gives up, failing the stage, when the next attempt would fall outside the budget.
+ */
+import { sleep } from '@temporalio/workflow';
+import type { ProbeResult } from '../../contracts/model';
+import { StageFailure } from './failures';
+
+export interface PollOptions {
+  readonly stage: string;
+  /** What is polled, for people ("smoke test of claims-bot"). */
+  readonly what: string;
+  readonly budgetMs: number;
+  readonly intervalMs: number;
+  /** Grow the interval by half each time, up to 30 s. */
+  readonly backoff: boolean;
+  /** Every answer, passed or not (the smoke-test record). */
+  readonly onResult?: (result: ProbeResult) => void;
+  /** Between attempts: what the run waits for. */
+  readonly onRetry: (waitingFor: string) => void;
+}
+
+export async function pollUntilPass(
+  attempt: (n: number) => Promise<ProbeResult>,
+  options: PollOptions,
+): Promise<ProbeResult> {
+  const startedAt = Date.now();
+  let interval = options.intervalMs;
+  let n = 0;
+  for (;;) {
+    n++;
+    const result = await attempt(n);
+    options.onResult?.(result);
+    if (result.ok) return result;
+    const elapsed = Date.now() - startedAt;
+    const last = [result.errorCode, result.message].filter(Boolean).join(': ') || `HTTP ${result.status}`;
+    if (elapsed + interval > options.budgetMs)
+      throw new StageFailure(
+        options.stage,
+        `${options.what} did not pass within ${Math.round(options.budgetMs / 1000)}s (${n} attempts; last: ${last})`,
+      );
+    options.onRetry(`${options.what}: attempt ${n} failed (${last}); next in ${Math.round(interval / 1000)}s`);
+    await sleep(interval, { summary: `next ${options.what}` });
+    if (options.backoff) interval = Math.min(Math.round(interval * 1.5), 30_000);
+  }
+}

@@ -1,0 +1,26 @@
+/** Stage 1: the managed identity, on every slot the app will run in. Returns the principals to grant. */
+import { describeTarget } from '../../../contracts/targets';
+import { arm, armCall } from '../activities';
+import type { MigrationRun } from '../state';
+
+export async function enableIdentity(run: MigrationRun): Promise<string[]> {
+  const { board, plan, b } = run;
+  board.begin('identity');
+  const principals: string[] = [];
+  for (const site of b.sites) {
+    run.compensate(
+      { kind: 'restore-identity', site: site.site, before: site.identity },
+      `restore identity of ${describeTarget(site.site)}`,
+    );
+    run.resourcesTouched.add(site.resourceId);
+    const r = await arm.enableIdentity.executeWithOptions(
+      { ...armCall, summary: `identity on ${describeTarget(site.site)}` },
+      [{ site: site.site, identity: plan.identity }],
+    );
+    if (!principals.includes(r.principalId)) principals.push(r.principalId);
+    if (r.clientId) run.identityClientId = r.clientId;
+  }
+  run.principalIds.push(...principals);
+  board.end('identity', 'done', `principal ${principals.join(', ')}`);
+  return principals;
+}

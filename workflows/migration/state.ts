@@ -1,0 +1,130 @@
+/**
+ * One migration run's state, in one object (the manager-class pattern of Temporal's safe-message-handlers sample):
+ * the stage board, the gates, the saga, and what the run has learnt and changed. Stages read and write it; message
+ * handlers read it; the evidence record is made from it.
+ */
+import { setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import type {
+  BeforeState,
+  Compensation,
+  GateId,
+  KeyHolderScan,
+  MigrationInput,
+  MigrationProgress,
+  Outcome,
+  PreflightProblem,
+  RoleAssignmentResult,
+  SmokeTestRecord,
+  StageId,
+} from '../../contracts/model';
+import type { MigrationPlan } from '../../plan/schema';
+import { Gates } from '../kit/gate';
+import { StageBoard } from '../kit/run-state';
+import { Saga } from '../kit/saga';
+import { renderDetails } from './render';
+
+export const STAGE_TITLES: Record<StageId, string> = {
+  preflight: 'Preflight (read-only checks, before-state)',
+  identity: 'Enable managed identity',
+  role: 'Assign role',
+  propagation: 'Wait for role propagation',
+  'approve-settings': 'Approval: swap settings',
+  settings: 'Swap settings and smoke-test',
+  'key-holders': 'Check who still holds the key',
+  'approve-local-auth': 'Approval: disable local auth',
+  'local-auth': 'Disable local (key) auth',
+  rollback: 'Rollback',
+  evidence: 'Evidence record',
+};
+
+const GATE_STAGE: Record<GateId, StageId> = { settings: 'approve-settings', 'local-auth': 'approve-local-auth' };
+
+export class MigrationRun {
+  readonly plan: MigrationPlan;
+  readonly initiatedBy: string;
+  readonly info = workflowInfo();
+  readonly startedAt = new Date().toISOString();
+  readonly board: StageBoard<StageId>;
+  readonly gates: Gates<GateId, StageId>;
+  readonly saga = new Saga<Compensation>();
+
+  outcome: Outcome = 'running';
+  reason: string | undefined;
+  abortRequest: { by: string; reason: string } | undefined;
+  rollingBack = false;
+
+  // What the run learnt and changed, for the rollback and the evidence record.
+  before: BeforeState | undefined;
+  preflightProblems: PreflightProblem[] | undefined;
+  identityClientId: string | undefined;
+  downtimeMs: number | undefined;
+  localAuthAfter: boolean | undefined;
+  localAuthSkipped: string | undefined;
+  keyHolders: KeyHolderScan | undefined;
+  /** The standby slot of a swap could not run on its identity and keeps the key. */
+  standbyKept = false;
+  readonly warnings: string[] = [];
+  readonly principalIds: string[] = [];
+  readonly roleAssignments: RoleAssignmentResult[] = [];
+  readonly smokeTests: SmokeTestRecord[] = [];
+  readonly settingsSites: string[] = [];
+  readonly resourcesTouched = new Set<string>();
+
+  constructor(
+    input: MigrationInput,
+    /** Whether this execution runs the key switch of `KEY_SWITCH_V2` (see versions.ts). */
+    readonly v2: boolean,
+  ) {
+    this.plan = input.plan;
+    this.initiatedBy = input.initiatedBy;
+    this.board = new StageBoard(STAGE_TITLES, 'preflight', () => this.refresh());
+    this.gates = new Gates(this.board, GATE_STAGE, {
+      timeoutMs: this.plan.budgets.approvalTimeoutMs,
+      onTimeout: this.plan.approvals.onTimeout,
+      fourEyes: this.plan.approvals.fourEyes,
+      initiatedBy: this.initiatedBy,
+    });
+    const { approvals, localAuth } = this.plan;
+    const skip = (id: StageId, why: string) => this.board.skip(id, why);
+    if (!approvals.beforeSettingsSwap) skip('approve-settings', 'not required by the plan');
+    if (!localAuth.disable) {
+      skip('key-holders', 'local auth stays on (plan)');
+      skip('approve-local-auth', 'local auth stays on (plan)');
+      skip('local-auth', 'local auth stays on (plan)');
+    } else if (!approvals.beforeDisableLocalAuth) skip('approve-local-auth', 'not required by the plan');
+    if (!v2) skip('key-holders', 'checked as part of local auth');
+  }
+
+  /** The before-state: set by preflight, so every later stage may rely on it. */
+  get b(): BeforeState {
+    return this.before!;
+  }
+
+  progress(): MigrationProgress {
+    const { board, gates, saga } = this;
+    return {
+      workflowId: this.info.workflowId,
+      changeTicket: this.plan.changeTicket,
+      initiatedBy: this.initiatedBy,
+      stage: board.current,
+      stages: board.stages,
+      ...(gates.pending ? { pendingGate: gates.pending } : {}),
+      ...(saga.blocked ? { blocked: saga.blocked } : {}),
+      outcome: this.outcome,
+      ...(this.reason ? { reason: this.reason } : {}),
+      ...(board.waitingFor ? { waitingFor: board.waitingFor } : {}),
+      ...(this.keyHolders ? { keyHolders: this.keyHolders } : {}),
+      approvals: gates.approvals,
+    };
+  }
+
+  /** Re-renders the Web UI's current details. */
+  refresh(): void {
+    setCurrentDetails(renderDetails(this.plan, this.progress()));
+  }
+
+  /** Records how to undo a change that is about to be made. */
+  compensate(step: Compensation, description: string): void {
+    this.saga.record(step, description);
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Changes to the migration's workflow code that running executions would replay differently, each behind a
+ * `patched()` id (see the README's "Changing workflow code"). An id is removed only once no execution that started
+ * before it can still be running, and its replay fixtures are retired with it.
+ */
+
+/**
+ * The key switch of issue 8: the key-holder check across subscriptions and Key Vault references runs before the
+ * gate, waits within bounded history, the standby of a slot swap is moved off the key, and the account's key switch
+ * happens under its lock, owning only the change it makes. Executions that started before replay the old path.
+ */
+export const KEY_SWITCH_V2 = 'key-switch-v2';
