@@ -1,6 +1,6 @@
 /** The migration's message handlers: decisions at gates, abort, the operator's say over a blocked rollback, progress. */
 import { type CancellationScope, setHandler } from '@temporalio/workflow';
-import type { AbortInput } from '../../contracts/messages';
+import type { AbortInput, OperatorInput } from '../../contracts/messages';
 import { filled, refuse } from '../kit/failures';
 import {
   abortUpdate,
@@ -49,7 +49,7 @@ export function registerHandlers(run: MigrationRun, forward: CancellationScope):
       saga.decide('retry', o);
       return run.progress();
     },
-    { validator: (o) => saga.validateOperator(false, o), description: MESSAGE_DESCRIPTIONS.retryCompensation },
+    { validator: (o: OperatorInput) => saga.validateOperator(false, o), description: MESSAGE_DESCRIPTIONS.retryCompensation },
   );
   setHandler(
     skipCompensationUpdate,
@@ -57,7 +57,7 @@ export function registerHandlers(run: MigrationRun, forward: CancellationScope):
       saga.decide('skip', o);
       return run.progress();
     },
-    { validator: (o) => saga.validateOperator(true, o), description: MESSAGE_DESCRIPTIONS.skipCompensation },
+    { validator: (o: OperatorInput) => saga.validateOperator(true, o), description: MESSAGE_DESCRIPTIONS.skipCompensation },
   );
   setHandler(progressQuery, () => run.progress(), { description: MESSAGE_DESCRIPTIONS.progress });
 }
