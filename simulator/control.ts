@@ -18,7 +18,7 @@
  *   GET    /_control/site-url?resourceGroup=&name=&slot=
  */
 import { type SimRequest, type SimResponse, SimError, isRecord } from './http';
-import { parseScenarioText, throttlingSchema } from './scenario';
+import { parseScenarioText, throttlingSchema } from './scenario-schema';
 import { type SimulatorControl, type SimulatorInfo } from './types';
 
 function parseJson(req: SimRequest): unknown {

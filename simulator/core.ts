@@ -11,14 +11,8 @@ import { resolveReferences } from './keyvault-references';
 import { DEFAULT_PAGING, type Paging } from './arm/paging';
 import { DEFAULT_THROTTLING, type Delays, FaultEngine, PROFILES, type Profile, Throttler } from './knobs';
 import { type Operation, type Principal, type SimState, type Site, clone } from './model';
-import {
-  type BuiltScenario,
-  type Scenario,
-  type ThrottlingInput,
-  buildState,
-  loadScenario,
-  parseScenario,
-} from './scenario';
+import { type BuiltScenario, buildState } from './scenario';
+import { type Scenario, type ThrottlingInput, loadScenario, parseScenario } from './scenario-schema';
 import { vaultNamesOf } from './scenario-keyvault';
 import { TokenService } from './tokens';
 

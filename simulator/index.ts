@@ -16,6 +16,6 @@ export type {
 export type { RequestLogEntry } from './core';
 export type { Delays, Fault, FaultSpec, Profile, Throttling } from './knobs';
 export type { Paging } from './arm/paging';
-export type { Scenario } from './scenario';
-export { ScenarioError } from './scenario';
+export type { Scenario } from './scenario-schema';
+export { ScenarioError } from './scenario-schema';
 export { startLoad, type LoadReport, type LoadOptions, type LoadFailure } from './loadgen';

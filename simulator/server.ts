@@ -31,7 +31,7 @@ import { type SimRequest, type SimResponse, SimError, errorResponse, readBody, s
 import { type Delays, type Throttling } from './knobs';
 import { PRODUCTION, key } from './model';
 import { handleMsi } from './msi';
-import { type Scenario } from './scenario';
+import { type Scenario } from './scenario-schema';
 import {
   type ServicePrincipalCredentials,
   type Simulator,

@@ -4,7 +4,7 @@ import { type RequestLogEntry } from './core';
 import { type Paging } from './arm/paging';
 import { type Delays, type Fault, type FaultSpec, type Profile, type Throttling } from './knobs';
 import { type SimState } from './model';
-import { type Scenario } from './scenario';
+import { type Scenario } from './scenario-schema';
 
 export interface StartSimulatorOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { clientSecretCredential, createAzureClients } from '../../azure/clients';
 import { ScenarioError, startSimulator } from '../../simulator';
-import { loadScenario, parseScenarioText } from '../../simulator/scenario';
+import { loadScenario, parseScenarioText } from '../../simulator/scenario-schema';
 import { FIXTURE, eventually, httpsJson } from './support';
 
 const dirs: string[] = [];
