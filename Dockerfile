@@ -13,6 +13,7 @@ COPY contracts ./contracts
 COPY config ./config
 COPY azure ./azure
 COPY activities ./activities
+COPY client ./client
 COPY cli ./cli
 COPY plan ./plan
 COPY simulator ./simulator

@@ -1,10 +1,10 @@
 /**
- * What every command needs, resolved once: configuration, output, the Temporal connection and Azure access.
- * Explicit settings win; otherwise a running `cutover dev` environment is used; otherwise the public defaults.
+ * What every command needs, resolved once: configuration, terminal, output, the Temporal settings (resolved by
+ * client/connect.ts) and Azure access. Explicit settings win; otherwise a running `cutover dev` environment is used;
+ * otherwise the public defaults.
  */
 import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
-import { Client, Connection } from '@temporalio/client';
 import {
   type AzureEndpoints,
   type CredentialSource,
@@ -13,7 +13,8 @@ import {
   refreshingCredential,
 } from '../azure/clients';
 import { type AzureContext, createAzureContext } from '../azure/context';
-import { type CutoverConfig, DEFAULT_TASK_QUEUE, loadConfig } from '../config/env';
+import { type CutoverConfig, loadConfig, type TerminalSettings, terminalSettings } from '../config/env';
+import { type TemporalAccess, type TemporalSettings, withClient } from '../client/connect';
 import { type DevEnvironment, readDevEnvironment } from '../worker/dev-env';
 import { UserError } from './errors';
 import { createOutput, type Output, type OutputFormat } from './output';
@@ -27,65 +28,31 @@ export interface GlobalOptions {
 
 export interface CliContext {
   readonly config: CutoverConfig;
+  readonly terminal: TerminalSettings;
   readonly out: Output;
   /** The running local dev environment, when one is up and nothing explicit overrides it. */
   readonly dev?: DevEnvironment;
   readonly globals: GlobalOptions;
 }
 
-export function createContext(globals: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
-  const config = loadConfig(env);
-  const out = createOutput(globals.output ?? 'text');
+export function createContext(
+  globals: GlobalOptions,
+  config: CutoverConfig = loadConfig(),
+  terminal: TerminalSettings = terminalSettings(),
+): CliContext {
+  const out = createOutput(globals.output ?? 'text', terminal);
   const dev = readDevEnvironment(config.home);
-  return { config, out, globals, ...(dev ? { dev } : {}) };
+  return { config, terminal, out, globals, ...(dev ? { dev } : {}) };
 }
 
-export interface TemporalAccess {
-  readonly client: Client;
-  readonly namespace: string;
-  readonly address: string;
-  readonly taskQueue: string;
-  readonly uiUrl?: string;
-  close(): Promise<void>;
+/** Which Temporal this invocation talks to: the flags, the configuration, a running `cutover dev`. */
+export function temporalSettings(ctx: Pick<CliContext, 'config' | 'dev' | 'globals'>): TemporalSettings {
+  return { config: ctx.config, overrides: ctx.globals, ...(ctx.dev ? { dev: ctx.dev } : {}) };
 }
 
-export async function connectTemporal(ctx: CliContext): Promise<TemporalAccess> {
-  const { config, globals, dev } = ctx;
-  const explicit = globals.address ?? config.temporal.address;
-  const address = explicit ?? dev?.temporal.address ?? 'localhost:7233';
-  const namespace =
-    globals.namespace ?? config.temporal.namespace ?? (explicit ? undefined : dev?.temporal.namespace) ?? 'default';
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ ...config.temporal.connectionOptions, address, connectTimeout: 5000 });
-  } catch (err) {
-    throw new UserError(
-      `cannot reach Temporal at ${address}: ${(err as Error).message.split('\n')[0]}`,
-      explicit
-        ? 'check TEMPORAL_ADDRESS / --address and the TLS or API-key settings'
-        : 'start the local environment with `npx cutover dev`, or set TEMPORAL_ADDRESS',
-    );
-  }
-  const uiUrl = config.webUiUrl ?? (explicit ? undefined : dev?.temporal.uiUrl);
-  return {
-    client: new Client({ connection, namespace }),
-    namespace,
-    address,
-    taskQueue:
-      // An explicit CUTOVER_TASK_QUEUE wins over the dev environment's; the default does not.
-      globals.taskQueue ??
-      (config.taskQueue !== DEFAULT_TASK_QUEUE ? config.taskQueue : (dev?.taskQueue ?? config.taskQueue)),
-    ...(uiUrl ? { uiUrl } : {}),
-    close: () => connection.close(),
-  };
-}
-
-export function workflowLink(
-  access: Pick<TemporalAccess, 'uiUrl' | 'namespace'>,
-  workflowId: string,
-): string | undefined {
-  if (!access.uiUrl) return undefined;
-  return `${access.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(access.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+/** Runs `fn` with a Temporal client resolved for this invocation, closing it afterwards. */
+export function withTemporal<T>(ctx: CliContext, fn: (t: TemporalAccess) => Promise<T>): Promise<T> {
+  return withClient(temporalSettings(ctx), fn);
 }
 
 export interface AzureAccess {

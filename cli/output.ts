@@ -1,6 +1,8 @@
 /**
  * Output discipline: data on stdout (text or JSON), messages on stderr, no colour when not a TTY or in JSON mode.
  */
+import type { TerminalSettings } from '../config/env';
+
 export type OutputFormat = 'text' | 'json';
 
 export interface Output {
@@ -13,8 +15,14 @@ export interface Output {
   warn(message: string): void;
 }
 
-export function createOutput(format: OutputFormat, stdout = process.stdout, stderr = process.stderr): Output {
-  const color = format === 'text' && !!stderr.isTTY && !process.env.NO_COLOR;
+export function createOutput(
+  format: OutputFormat,
+  terminal: Pick<TerminalSettings, 'stderrIsTTY' | 'noColor'>,
+  stdout: Pick<NodeJS.WriteStream, 'write'> = process.stdout,
+  stderr: Pick<NodeJS.WriteStream, 'write'> = process.stderr,
+): Output {
+  // Colour only on stderr (messages), only on a terminal, never in JSON mode or under NO_COLOR.
+  const color = format === 'text' && terminal.stderrIsTTY && !terminal.noColor;
   const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   return {
     format,

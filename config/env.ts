@@ -119,3 +119,18 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export function pathEntries(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env.PATH ?? '').split(path.delimiter).filter(Boolean);
 }
+
+/** What the terminal the CLI runs in allows: live redrawing on a TTY, colour unless NO_COLOR is set. */
+export interface TerminalSettings {
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  /** NO_COLOR (https://no-color.org): set and not empty. */
+  readonly noColor: boolean;
+}
+
+export function terminalSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  streams: { readonly stdout: { isTTY?: boolean }; readonly stderr: { isTTY?: boolean } } = process,
+): TerminalSettings {
+  return { stdoutIsTTY: !!streams.stdout.isTTY, stderrIsTTY: !!streams.stderr.isTTY, noColor: !!env.NO_COLOR };
+}

@@ -5,18 +5,21 @@
  * link. It never touches another environment: a running `cutover dev` keeps its state, migrations and address book.
  */
 import * as path from 'node:path';
+import type { Command } from 'commander';
+import { connectClient, type TemporalSettings, workflowLink } from '../../client/connect';
+import { awaitResult, decide, executionStatus, queryProgress, startMigration } from '../../client/migrations';
 import { migrationWorkflowId } from '../../contracts/ids';
-import { approveUpdate, progressQuery } from '../../workflows/migration/messages';
-import type { MigrationProgress, MigrationResult } from '../../contracts/model';
+import type { MigrationResult } from '../../contracts/model';
 import { type Embedded, startEmbedded } from '../../worker/embedded';
-import { type CliContext, connectTemporal, workflowLink } from '../context';
+import type { CliContext } from '../context';
 import { UserError } from '../errors';
+import { examples, port, type Run } from '../options';
 import { packageRoot } from '../package-root';
 import { renderEvidenceMarkdown } from '../render';
-import { evidenceCommand } from './migrations';
+import { untilSignal } from '../signals';
+import { writeEvidenceFiles } from './evidence';
 import { readPlan } from './plan';
 import { portOrFree } from './ports';
-import { startMigration } from './start';
 
 export interface DemoOptions {
   /** Plan to run; the bundled examples/claims-bot.yaml by default. */
@@ -60,18 +63,16 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
     throw err;
   });
   // Only ever this environment: not TEMPORAL_ADDRESS, a config profile or the dev environment's address book.
-  ctx = {
-    ...ctx,
-    globals: {
-      ...ctx.globals,
+  const own: TemporalSettings = {
+    config: {
+      temporal: { connectionOptions: {} },
+      taskQueue: embedded.env.taskQueue,
+      ...(embedded.server.uiUrl ? { webUiUrl: embedded.server.uiUrl } : {}),
+    },
+    overrides: {
       address: embedded.server.address,
       namespace: embedded.server.namespace,
       taskQueue: embedded.env.taskQueue,
-    },
-    config: {
-      ...ctx.config,
-      temporal: { connectionOptions: {} },
-      ...(embedded.server.uiUrl ? { webUiUrl: embedded.server.uiUrl } : {}),
     },
   };
   ctx.out.info(
@@ -83,12 +84,12 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
     ].join('\n'),
   );
   try {
-    const t = await connectTemporal(ctx);
+    const t = await connectClient(own);
     let result: MigrationResult;
     const workflowId = migrationWorkflowId(plan);
     const link = workflowLink(t, workflowId);
     try {
-      const handle = await startMigration(t, plan, DEMO_INITIATOR, {
+      await startMigration(t, plan, DEMO_INITIATOR, {
         planFile: path.basename(planFile),
         workflowIdConflictPolicy: 'FAIL',
       });
@@ -96,13 +97,10 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
         `\nMigrating ${plan.app.name} (${plan.changeTicket}) — workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`,
       );
       const seen = new Map<string, string>();
-      for (;;) {
-        const desc = await handle.describe();
-        if (desc.status.name !== 'RUNNING') break;
-        let p: MigrationProgress;
-        try {
-          p = await handle.query(progressQuery);
-        } catch {
+      while ((await executionStatus(t, workflowId)) === 'RUNNING') {
+        // Undefined until the worker has run the first workflow task.
+        const p = await queryProgress(t, workflowId);
+        if (!p) {
           await new Promise((r) => setTimeout(r, 300));
           continue;
         }
@@ -115,15 +113,15 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
         }
         if (p.pendingGate) {
           ctx.out.info(`  → approving "${p.pendingGate.title}" as ${DEMO_APPROVER}`);
-          await handle.executeUpdate(approveUpdate, {
-            args: [
-              { approver: DEMO_APPROVER, comment: 'approved automatically by cutover demo', gate: p.pendingGate.gate },
-            ],
+          await decide(t, workflowId, 'approve', {
+            approver: DEMO_APPROVER,
+            comment: 'approved automatically by cutover demo',
+            gate: p.pendingGate.gate,
           });
         }
         await new Promise((r) => setTimeout(r, 300));
       }
-      result = await handle.result();
+      result = await awaitResult(t, workflowId);
       for (const s of result.evidence.stages) {
         const line = `${s.status}${s.detail ? ` — ${s.detail}` : ''}`;
         if (s.status !== 'pending' && s.id !== 'evidence' && seen.get(s.id) !== line)
@@ -133,10 +131,7 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
       await t.close();
     }
     ctx.out.info(`\nOutcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}\n`);
-    const written = await evidenceCommand(
-      { ...ctx, out: { ...ctx.out, result: () => undefined } },
-      { workflowId, outDir: ctx.config.evidenceDir },
-    );
+    const written = await writeEvidenceFiles(result.evidence, ctx.config.evidenceDir);
     ctx.out.result({ ...result, evidenceFiles: [written.jsonPath, written.markdownPath], link }, () =>
       [
         renderEvidenceMarkdown(result.evidence),
@@ -145,12 +140,9 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
         ...(link ? [`Web UI:   ${link}`] : []),
       ].join('\n'),
     );
-    if (opts.keepRunning ?? !!process.stdout.isTTY) {
+    if (opts.keepRunning ?? ctx.terminal.stdoutIsTTY) {
       ctx.out.info('\nThe environment stays up so you can explore the Web UI; press Ctrl-C to stop.');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await untilSignal();
     }
     if (result.outcome !== 'succeeded')
       throw new UserError(`the demo migration ended ${result.outcome}`, 'see the evidence above and the Web UI');
@@ -158,4 +150,26 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
   } finally {
     await embedded.stop();
   }
+}
+
+export function registerDemo(program: Command, run: Run): void {
+  program
+    .command('demo')
+    .description(
+      'Migrate the demo app end to end on a throwaway environment of its own, approving automatically, and print the evidence',
+    )
+    .option('--plan <file>', 'plan to run (default: examples/claims-bot.yaml)')
+    .option('--keep-running', 'stay up afterwards to explore the Web UI (default when on a terminal)')
+    .option('--no-keep-running', 'stop as soon as the migration ends')
+    .option('--port <port>', 'Temporal gRPC port, if free (default: 7233, else a free one)', port)
+    .option('--ui-port <port>', 'Temporal Web UI port, if free (default: 8233, else a free one)', port)
+    .addHelpText(
+      'after',
+      examples(
+        'cutover demo',
+        'cutover demo --no-keep-running',
+        'cutover demo --plan examples/claims-bot-uami-slot-swap.yaml',
+      ),
+    )
+    .action((o: DemoOptions) => run((ctx) => demoCommand(ctx, o)));
 }

@@ -1,69 +1,20 @@
 /** `cutover list`: migrations found through the search attributes, with the outcome their execution really has. */
-import {
-  CutoverAccount,
-  CutoverApp,
-  CutoverOutcome,
-  CutoverStage,
-  CutoverTicket,
-} from '../../contracts/search-attributes';
-import type { CliContext } from '../context';
-import { effectiveOutcome, outcomeQuery } from '../outcome';
+import { type Command, Option } from 'commander';
+import { type ListedMigration, listMigrations, type MigrationFilter } from '../../client/list';
+import { OUTCOMES } from '../../client/outcome';
+import { type CliContext, withTemporal } from '../context';
+import { examples, positive, type Run } from '../options';
 import { table } from '../render';
-import { MIGRATION_WORKFLOW, quote, withTemporal } from './migrations';
 
-export interface ListOptions {
-  readonly stage?: string;
-  readonly account?: string;
-  readonly app?: string;
-  readonly ticket?: string;
-  /** One of `OUTCOMES`: `running` is every execution still running, the others also check the recorded outcome. */
-  readonly outcome?: string;
+export type { ListedMigration };
+
+export interface ListOptions extends MigrationFilter {
   readonly limit?: number;
-}
-
-export interface ListedMigration {
-  readonly workflowId: string;
-  readonly runId: string;
-  /** The execution's status (RUNNING, COMPLETED, TERMINATED, …). */
-  readonly status: string;
-  readonly app?: string;
-  readonly account?: string;
-  readonly ticket?: string;
-  readonly stage?: string;
-  /** The effective outcome: the recorded one, unless the execution was ended from outside (`terminated`, …). */
-  readonly outcome: string;
-  readonly startTime: string;
-}
-
-export function listQuery(opts: ListOptions): string {
-  const clauses = [`WorkflowType = '${MIGRATION_WORKFLOW}'`];
-  if (opts.stage) clauses.push(`${CutoverStage.name} = ${quote(opts.stage)}`);
-  if (opts.account) clauses.push(`${CutoverAccount.name} = ${quote(opts.account)}`);
-  if (opts.app) clauses.push(`${CutoverApp.name} = ${quote(opts.app)}`);
-  if (opts.ticket) clauses.push(`${CutoverTicket.name} = ${quote(opts.ticket)}`);
-  if (opts.outcome) clauses.push(outcomeQuery(opts.outcome));
-  return clauses.join(' AND ');
 }
 
 export async function listCommand(ctx: CliContext, opts: ListOptions): Promise<ListedMigration[]> {
   return withTemporal(ctx, async (t) => {
-    const out: ListedMigration[] = [];
-    const limit = opts.limit ?? 50;
-    for await (const wf of t.client.workflow.list({ query: listQuery(opts) })) {
-      const sa = wf.typedSearchAttributes;
-      out.push({
-        workflowId: wf.workflowId,
-        runId: wf.runId,
-        status: wf.status.name,
-        app: sa.get(CutoverApp),
-        account: sa.get(CutoverAccount),
-        ticket: sa.get(CutoverTicket),
-        stage: sa.get(CutoverStage),
-        outcome: effectiveOutcome(wf.status.name, sa.get(CutoverOutcome)),
-        startTime: wf.startTime.toISOString(),
-      });
-      if (out.length >= limit) break;
-    }
+    const out = await listMigrations(t, opts, opts.limit ?? 50);
     // The outcome says what the execution status would (running, or how it ended), so the table leaves it out.
     ctx.out.result(out, () =>
       out.length === 0
@@ -82,4 +33,30 @@ export async function listCommand(ctx: CliContext, opts: ListOptions): Promise<L
     );
     return out;
   });
+}
+
+export function registerList(program: Command, run: Run): void {
+  program
+    .command('list')
+    .description('List migrations, filtered by search attributes')
+    .option('--stage <stage>', 'current stage, e.g. propagation')
+    .option('--app <name>', 'app name')
+    .option('--account <name>', 'Azure OpenAI account name')
+    .option('--ticket <id>', 'change ticket')
+    .addOption(
+      new Option(
+        '--outcome <outcome>',
+        'running: every migration whose workflow still runs; the others: how it ended (terminated … when ended from outside)',
+      ).choices(OUTCOMES),
+    )
+    .option('--limit <n>', 'at most this many', positive, 50)
+    .addHelpText(
+      'after',
+      examples(
+        'cutover list --outcome running',
+        'cutover list --app claims-bot',
+        'cutover -o json list --ticket CHG-1042',
+      ),
+    )
+    .action((o: ListOptions) => run((ctx) => listCommand(ctx, o)));
 }

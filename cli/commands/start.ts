@@ -4,21 +4,22 @@
  * passed, listing every problem when it did not.
  */
 import * as path from 'node:path';
-import { type WorkflowHandle, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { formatDuration, type MigrationPlan } from '../../plan/schema';
-import { migrateToManagedIdentity } from '../../workflows';
+import type { Command } from 'commander';
+import { workflowLink } from '../../client/connect';
+import { MigrationAlreadyRunningError } from '../../client/errors';
+import { awaitPreflight, type PreflightReport, startMigration } from '../../client/migrations';
 import { migrationWorkflowId } from '../../contracts/ids';
-import { progressQuery } from '../../workflows/migration/messages';
-import { initialSearchAttributes } from '../../contracts/search-attributes';
-import type { MigrationResult, PreflightProblem } from '../../contracts/model';
-import { type CliContext, type TemporalAccess, workflowLink } from '../context';
+import { alreadyRunningHint } from '../client-errors';
+import { type CliContext, withTemporal } from '../context';
 import { withDevHints } from '../dev-hints';
 import { UserError } from '../errors';
-import { effectiveOutcome } from '../outcome';
+import { AS_HELP, examples, type Run } from '../options';
 import { personActing } from '../person';
 import { renderPreflightProblems } from '../render';
-import { hasPollers, watchLoop, withTemporal } from './migrations';
 import { readPlan } from './plan';
+import { watchLoop } from './watch';
+
+export type { PreflightReport };
 
 /** How long `start` waits for the preflight: it reads Azure only, so minutes mean something is wrong. */
 export const PREFLIGHT_WAIT_MS = 2 * 60_000;
@@ -30,87 +31,11 @@ export interface StartOptions {
   readonly watch?: boolean;
 }
 
-/** What the workflow's preflight found. */
-export interface PreflightReport {
-  readonly passed: boolean;
-  readonly problems: readonly PreflightProblem[];
-  /** When it did not pass: how the migration ended, and why. */
-  readonly outcome?: string;
-  readonly reason?: string;
-}
-
 export interface StartResult {
   readonly workflowId: string;
   readonly runId: string;
   readonly link?: string;
   readonly preflight: PreflightReport;
-}
-
-/**
- * Starts the migration workflow the way every entry point should: the app-derived id, the summary and details
- * the Web UI shows, and the search attributes `cutover list` filters on.
- */
-export function startMigration(
-  t: Pick<TemporalAccess, 'client' | 'taskQueue'>,
-  plan: MigrationPlan,
-  initiatedBy: string,
-  options: { planFile: string; workflowIdConflictPolicy: 'FAIL' | 'TERMINATE_EXISTING' },
-) {
-  return t.client.workflow.start(migrateToManagedIdentity, {
-    taskQueue: t.taskQueue,
-    workflowId: migrationWorkflowId(plan),
-    args: [{ plan, initiatedBy }],
-    workflowIdConflictPolicy: options.workflowIdConflictPolicy,
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    staticSummary: `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name}`,
-    staticDetails: `Plan: ${options.planFile} · identity ${plan.identity.type} · strategy ${plan.strategy.type} · started by ${initiatedBy}`,
-    typedSearchAttributes: initialSearchAttributes(plan),
-  });
-}
-
-/** Polls the started workflow until its preflight stage is done, or the workflow has ended without passing it. */
-async function awaitPreflight(
-  t: TemporalAccess,
-  handle: WorkflowHandle<typeof migrateToManagedIdentity>,
-  timeoutMs: number,
-): Promise<PreflightReport> {
-  const id = handle.workflowId;
-  if (!(await hasPollers(t, t.taskQueue)))
-    throw new UserError(
-      `started ${id}, but no cutover worker polls task queue ${t.taskQueue}, so its preflight cannot run`,
-      `start a worker (\`cutover dev\` locally, or \`cutover worker\`): the migration waits for one; follow it with \`cutover watch ${id}\``,
-    );
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = (await handle.describe()).status.name;
-    if (status === 'COMPLETED') {
-      const result: MigrationResult = await handle.result();
-      if (result.evidence.stages.find((s) => s.id === 'preflight')?.status === 'done')
-        return { passed: true, problems: [] };
-      return {
-        passed: false,
-        problems: result.evidence.preflightProblems ?? [],
-        outcome: result.outcome,
-        ...(result.reason ? { reason: result.reason } : {}),
-      };
-    }
-    if (status !== 'RUNNING')
-      return {
-        passed: false,
-        problems: [],
-        outcome: effectiveOutcome(status, undefined),
-        reason: `workflow ${status}`,
-      };
-    // The query fails until the worker has run the first workflow task: keep polling.
-    const progress = await handle.query(progressQuery).catch(() => undefined);
-    if (progress?.stages.find((s) => s.id === 'preflight')?.status === 'done') return { passed: true, problems: [] };
-    if (Date.now() > deadline)
-      throw new UserError(
-        `the preflight of ${id} has not finished after ${formatDuration(timeoutMs)}`,
-        `the migration is still running; follow it with \`cutover watch ${id}\``,
-      );
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 function renderPreflight(p: PreflightReport): string[] {
@@ -130,27 +55,17 @@ export async function startCommand(ctx: CliContext, opts: StartOptions): Promise
   const plan = await readPlan(opts.file);
   return withTemporal(ctx, async (t) => {
     const workflowId = migrationWorkflowId(plan);
-    let handle;
-    try {
-      handle = await startMigration(t, plan, initiatedBy, {
-        planFile: path.basename(opts.file),
-        workflowIdConflictPolicy: 'FAIL',
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
+    const handle = await startMigration(t, plan, initiatedBy, {
+      planFile: path.basename(opts.file),
+      workflowIdConflictPolicy: 'FAIL',
+    }).catch((err: unknown) => {
+      if (err instanceof MigrationAlreadyRunningError)
         throw new UserError(
           `a migration of ${plan.app.name} is already running (workflow id ${workflowId})`,
-          `follow it with \`cutover watch ${workflowId}\`, or abort it with \`cutover abort ${workflowId} --reason … --as NAME\``,
-        );
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? '';
-      const missing = /no mapping defined for search attribute (\w+)/.exec(cause)?.[1];
-      if (missing)
-        throw new UserError(
-          `the Temporal namespace ${t.namespace} has no search attribute ${missing}`,
-          'register cutover’s search attributes once: temporal operator search-attribute create --name CutoverStage --type Keyword (likewise CutoverApp, CutoverAccount, CutoverTicket, CutoverOutcome)',
+          alreadyRunningHint(workflowId),
         );
       throw err;
-    }
+    });
     const link = workflowLink(t, workflowId);
     ctx.out.info(`Waiting for the worker's preflight of ${workflowId} …`);
     let preflight = await awaitPreflight(t, handle, PREFLIGHT_WAIT_MS);
@@ -185,4 +100,24 @@ export async function startCommand(ctx: CliContext, opts: StartOptions): Promise
     }
     return result;
   });
+}
+
+export function registerStart(program: Command, run: Run): void {
+  program
+    .command('start')
+    .argument('<file>', 'the plan (YAML or JSON)')
+    .description(
+      'Start the migration a plan describes and wait for its preflight; prints its workflow id and Web UI link',
+    )
+    .option('--as <name>', `who starts it ${AS_HELP}; approvers must differ under four-eyes`)
+    .option('--watch', 'follow it until it ends')
+    .addHelpText(
+      'after',
+      examples(
+        'cutover start examples/claims-bot.yaml --as alice',
+        'cutover start my-plan.yaml --as alice --watch',
+        'CUTOVER_USER=alice cutover -o json start my-plan.yaml',
+      ),
+    )
+    .action((file: string, o: { as?: string; watch?: boolean }) => run((ctx) => startCommand(ctx, { file, ...o })));
 }

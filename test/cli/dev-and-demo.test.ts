@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { PlanReport } from '../../cli/commands/plan';
 import type { StartResult } from '../../cli/commands/start';
-import type { StatusResult } from '../../cli/commands/migrations';
+import type { StatusResult } from '../../cli/commands/status';
 import { freePort } from '../../worker/dev-server';
 import { runCli } from '../support/cli';
 import { freshUser, recordSimulatorSecrets, startCliProcess } from './support';

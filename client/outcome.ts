@@ -1,5 +1,5 @@
 /**
- * A migration's outcome as the CLI shows it: what the workflow recorded (`CutoverOutcome`) while its execution runs
+ * A migration's outcome as the client reports it: what the workflow recorded (`CutoverOutcome`) while its execution runs
  * or after it completed, else what ended it from outside — a terminated, cancelled, timed-out or failed execution ran
  * no rollback and wrote no evidence, whatever it recorded last.
  */

@@ -1,0 +1,56 @@
+/** `cutover evidence MIGRATION`: write the audit record of an ended migration as JSON and Markdown, and print it. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { migrationResult, resolveMigration } from '../../client/migrations';
+import { evidenceFileName } from '../../contracts/ids';
+import type { Evidence } from '../../contracts/model';
+import { type CliContext, withTemporal } from '../context';
+import { examples, MIGRATION_ARGUMENT, type Run } from '../options';
+import { renderEvidenceMarkdown } from '../render';
+
+export interface EvidenceOptions {
+  readonly workflowId: string;
+  /** Folder to write `<id>.json` and `<id>.md` into; the current folder by default. */
+  readonly outDir?: string;
+}
+
+export interface EvidenceResult {
+  readonly evidence: Evidence;
+  readonly jsonPath: string;
+  readonly markdownPath: string;
+}
+
+/** Writes `<id>.<run>.json` and `.md` into `outDir`. */
+export async function writeEvidenceFiles(evidence: Evidence, outDir: string): Promise<EvidenceResult> {
+  const dir = path.resolve(outDir);
+  await mkdir(dir, { recursive: true });
+  const base = evidenceFileName(evidence.workflowId, evidence.runId).replace(/\.json$/, '');
+  const jsonPath = path.join(dir, `${base}.json`);
+  const markdownPath = path.join(dir, `${base}.md`);
+  await writeFile(jsonPath, `${JSON.stringify(evidence, null, 2)}\n`);
+  await writeFile(markdownPath, renderEvidenceMarkdown(evidence));
+  return { evidence, jsonPath, markdownPath };
+}
+
+export async function evidenceCommand(ctx: CliContext, opts: EvidenceOptions): Promise<EvidenceResult> {
+  return withTemporal(ctx, async (t) => {
+    const { evidence } = await migrationResult(t, await resolveMigration(t, opts.workflowId));
+    const result = await writeEvidenceFiles(evidence, opts.outDir ?? '.');
+    ctx.out.result(
+      result,
+      () => `${renderEvidenceMarkdown(evidence)}\nWritten: ${result.jsonPath}\n         ${result.markdownPath}`,
+    );
+    return result;
+  });
+}
+
+export function registerEvidence(program: Command, run: Run): void {
+  program
+    .command('evidence')
+    .argument(...MIGRATION_ARGUMENT)
+    .description('Write the audit record as JSON and Markdown, and print it')
+    .option('--out-dir <dir>', 'folder for the files (default: the current folder)')
+    .addHelpText('after', examples('cutover evidence claims-bot --out-dir ./evidence'))
+    .action((workflowId: string, o: { outDir?: string }) => run((ctx) => evidenceCommand(ctx, { workflowId, ...o })));
+}

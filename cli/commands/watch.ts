@@ -1,0 +1,39 @@
+/** `cutover watch MIGRATION`: follow a migration live until it ends (also `cutover start --watch`). */
+import type { Command } from 'commander';
+import type { TemporalAccess } from '../../client/connect';
+import { migrationStatus, resolveMigration } from '../../client/migrations';
+import { type CliContext, withTemporal } from '../context';
+import { examples, MIGRATION_ARGUMENT, type Run } from '../options';
+import { renderProgress } from '../render';
+import type { StatusOptions, StatusResult } from './status';
+
+/** Prints the status whenever it changes — redrawn in place on a terminal, one JSON line each in json mode. */
+export async function watchLoop(ctx: CliContext, t: TemporalAccess, workflowId: string): Promise<StatusResult> {
+  const live = ctx.out.format === 'text' && ctx.terminal.stdoutIsTTY;
+  let last = '';
+  for (;;) {
+    const s = await migrationStatus(t, workflowId);
+    const text = renderProgress(s.progress, s.status);
+    if (text !== last) {
+      if (live) process.stdout.write('\x1b[2J\x1b[H');
+      if (ctx.out.format === 'json') process.stdout.write(`${JSON.stringify(s)}\n`);
+      else process.stdout.write(`${text}\n${live ? '' : '\n'}`);
+      last = text;
+    }
+    if (s.status !== 'RUNNING') return s;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export async function watchCommand(ctx: CliContext, opts: StatusOptions): Promise<StatusResult> {
+  return withTemporal(ctx, async (t) => watchLoop(ctx, t, await resolveMigration(t, opts.workflowId)));
+}
+
+export function registerWatch(program: Command, run: Run): void {
+  program
+    .command('watch')
+    .argument(...MIGRATION_ARGUMENT)
+    .description('Follow a migration live until it ends')
+    .addHelpText('after', examples('cutover watch claims-bot'))
+    .action((workflowId: string) => run((ctx) => watchCommand(ctx, { workflowId })));
+}
