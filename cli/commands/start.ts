@@ -62,7 +62,7 @@ export function startMigration(
     args: [{ plan, initiatedBy }],
     workflowIdConflictPolicy: options.workflowIdConflictPolicy,
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    staticSummary: `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name}`,
+    staticSummary: `${plan.changeTicket}: ${plan.target.name} → managed identity on ${plan.account.name}`,
     staticDetails: `Plan: ${options.planFile} · identity ${plan.identity.type} · strategy ${plan.strategy.type} · started by ${initiatedBy}`,
     typedSearchAttributes: initialSearchAttributes(plan),
   });
@@ -139,7 +139,7 @@ export async function startCommand(ctx: CliContext, opts: StartOptions): Promise
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError)
         throw new UserError(
-          `a migration of ${plan.app.name} is already running (workflow id ${workflowId})`,
+          `a migration of ${plan.target.name} is already running (workflow id ${workflowId})`,
           `follow it with \`cutover watch ${workflowId}\`, or abort it with \`cutover abort ${workflowId} --reason … --as NAME\``,
         );
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? '';
