@@ -11,27 +11,28 @@ import * as settings from '../azure/settings';
 import { targetAdapter } from '../azure/targets';
 
 export function targetActivities(ctx: AzureContext) {
-  const adapter = targetAdapter();
+  /** Refs recorded before plans named a kind are App Service. */
+  const adapter = (ref: SiteRef) => targetAdapter(ref.kind);
   return {
     enableIdentity: (input: { site: SiteRef; identity: MigrationPlan['identity'] }) =>
-      identity.enableIdentity(ctx, adapter, input.site, input.identity),
+      identity.enableIdentity(ctx, adapter(input.site), input.site, input.identity),
 
     /** Compensation: the identity block as it was, removing only what this migration added. */
     restoreIdentity: (input: { site: SiteRef; before: IdentitySnapshot }) =>
-      identity.restoreIdentity(ctx, adapter, input.site, input.before),
+      identity.restoreIdentity(ctx, adapter(input.site), input.site, input.before),
 
     updateSettings: (input: { site: SiteRef; remove: readonly string[]; set: Readonly<Record<string, string>> }) =>
-      settings.updateSettings(ctx, adapter, input.site, input),
+      settings.updateSettings(ctx, adapter(input.site), input.site, input),
 
     /** Compensation: touched settings back, reading account keys again from Azure when needed. */
     restoreSettings: (input: {
       site: SiteRef;
       before: Readonly<Record<string, SettingSnapshot>>;
       account: AccountRef;
-    }) => settings.restoreSettings(ctx, adapter, input.site, input.before, input.account),
+    }) => settings.restoreSettings(ctx, adapter(input.site), input.site, input.before, input.account),
 
     swapSlots: (input: { site: SiteRef; slot: string; direction: 'forward' | 'back'; marker: SwapMarker }) =>
-      settings.swapSlots(ctx, adapter, input.site, input.slot, input.direction, input.marker),
+      settings.swapSlots(ctx, adapter(input.site), input.site, input.slot, input.direction, input.marker),
 
     /** The caller's identity probe (propagation) or its health endpoint (smoke test). */
     probeApp: (input: ProbeInput) => probe(ctx, input),

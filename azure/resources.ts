@@ -3,11 +3,11 @@
  */
 import { createHash } from 'node:crypto';
 import { CutoverFailure, FailureType } from '../contracts/failures';
+import { targetResourceId } from '../plan/targets';
 import type { AccountRef, SettingSnapshot, SiteRef } from '../contracts/model';
 
 export function siteResourceId(site: SiteRef): string {
-  const base = `/subscriptions/${site.subscriptionId}/resourceGroups/${site.resourceGroup}/providers/Microsoft.Web/sites/${site.name}`;
-  return site.slot ? `${base}/slots/${site.slot}` : base;
+  return targetResourceId(site.subscriptionId, site);
 }
 
 export function accountResourceId(account: AccountRef): string {

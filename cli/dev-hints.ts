@@ -13,7 +13,7 @@ export function withDevHints(problems: readonly PreflightProblem[], plan: Migrat
     if (p.check !== 'settings' || !name || !plan.settings.remove.includes(name)) return p;
     return {
       ...p,
-      hint: `the dev environment keeps its simulator's state, so ${plan.app.name} may be migrated already: stop \`cutover dev\` and start it again with \`cutover dev --reset\` to go back to the demo scenario`,
+      hint: `the dev environment keeps its simulator's state, so ${plan.target.name} may be migrated already: stop \`cutover dev\` and start it again with \`cutover dev --reset\` to go back to the demo scenario`,
     };
   });
 }

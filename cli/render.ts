@@ -1,6 +1,6 @@
 /** Text renderings of CLI results (JSON mode prints the objects themselves). */
 import type { PlanProblem, MigrationPlan } from '../plan/schema';
-import { formatDuration } from '../plan/schema';
+import { formatDuration, targetLabel, targetOf } from '../plan/schema';
 import { describeScan } from '../contracts/key-holders';
 import type {
   BeforeState,
@@ -111,8 +111,9 @@ export function renderPreflightProblems(problems: readonly PreflightProblem[]): 
 
 /** What the migration would do, stage by stage, from the plan and the preflight's before-state. */
 export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): string[] {
-  const target = `${plan.app.name}${plan.app.slot ? `/${plan.app.slot}` : ''}`;
-  const sites = plan.strategy.type === 'slot-swap' ? `${plan.app.name} and slot ${plan.strategy.stagingSlot}` : target;
+  const target = targetLabel(plan.target);
+  const sites =
+    plan.strategy.type === 'slot-swap' ? `${plan.target.name} and slot ${plan.strategy.stagingSlot}` : target;
   const identity =
     plan.identity.type === 'system-assigned'
       ? 'the system-assigned identity'
@@ -159,7 +160,7 @@ export function renderEvidenceMarkdown(e: Evidence): string {
   const rows = (xs: readonly (readonly string[])[]) =>
     xs.map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n');
   return [
-    `# Evidence: ${e.changeTicket} — ${e.plan.app.name} → managed identity`,
+    `# Evidence: ${e.changeTicket} — ${targetOf(e.plan).name} → managed identity`,
     '',
     `- **Outcome:** ${e.outcome}${e.reason ? ` — ${e.reason}` : ''}`,
     `- **Workflow:** \`${e.workflowId}\` (run \`${e.runId}\`)`,

@@ -85,7 +85,7 @@ export async function startMigration(
       args: [input],
       workflowIdConflictPolicy: options.workflowIdConflictPolicy,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      staticSummary: `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name}`,
+      staticSummary: `${plan.changeTicket}: ${plan.target.name} → managed identity on ${plan.account.name}`,
       staticDetails: `Plan: ${options.planFile} · identity ${plan.identity.type} · strategy ${plan.strategy.type} · started by ${initiatedBy}`,
       typedSearchAttributes: initialSearchAttributes(plan),
     });

@@ -1,11 +1,14 @@
 /** Names that several layers must agree on: workflow ids and evidence files. */
-import type { MigrationPlan } from '../plan/schema';
+import { type MigrationPlan, targetOf } from '../plan/schema';
 
-/** One migration per app at a time, so the id is derived from the app itself. */
-
-export function migrationWorkflowId(plan: Pick<MigrationPlan, 'subscriptionId' | 'app'>): string {
-  const parts = ['cutover', plan.subscriptionId, plan.app.resourceGroup, plan.app.name];
-  if (plan.app.slot) parts.push(plan.app.slot);
+/**
+ * One migration per caller at a time, so the id is derived from the caller itself, its kind included (two callers
+ * of different kinds may share a name): `cutover/<kind>/<subscription>/<resource group>/<name>[/<slot>]`.
+ */
+export function migrationWorkflowId(plan: Pick<MigrationPlan, 'subscriptionId' | 'target'>): string {
+  const target = targetOf(plan);
+  const parts = ['cutover', target.kind, plan.subscriptionId, target.resourceGroup, target.name];
+  if (target.slot) parts.push(target.slot);
   return parts.join('/').toLowerCase();
 }
 

@@ -2,15 +2,22 @@
  * The data that crosses the workflow ↔ activity ↔ client boundary. Everything here is plain, serializable and
  * free of secrets: setting values appear only as fingerprints unless they are provably not secret.
  */
-import type { MigrationPlan } from '../plan/schema';
+import type { MigrationPlan, TargetKind } from '../plan/schema';
 
-/** An App Service app or one of its slots (`slot` absent = production). */
-export interface SiteRef {
+/**
+ * A caller of the account as the activities address it: for App Service an app or one of its slots (`slot` absent =
+ * production). `kind` is absent in refs recorded before plans named a kind: they are App Service.
+ */
+export interface TargetRef {
+  readonly kind?: TargetKind;
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly name: string;
   readonly slot?: string;
 }
+
+/** The name every recorded history and compensation uses for a target ref. */
+export type SiteRef = TargetRef;
 
 export interface AccountRef {
   readonly subscriptionId: string;

@@ -3,6 +3,7 @@
  * The dev server registers them at start (see worker/dev-server.ts); a cluster operator registers them once.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { type MigrationPlan, targetOf } from '../plan/schema';
 
 export const CutoverStage = defineSearchAttributeKey('CutoverStage', SearchAttributeType.KEYWORD);
 export const CutoverApp = defineSearchAttributeKey('CutoverApp', SearchAttributeType.KEYWORD);
@@ -13,13 +14,9 @@ export const CutoverOutcome = defineSearchAttributeKey('CutoverOutcome', SearchA
 export const ALL_SEARCH_ATTRIBUTES = [CutoverStage, CutoverApp, CutoverAccount, CutoverTicket, CutoverOutcome] as const;
 
 /** What a migration is indexed by from its start: set by the client that starts it and by the workflow itself. */
-export function initialSearchAttributes(plan: {
-  readonly app: { readonly name: string };
-  readonly account: { readonly name: string };
-  readonly changeTicket: string;
-}) {
+export function initialSearchAttributes(plan: Pick<MigrationPlan, 'target' | 'account' | 'changeTicket'>) {
   return [
-    { key: CutoverApp, value: plan.app.name },
+    { key: CutoverApp, value: targetOf(plan).name },
     { key: CutoverAccount, value: plan.account.name },
     { key: CutoverTicket, value: plan.changeTicket },
     { key: CutoverStage, value: 'preflight' },

@@ -5,16 +5,13 @@
  * Pure: used by preflight (before anything changed) and by the workflow (after the settings stage).
  */
 import type { MigrationPlan } from './schema';
+import { targetOf, targetResourceId } from './targets';
 
-function siteId(plan: Pick<MigrationPlan, 'subscriptionId' | 'app'>, slot?: string): string {
-  const base = `/subscriptions/${plan.subscriptionId}/resourceGroups/${plan.app.resourceGroup}/providers/Microsoft.Web/sites/${plan.app.name}`;
-  return slot ? `${base}/slots/${slot}` : base;
-}
-
-export function plannedMoves(plan: Pick<MigrationPlan, 'subscriptionId' | 'app' | 'strategy'>): string[] {
-  if (plan.strategy.type !== 'slot-swap') return [siteId(plan, plan.app.slot)];
-  const moves = [siteId(plan)];
-  if (plan.strategy.standby === 'migrate' && plan.strategy.stagingSlot)
-    moves.push(siteId(plan, plan.strategy.stagingSlot));
+export function plannedMoves(plan: Pick<MigrationPlan, 'subscriptionId' | 'target' | 'strategy'>): string[] {
+  const target = targetOf(plan);
+  const id = (slot?: string) => targetResourceId(plan.subscriptionId, { ...target, slot });
+  if (plan.strategy.type !== 'slot-swap') return [id(target.slot)];
+  const moves = [id()];
+  if (plan.strategy.standby === 'migrate' && plan.strategy.stagingSlot) moves.push(id(plan.strategy.stagingSlot));
   return moves;
 }

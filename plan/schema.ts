@@ -9,8 +9,10 @@
 import { z } from 'zod';
 import { PlanValidationError, toProblems } from './problems';
 import { isKeyVaultReference, KEY_VAULT_REFERENCE_EXAMPLE, nameLooksSecret, secretShape } from './secrets';
+import { DEFAULT_TARGET_KIND, TARGET_KIND_NAMES, TARGET_KINDS, type TargetSpec } from './targets';
 
 export { type PlanProblem, PlanValidationError } from './problems';
+export { targetLabel, targetOf, TARGET_KINDS, type TargetKind, type TargetSpec } from './targets';
 
 export const DEFAULT_ROLE = 'Cognitive Services OpenAI User';
 
@@ -25,7 +27,6 @@ export const PRIVILEGED_ROLES = [
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESOURCE_GROUP = /^[-\w._()]{1,89}[-\w_()]$/;
-const SITE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}[a-zA-Z0-9]$/;
 const SLOT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}$/;
 const ACCOUNT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/;
 const DEPLOYMENT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
@@ -98,6 +99,13 @@ const smokeTestSchema = z.strictObject({
   interval: duration(100, 5 * MINUTE).default(2 * SECOND),
 });
 
+const appService = TARGET_KINDS['app-service'];
+const targetFields = {
+  resourceGroup: s(RESOURCE_GROUP, 'a resource group name'),
+  name: s(appService.name, appService.nameRule),
+  slot: s(SLOT_NAME, 'a deployment slot name').optional(),
+};
+
 const planFileSchema = z
   .strictObject({
     version: z.literal(1, 'must be 1').default(1),
@@ -105,11 +113,14 @@ const planFileSchema = z
     description: z.string().max(2000).optional(),
     tenantId: s(GUID, 'a GUID (the Entra tenant id)'),
     subscriptionId: s(GUID, 'a GUID (the subscription id)'),
-    app: z.strictObject({
-      resourceGroup: s(RESOURCE_GROUP, 'a resource group name'),
-      name: s(SITE_NAME, 'an App Service app name (2–60 letters, digits or hyphens)'),
-      slot: s(SLOT_NAME, 'a deployment slot name').optional(),
-    }),
+    target: z
+      .strictObject({
+        kind: z.enum(TARGET_KIND_NAMES).default(DEFAULT_TARGET_KIND),
+        ...targetFields,
+      })
+      .optional(),
+    /** Before plans named a kind: an App Service app. */
+    app: z.strictObject(targetFields).optional(),
     identity: identitySchema.default({ type: 'system-assigned' }),
     account: z.strictObject({
       subscriptionId: s(GUID, 'a GUID').optional(),
@@ -169,15 +180,29 @@ const planFileSchema = z
   .superRefine(
     (parsed, ctx) => {
       const p = parsed as unknown as Loose;
+      const targetKey = p.target !== undefined ? 'target' : 'app';
+      if (p.target !== undefined && p.app !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['app'], message: 'is the older name of target: give only target' });
+      if (p.target === undefined && p.app === undefined)
+        ctx.addIssue({ code: 'custom', path: ['target'], message: 'is required: the caller to migrate' });
       const strategy = loose(p.strategy);
+      const kind = (loose(p.target).kind ?? DEFAULT_TARGET_KIND) as keyof typeof TARGET_KINDS;
+      const strategies: readonly string[] = TARGET_KINDS[kind]?.strategies ?? [];
+      const known = ['in-place', 'slot-swap'].includes(strategy.type as string); // else the enum itself objects
+      if (known && TARGET_KINDS[kind] && !strategies.includes(strategy.type as string))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['strategy', 'type'],
+          message: `is not a way to switch ${TARGET_KINDS[kind].title}: use ${strategies.join(' or ')}`,
+        });
       const stagingSlot = typeof strategy.stagingSlot === 'string' ? strategy.stagingSlot : undefined;
       if (strategy.type === 'slot-swap') {
         if (!stagingSlot)
           ctx.addIssue({ code: 'custom', path: ['strategy', 'stagingSlot'], message: 'is required for slot-swap' });
-        if (loose(p.app).slot)
+        if (loose(p[targetKey]).slot)
           ctx.addIssue({
             code: 'custom',
-            path: ['app', 'slot'],
+            path: [targetKey, 'slot'],
             message: 'must be absent for slot-swap (it swaps into production)',
           });
         if (stagingSlot && stagingSlot.toLowerCase() === 'production')
@@ -259,7 +284,8 @@ export interface MigrationPlan {
   readonly description?: string;
   readonly tenantId: string;
   readonly subscriptionId: string;
-  readonly app: { readonly resourceGroup: string; readonly name: string; readonly slot?: string };
+  /** The caller to migrate (plans written before kinds existed name it `app`). */
+  readonly target: TargetSpec;
   readonly identity: { readonly type: 'system-assigned' | 'user-assigned'; readonly resourceId?: string };
   readonly account: {
     readonly subscriptionId: string;
@@ -326,16 +352,17 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
     );
   }
   const p = result.data;
+  const target: TargetSpec = p.target ?? { kind: DEFAULT_TARGET_KIND, ...p.app! };
   return {
     changeTicket: p.changeTicket,
     ...(p.description ? { description: p.description } : {}),
     tenantId: p.tenantId.toLowerCase(),
     subscriptionId: p.subscriptionId.toLowerCase(),
-    app: p.app,
+    target,
     identity: p.identity,
     account: {
       subscriptionId: (p.account.subscriptionId ?? p.subscriptionId).toLowerCase(),
-      resourceGroup: p.account.resourceGroup ?? p.app.resourceGroup,
+      resourceGroup: p.account.resourceGroup ?? target.resourceGroup,
       name: p.account.name,
       deployment: p.account.deployment,
     },

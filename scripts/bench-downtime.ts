@@ -20,7 +20,7 @@ import { migrateToManagedIdentity } from '../workflows';
 const DEMO = {
   tenantId: '3f9c1b4e-7a2d-4c8e-9b61-2d4f5a6e7c80',
   subscriptionId: '5b2e8c1d-9f3a-4b6e-a7c2-8d1e4f0a3b95',
-  app: { resourceGroup: 'rg-claims', name: 'claims-bot' },
+  target: { kind: 'app-service', resourceGroup: 'rg-claims', name: 'claims-bot' },
   account: { name: 'claims-openai', deployment: 'gpt-4o-mini' },
 };
 
@@ -83,7 +83,7 @@ async function main() {
           swapMs: Number(values['swap-ms']),
           propagationMs: Number(values['propagation-ms']),
         });
-        const url = `${env.sim.control.siteUrl(DEMO.app.resourceGroup, DEMO.app.name)}/health`;
+        const url = `${env.sim.control.siteUrl(DEMO.target.resourceGroup, DEMO.target.name)}/health`;
         const load = startLoad({ url, intervalMs: Number(values['interval-ms']), ca: env.sim.info.caCert });
         const started = Date.now();
         const handle = await client.workflow.start(migrateToManagedIdentity, {

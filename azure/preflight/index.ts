@@ -4,7 +4,7 @@
  * rollback restores from. Run by the workflow's first activity and by `cutover plan show` alike.
  */
 import type { BeforeState } from '../../contracts/model';
-import type { MigrationPlan } from '../../plan/schema';
+import { type MigrationPlan, targetOf } from '../../plan/schema';
 import { type AccountKeys, accountKeys } from '../account';
 import type { AzureContext } from '../context';
 import { accountResourceId, fingerprint } from '../resources';
@@ -19,7 +19,7 @@ import { checkTenant } from './tenant';
 
 export async function runPreflight(ctx: AzureContext, plan: MigrationPlan): Promise<BeforeState> {
   const f = new Findings();
-  const adapter = targetAdapter();
+  const adapter = targetAdapter(targetOf(plan).kind);
   const { target, staging } = plannedTargets(plan);
   const refs = staging ? [target, staging] : [target];
   const account = plan.account;

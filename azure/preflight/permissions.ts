@@ -2,7 +2,7 @@
  * The worker's own permissions: its role assignments on each resource it will change (inherited ones included) and
  * their definitions, so a missing role fails here and not halfway through the migration.
  */
-import type { MigrationPlan } from '../../plan/schema';
+import { type MigrationPlan, targetOf } from '../../plan/schema';
 import type { AzureContext } from '../context';
 import { azureErrorInfo, isTransient, toFailure } from '../errors';
 import { accountResourceId, allows, authorizationScope, type PermissionLike, subscriptionOf } from '../resources';
@@ -17,13 +17,14 @@ interface Need {
 
 /** What the plan will do, as ARM actions per resource. */
 export function requiredPermissions(plan: MigrationPlan, adapter: TargetAdapter): Need[] {
+  const target = targetOf(plan);
   const needs: Need[] = [
     {
-      resource: `app ${plan.app.name}`,
+      resource: `app ${target.name}`,
       scope: adapter.resourceId({
         subscriptionId: plan.subscriptionId,
-        resourceGroup: plan.app.resourceGroup,
-        name: plan.app.name,
+        resourceGroup: target.resourceGroup,
+        name: target.name,
       }),
       actions: adapter.requiredActions(plan.strategy),
     },

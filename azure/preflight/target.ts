@@ -4,7 +4,7 @@
  * none it touches is a secret cutover could not restore, and that a swap would carry the change.
  */
 import type { SettingSnapshot, SiteRef, SiteSnapshot } from '../../contracts/model';
-import type { MigrationPlan } from '../../plan/schema';
+import { type MigrationPlan, targetOf } from '../../plan/schema';
 import type { AccountKeys } from '../account';
 import type { AzureContext } from '../context';
 import { snapshotSetting } from '../resources';
@@ -17,12 +17,8 @@ export interface PlannedTargets {
 }
 
 export function plannedTargets(plan: MigrationPlan): PlannedTargets {
-  const target: SiteRef = {
-    subscriptionId: plan.subscriptionId,
-    resourceGroup: plan.app.resourceGroup,
-    name: plan.app.name,
-    ...(plan.app.slot ? { slot: plan.app.slot } : {}),
-  };
+  const { kind, resourceGroup, name, slot } = targetOf(plan);
+  const target: SiteRef = { kind, subscriptionId: plan.subscriptionId, resourceGroup, name, ...(slot ? { slot } : {}) };
   return plan.strategy.type === 'slot-swap' && plan.strategy.stagingSlot
     ? { target, staging: { ...target, slot: plan.strategy.stagingSlot } }
     : { target };
@@ -58,7 +54,7 @@ export async function snapshotTargets(
   const [target] = refs;
   const stickyNames =
     (views[0]
-      ? await f.read('app', `reading slot-sticky settings of ${plan.app.name}`, () =>
+      ? await f.read('app', `reading slot-sticky settings of ${target.name}`, () =>
           adapter.stickySettingNames(ctx, target),
         )
       : undefined) ?? [];

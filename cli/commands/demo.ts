@@ -94,7 +94,7 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
         workflowIdConflictPolicy: 'FAIL',
       });
       ctx.out.info(
-        `\nMigrating ${plan.app.name} (${plan.changeTicket}) — workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`,
+        `\nMigrating ${plan.target.name} (${plan.changeTicket}) — workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`,
       );
       const seen = new Map<string, string>();
       while ((await executionStatus(t, workflowId)) === 'RUNNING') {

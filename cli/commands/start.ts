@@ -61,7 +61,7 @@ export async function startCommand(ctx: CliContext, opts: StartOptions): Promise
     }).catch((err: unknown) => {
       if (err instanceof MigrationAlreadyRunningError)
         throw new UserError(
-          `a migration of ${plan.app.name} is already running (workflow id ${workflowId})`,
+          `a migration of ${plan.target.name} is already running (workflow id ${workflowId})`,
           alreadyRunningHint(workflowId),
         );
       throw err;

@@ -16,7 +16,7 @@ import type { ApprovalRecord, Evidence, MigrationProgress } from '../../contract
 import { assertUserError, type Cli, cliFor } from '../support/cli';
 import { type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/estate';
 
-const WORKFLOW_ID = `cutover/${SUB}/${RG}/claims-bot`;
+const WORKFLOW_ID = `cutover/app-service/${SUB}/${RG}/claims-bot`;
 
 describe('cutover start, approve, reject, abort, list and evidence', () => {
   let estate: Estate;

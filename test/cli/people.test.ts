@@ -14,7 +14,7 @@ import { type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/
 import { waitForProgress } from '../support/progress';
 
 // inplace-bot: the only caller of its account, so its key switch (and gate) happens; no other CLI test migrates it.
-const WORKFLOW_ID = `cutover/${SUB}/${RG}/inplace-bot`;
+const WORKFLOW_ID = `cutover/app-service/${SUB}/${RG}/inplace-bot`;
 const NO_NAME = /^error: who .+ is not known: pass --as NAME, or set CUTOVER_USER$/;
 
 describe('cutover commands that record a person', () => {

@@ -29,7 +29,7 @@ describe('cutover plan, inventory and mistakes', () => {
     const text = await cli.run('plan', 'show', file);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /valid; preflight passed/);
-    assert.match(text.stdout, new RegExp(`Workflow id: cutover/${SUB}/${RG}/claims-bot`));
+    assert.match(text.stdout, new RegExp(`Workflow id: cutover/app-service/${SUB}/${RG}/claims-bot`));
     for (const [n, stage] of ['Identity', 'Role', 'Propagation', 'Settings', 'Key switch', 'Evidence'].entries())
       assert.match(text.stdout, new RegExp(`^  ${n + 1}\\. ${stage}: `, 'm'), `step ${n + 1} is ${stage}`);
     assert.match(text.stdout, /enable the system-assigned identity on claims-bot/);
@@ -38,7 +38,7 @@ describe('cutover plan, inventory and mistakes', () => {
     const report = await cli.json<PlanReport>('plan', 'show', file);
     assert.equal(report.valid, true);
     assert.deepEqual(report.problems, []);
-    assert.equal(report.workflowId, `cutover/${SUB}/${RG}/claims-bot`);
+    assert.equal(report.workflowId, `cutover/app-service/${SUB}/${RG}/claims-bot`);
     assert.equal(report.steps.length, 6);
     assert.equal(report.before?.sites[0]?.touchedSettings.AZURE_OPENAI_API_KEY?.kind, 'account-key');
 
@@ -55,14 +55,14 @@ describe('cutover plan, inventory and mistakes', () => {
     const file = cli.writePlan('invalid', {
       ...estatePlanFields('claims-bot', 'claims-openai'),
       tenantId: 'not-a-guid',
-      app: { resourceGroup: RG },
+      target: { resourceGroup: RG },
       budgets: { downtime: 'forever' },
       colour: 'blue',
     });
     const text = await cli.run('plan', 'show', file);
     assertUserError(text, /is not a valid plan/);
     assert.match(text.stdout, /4 problem\(s\)/);
-    for (const field of ['tenantId', 'app.name', 'budgets.downtime', 'colour'])
+    for (const field of ['tenantId', 'target.name', 'budgets.downtime', 'colour'])
       assert.match(text.stdout, new RegExp(`✗ ${field.replace('.', '\\.')}: `), `${field} is listed`);
 
     const json = await cli.run('-o', 'json', 'plan', 'show', file);
@@ -70,9 +70,9 @@ describe('cutover plan, inventory and mistakes', () => {
     const report = JSON.parse(json.stdout) as PlanReport;
     assert.equal(report.valid, false);
     assert.deepEqual(report.problems.map((p) => p.field).sort(), [
-      'app.name',
       'budgets.downtime',
       'colour',
+      'target.name',
       'tenantId',
     ]);
     const error = JSON.parse(json.stderr) as { error: string; hint?: string };
@@ -151,7 +151,7 @@ describe('cutover plan, inventory and mistakes', () => {
     // A task queue no worker ever polled: the later --task-queue wins over the helper's.
     const queue = `nobody-home-${process.pid}`;
     const file = cli.writePlan('unworked', estatePlanFields('legacy-bot', 'legacy-openai'));
-    const workflowId = `cutover/${SUB}/${RG}/legacy-bot`;
+    const workflowId = `cutover/app-service/${SUB}/${RG}/legacy-bot`;
     const t0 = Date.now();
     const started = await cli.run('--task-queue', queue, 'start', file, '--as', 'alice');
     try {

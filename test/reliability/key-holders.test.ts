@@ -25,7 +25,7 @@ const SUB_C = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
 function plan(app: string, account: string, overrides: Record<string, unknown> = {}): MigrationPlan {
   return estatePlan(app, account, {
     changeTicket: `CHG-KH-${app}`,
-    app: { resourceGroup: 'rg-kh', name: app },
+    target: { kind: 'app-service', resourceGroup: 'rg-kh', name: app },
     ...overrides,
   });
 }

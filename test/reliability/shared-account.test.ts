@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as path from 'node:path';
-import type { MigrationPlan } from '../../plan/schema';
+import { type MigrationPlan, targetOf } from '../../plan/schema';
 import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../contracts/ids';
 import { approveUpdate, skipCompensationUpdate } from '../../workflows/migration/messages';
@@ -19,7 +19,7 @@ const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'shared-acc
 function plan(app: string, account: string, overrides: Record<string, unknown> = {}): MigrationPlan {
   return estatePlan(app, account, {
     changeTicket: `CHG-SHARED-${app}`,
-    app: { resourceGroup: 'rg-shared', name: app },
+    target: { kind: 'app-service', resourceGroup: 'rg-shared', name: app },
     localAuth: { ifOtherCallers: 'wait', recheckInterval: '1s' },
     ...overrides,
   });
@@ -63,7 +63,7 @@ describe('migrations of many apps on one account', () => {
     const apps = Array.from({ length: 10 }, (_, i) => `ten-${String(i + 1).padStart(2, '0')}`);
     const handles = await Promise.all(apps.map((app) => start(plan(app, 'ten-openai'))));
     const results = await Promise.all(handles.map((h) => h.result()));
-    for (const r of results) assert.equal(r.outcome, 'succeeded', `${r.evidence.plan.app.name}: ${r.reason}`);
+    for (const r of results) assert.equal(r.outcome, 'succeeded', `${targetOf(r.evidence.plan).name}: ${r.reason}`);
     const updates = accountUpdates(estate, 'ten-openai');
     figures.tenMigrations = { succeeded: results.length, accountUpdates: updates.length };
     assert.equal(updates.length, 1, `one account update, got ${updates.map((u) => u.status).join(', ')}`);

@@ -50,7 +50,7 @@ export function hostilePlan(app: string, account: string, overrides: Record<stri
   return estatePlan(app, account, {
     changeTicket: `CHG-REL-${app}`,
     subscriptionId: HOSTILE_SUB,
-    app: { resourceGroup: HOSTILE_RG, name: app },
+    target: { kind: 'app-service', resourceGroup: HOSTILE_RG, name: app },
     ...overrides,
   });
 }

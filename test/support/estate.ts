@@ -94,7 +94,7 @@ export function estatePlanFields(
     changeTicket: `CHG-${app}`,
     tenantId: TENANT,
     subscriptionId: SUB,
-    app: { resourceGroup: RG, name: app },
+    target: { kind: 'app-service', resourceGroup: RG, name: app },
     account: { name: account, deployment: 'gpt-4o-mini' },
     smokeTest: { interval: '250ms', requestTimeout: '5s' },
     // Sized for the worst recovery a test provokes on a loaded 2-core machine (a replacement worker, app workers

@@ -33,7 +33,7 @@ describe('Temporal Web UI', () => {
       approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false },
       localAuth: { disable: false },
     });
-    const summary = `${plan.changeTicket}: ${plan.app.name} → managed identity on ${plan.account.name}`;
+    const summary = `${plan.changeTicket}: ${plan.target.name} → managed identity on ${plan.account.name}`;
     const approval = { approver: 'bob', comment: 'approved in the UI' };
 
     const estate = await startEstate('ui');

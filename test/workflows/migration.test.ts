@@ -27,7 +27,7 @@ function plan(overrides: Record<string, unknown> = {}): MigrationPlan {
     changeTicket: 'CHG-1',
     tenantId: TENANT,
     subscriptionId: SUB,
-    app: { resourceGroup: 'rg', name: 'claims-bot' },
+    target: { kind: 'app-service', resourceGroup: 'rg', name: 'claims-bot' },
     account: { name: 'claims-openai', deployment: 'gpt-4o-mini' },
     smokeTest: { interval: '100ms' },
     budgets: { propagationWait: '3s', downtime: '2s', approvalTimeout: '1m' },
@@ -529,7 +529,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     const results = await h.withWorker(activities, async () => {
       const handles = await Promise.all(
         ['one', 'two', 'three'].map((n) =>
-          start(plan({ app: { resourceGroup: 'rg', name: `bot-${n}` } }), `lock-concurrent-${n}`),
+          start(plan({ target: { resourceGroup: 'rg', name: `bot-${n}` } }), `lock-concurrent-${n}`),
         ),
       );
       return Promise.all(handles.map((x) => x.result()));

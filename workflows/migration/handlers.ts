@@ -49,7 +49,10 @@ export function registerHandlers(run: MigrationRun, forward: CancellationScope):
       saga.decide('retry', o);
       return run.progress();
     },
-    { validator: (o: OperatorInput) => saga.validateOperator(false, o), description: MESSAGE_DESCRIPTIONS.retryCompensation },
+    {
+      validator: (o: OperatorInput) => saga.validateOperator(false, o),
+      description: MESSAGE_DESCRIPTIONS.retryCompensation,
+    },
   );
   setHandler(
     skipCompensationUpdate,
@@ -57,7 +60,10 @@ export function registerHandlers(run: MigrationRun, forward: CancellationScope):
       saga.decide('skip', o);
       return run.progress();
     },
-    { validator: (o: OperatorInput) => saga.validateOperator(true, o), description: MESSAGE_DESCRIPTIONS.skipCompensation },
+    {
+      validator: (o: OperatorInput) => saga.validateOperator(true, o),
+      description: MESSAGE_DESCRIPTIONS.skipCompensation,
+    },
   );
   setHandler(progressQuery, () => run.progress(), { description: MESSAGE_DESCRIPTIONS.progress });
 }

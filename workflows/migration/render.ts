@@ -2,7 +2,7 @@
  * Markdown for the Web UI's "current details" panel (and `cutover status`): the stage table, what the migration
  * waits for and until when, and how to move it on. Pure and deterministic: it reads only the progress it is given.
  */
-import type { MigrationPlan } from '../../plan/schema';
+import { type MigrationPlan, targetLabel, targetOf } from '../../plan/schema';
 import type { MigrationProgress, StageStatus } from '../../contracts/model';
 
 const ICON: Record<StageStatus, string> = {
@@ -37,7 +37,7 @@ function cell(text?: string): string {
 
 export function renderDetails(plan: MigrationPlan, p: MigrationProgress): string {
   const lines = [
-    `### ${cell(plan.changeTicket)}: ${plan.app.name}${plan.app.slot ? `/${plan.app.slot}` : ''} → ${plan.account.name}`,
+    `### ${cell(plan.changeTicket)}: ${targetLabel(targetOf(plan))} → ${plan.account.name}`,
     `Identity: ${plan.identity.type} · role: ${plan.role} · strategy: ${plan.strategy.type} · started by ${cell(p.initiatedBy)} · outcome: **${p.outcome}**`,
     '',
     '| Stage | Status (UTC) | Detail |',

@@ -3,11 +3,11 @@
  * callers of the app's own subscription, then the switch, without the account lock. Never taken by a new run.
  */
 import { sleep } from '@temporalio/workflow';
-import { describeTarget, snapshotsOf } from '../../../contracts/targets';
+import { snapshotsOf } from '../../../contracts/targets';
 import { StageFailure } from '../../kit/failures';
 import { arm, armLong, armLongRunning } from '../activities';
 import type { MigrationRun } from '../state';
-import { smokeTest } from './probe';
+import { proveKeysRefused } from './key-switch';
 
 export async function switchKeysOffV1(run: MigrationRun): Promise<void> {
   const { board, plan, b } = run;
@@ -58,22 +58,7 @@ export async function switchKeysOffV1(run: MigrationRun): Promise<void> {
   await armLong.setLocalAuth.executeWithOptions({ ...armLongRunning, summary: 'disableLocalAuth = true' }, [
     { account: b.account.ref, disabled: true },
   ]);
-  board.note('local-auth', 'waiting for keys to be refused');
-  await armLong.verifyKeysRefused.executeWithOptions({ ...armLongRunning, summary: 'keys refused?' }, [
-    {
-      endpoint: b.account.endpoint,
-      deployment: plan.account.deployment,
-      timeoutMs: plan.budgets.localAuthSwitchMs,
-      intervalMs: plan.smokeTest.intervalMs,
-    },
-  ]);
-  await smokeTest(
-    run,
-    'local-auth',
-    `smoke test of ${describeTarget(target.site)} without keys`,
-    target,
-    plan.budgets.downtimeMs,
-  );
+  await proveKeysRefused(run);
   run.localAuthAfter = true;
   board.waitingFor = undefined;
   board.end('local-auth', 'done', 'keys refused with AuthenticationTypeDisabled; the app calls with its identity');

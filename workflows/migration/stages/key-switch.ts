@@ -58,6 +58,23 @@ export async function switchKeysOff(run: MigrationRun, lock: AccountLock): Promi
       { account, disabled: true },
     ]);
   }
+  await proveKeysRefused(run, KEY_REFUSAL_CONFIRMATIONS);
+  await lock.release();
+  run.localAuthAfter = true;
+  board.waitingFor = undefined;
+  board.end(
+    'local-auth',
+    'done',
+    `keys refused with AuthenticationTypeDisabled ${KEY_REFUSAL_CONFIRMATIONS} times in a row; the app calls with its identity`,
+  );
+}
+
+/**
+ * Proves the switch: a key call refused (`confirmations` times in a row; histories of key-switch v1 asked for one),
+ * then the app's smoke test without keys.
+ */
+export async function proveKeysRefused(run: MigrationRun, confirmations?: number): Promise<void> {
+  const { board, plan, b } = run;
   board.note('local-auth', 'waiting for keys to be refused');
   await armLong.verifyKeysRefused.executeWithOptions({ ...armLongRunning, summary: 'keys refused?' }, [
     {
@@ -65,7 +82,7 @@ export async function switchKeysOff(run: MigrationRun, lock: AccountLock): Promi
       deployment: plan.account.deployment,
       timeoutMs: plan.budgets.localAuthSwitchMs,
       intervalMs: plan.smokeTest.intervalMs,
-      confirmations: KEY_REFUSAL_CONFIRMATIONS,
+      ...(confirmations !== undefined ? { confirmations } : {}),
     },
   ]);
   const { target } = snapshotsOf(b);
@@ -75,14 +92,6 @@ export async function switchKeysOff(run: MigrationRun, lock: AccountLock): Promi
     `smoke test of ${describeTarget(target.site)} without keys`,
     target,
     plan.budgets.downtimeMs,
-  );
-  await lock.release();
-  run.localAuthAfter = true;
-  board.waitingFor = undefined;
-  board.end(
-    'local-auth',
-    'done',
-    `keys refused with AuthenticationTypeDisabled ${KEY_REFUSAL_CONFIRMATIONS} times in a row; the app calls with its identity`,
   );
 }
 

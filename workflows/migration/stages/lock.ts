@@ -4,6 +4,7 @@
  */
 import { condition, getExternalWorkflowHandle, setHandler, uuid4 } from '@temporalio/workflow';
 import { accountLockWorkflowId, type LockGrant } from '../../../contracts/lock';
+import { targetOf } from '../../../plan/schema';
 import { StageFailure } from '../../kit/failures';
 import { lockGrantedSignal, releaseLockSignal } from '../../lock/workflow';
 import { arm, armCall } from '../activities';
@@ -40,7 +41,7 @@ export class AccountLock {
           workflowId: run.info.workflowId,
           runId: run.info.runId,
           leaseMs,
-          purpose: `${plan.changeTicket}: ${plan.app.name}`,
+          purpose: `${plan.changeTicket}: ${targetOf(plan).name}`,
         },
       },
     ]);
