@@ -11,6 +11,8 @@ export interface PollOptions {
   /** What is polled, for people ("smoke test of claims-bot"). */
   readonly what: string;
   readonly budgetMs: number;
+  /** The budget as people know it, when `budgetMs` is what is left of it (the downtime budget). */
+  readonly budgetText?: string;
   readonly intervalMs: number;
   /** Grow the interval by half each time, up to 30 s. */
   readonly backoff: boolean;
@@ -37,7 +39,7 @@ export async function pollUntilPass(
     if (elapsed + interval > options.budgetMs)
       throw new StageFailure(
         options.stage,
-        `${options.what} did not pass within ${Math.round(options.budgetMs / 1000)}s (${n} attempts; last: ${last})`,
+        `${options.what} did not pass within ${options.budgetText ?? `${Math.round(options.budgetMs / 1000)}s`} (${n} attempts; last: ${last})`,
       );
     options.onRetry(`${options.what}: attempt ${n} failed (${last}); next in ${Math.round(interval / 1000)}s`);
     await sleep(interval, { summary: `next ${options.what}` });

@@ -13,6 +13,8 @@ export interface ProbeOptions {
   readonly record: boolean;
   readonly backoff: boolean;
   readonly expectJson?: Record<string, string | number | boolean>;
+  /** The whole budget, when `budgetMs` is what is left of it. */
+  readonly totalBudgetMs?: number;
 }
 
 /** Polls `url` until it answers as the plan expects, within `budgetMs`; fails the stage otherwise. */
@@ -39,6 +41,7 @@ export function probeUntilPass(
       stage,
       what,
       budgetMs,
+      ...(options.totalBudgetMs !== undefined ? { budgetText: `${Math.round(options.totalBudgetMs / 1000)}s` } : {}),
       intervalMs: smokeTest.intervalMs,
       backoff: options.backoff,
       ...(options.record
@@ -60,9 +63,17 @@ export function probeUntilPass(
 }
 
 /** The smoke test: the health endpoint must pass within the downtime budget left. */
-export function smokeTest(run: MigrationRun, stage: StageId, what: string, site: SiteSnapshot, budgetMs: number) {
+export function smokeTest(
+  run: MigrationRun,
+  stage: StageId,
+  what: string,
+  site: SiteSnapshot,
+  budgetMs: number,
+  totalBudgetMs?: number,
+) {
   return probeUntilPass(run, stage, what, urlOf(site, run.plan.smokeTest.path), budgetMs, {
     record: true,
     backoff: false,
+    ...(totalBudgetMs !== undefined ? { totalBudgetMs } : {}),
   });
 }

@@ -44,6 +44,7 @@ export async function switchToIdentity(run: MigrationRun): Promise<void> {
     `smoke test of ${describeTarget(target.site)}`,
     target,
     plan.budgets.downtimeMs - (Date.now() - downtimeStart),
+    plan.budgets.downtimeMs,
   );
   run.downtimeMs = Date.now() - downtimeStart;
   board.waitingFor = undefined;
