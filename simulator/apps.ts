@@ -186,10 +186,18 @@ export class AppHost {
     );
     upstream.on('error', (err) => {
       if (res.headersSent) return res.destroy();
-      send(res, {
-        status: 502,
-        body: { error: { code: 'BadGateway', message: `The app did not answer: ${err.message}` } },
-      });
+      // The worker went away under the request (a restart or swap replaced it): App Service answers 503 then.
+      const replaced = this.routing.get(slotKey(site, slot)) !== id || !this.instances.get(inst.id)?.isReady;
+      send(
+        res,
+        replaced
+          ? {
+              status: 503,
+              headers: { 'retry-after': '1' },
+              body: { error: { code: 'ServiceUnavailable', message: 'The app is starting or restarting.' } },
+            }
+          : { status: 502, body: { error: { code: 'BadGateway', message: `The app did not answer: ${err.message}` } } },
+      );
     });
     upstream.end(body);
   }
