@@ -107,7 +107,9 @@ describe('the migration against each variant of Azure’s answers', () => {
       // Eight apps in the subscription, one a page: the app list was read page after page, to its end.
       const appListPages = estate.sim.control
         .requests()
-        .filter((q) => q.surface === 'arm' && q.method === 'GET' && /\/providers\/Microsoft\.Web\/sites$/i.test(q.path));
+        .filter(
+          (q) => q.surface === 'arm' && q.method === 'GET' && /\/providers\/Microsoft\.Web\/sites$/i.test(q.path),
+        );
       assert.ok(appListPages.length >= 8, `the tool followed nextLink (${appListPages.length} pages of apps read)`);
     } finally {
       estate.sim.control.setPaging({ pageSize: 100 });
@@ -126,7 +128,9 @@ describe('the migration against each variant of Azure’s answers', () => {
     assert.equal(r.outcome, 'preflight-failed');
     const problems = (r.evidence.preflightProblems ?? []) as PreflightProblem[];
     assert.ok(
-      problems.some((p) => p.check === 'account' && /of kind CognitiveServices, not an Azure OpenAI account/.test(p.message)),
+      problems.some(
+        (p) => p.check === 'account' && /of kind CognitiveServices, not an Azure OpenAI account/.test(p.message),
+      ),
       JSON.stringify(problems),
     );
     const writes = estate.sim.control
