@@ -17,6 +17,7 @@ import { runPreflight } from '../azure/preflight';
 import { accountActivities } from './account';
 import { cancellationSignal, heartbeat, pause } from './context';
 import { writeEvidenceFile } from './evidence';
+import { notifyActivities } from './notify';
 import { targetActivities } from './target';
 
 export interface ActivityDeps {
@@ -29,6 +30,10 @@ export interface ActivityDeps {
   readonly lroPollIntervalMs?: number;
   /** The worker's Temporal client, for the per-account key-switch lock. */
   readonly temporal?: { readonly client: Client };
+  /** Webhook URLs by name, for the plans' notifications. */
+  readonly webhooks?: Readonly<Record<string, string>>;
+  /** The Temporal Web UI, for links in notifications. */
+  readonly webUiUrl?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -40,9 +45,11 @@ export function createActivities(deps: ActivityDeps) {
   });
   return temporalActivities({
     /** Read-only: every problem at once, or the state before the migration. */
-    preflight: (input: { plan: MigrationPlan }) => runPreflight(ctx, input.plan),
+    preflight: (input: { plan: MigrationPlan }) =>
+      runPreflight(ctx, input.plan, { webhooks: Object.keys(deps.webhooks ?? {}) }),
     ...targetActivities(ctx),
     ...accountActivities(ctx, deps.temporal),
+    ...notifyActivities({ webhooks: deps.webhooks ?? {}, ...(deps.webUiUrl ? { webUiUrl: deps.webUiUrl } : {}) }),
     writeEvidence: async (evidence: Evidence) => ({ path: await writeEvidenceFile(deps.evidenceDir, evidence) }),
   });
 }

@@ -50,6 +50,11 @@ export interface CutoverConfig {
    * command has no `--as`. Never guessed from the operating-system account: the four-eyes rule compares these names.
    */
   readonly user?: string;
+  /**
+   * Webhook URLs by the names plans use in `notifications` (CUTOVER_WEBHOOK_URLS, a JSON object). Teams and Slack
+   * URLs are secrets: they live in the worker's configuration only.
+   */
+  readonly webhooks: Readonly<Record<string, string>>;
   readonly azure: AzureConfig;
 }
 
@@ -66,6 +71,39 @@ function durationMs(value: string | undefined, name: string): number | undefined
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value);
   if (!m) throw new Error(`${name} must be a duration such as 30s, 2m or 500ms (got ${JSON.stringify(value)})`);
   return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm']);
+}
+
+/** CUTOVER_WEBHOOK_URLS: `{"ops-teams": "https://…"}`; https only, plain http to this machine (a local receiver). */
+function webhookUrls(value: string | undefined): Record<string, string> {
+  if (value === undefined) return {};
+  const fail = (why: string) => {
+    // Never the value in the message: it holds secrets.
+    throw new Error(`CUTOVER_WEBHOOK_URLS ${why}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    fail('must be a JSON object of webhook names and URLs, e.g. {"ops-teams": "https://…"}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    fail('must be a JSON object of webhook names and URLs');
+  const out: Record<string, string> = {};
+  for (const [name, url] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) fail(`names a webhook "${name}": use lowercase letters, digits and -`);
+    let u: URL | undefined;
+    try {
+      u = typeof url === 'string' ? new URL(url) : undefined;
+    } catch {
+      u = undefined;
+    }
+    if (!u) fail(`has no valid URL for webhook "${name}"`);
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u!.hostname);
+    if (u!.protocol !== 'https:' && !(u!.protocol === 'http:' && loopback))
+      fail(`webhook "${name}" must use https (plain http only to this machine)`);
+    out[name] = u!.toString();
+  }
+  return out;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -100,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CutoverConfig 
     webUiUrl: nonEmpty(env.CUTOVER_WEB_UI_URL),
     workerShutdownGraceMs: durationMs(nonEmpty(env.CUTOVER_SHUTDOWN_GRACE), 'CUTOVER_SHUTDOWN_GRACE') ?? 30_000,
     user: nonEmpty(env.CUTOVER_USER),
+    webhooks: webhookUrls(nonEmpty(env.CUTOVER_WEBHOOK_URLS)),
     azure: {
       armEndpoint: nonEmpty(env.CUTOVER_ARM_ENDPOINT) ?? PUBLIC_CLOUD.armEndpoint,
       authorityHost: nonEmpty(env.AZURE_AUTHORITY_HOST) ?? PUBLIC_CLOUD.authorityHost,

@@ -12,6 +12,10 @@ export const FailureType = {
   AzureOperationFailed: 'AzureOperationFailed',
   /** A setting's earlier value cannot be brought back without a secret that cutover never stores. */
   CannotRestoreSetting: 'CannotRestoreSetting',
+  /** A webhook could not be reached or answered 408/429/5xx. Retried; never fails the migration. */
+  NotificationFailed: 'NotificationFailed',
+  /** A webhook is not configured, or refused the message (4xx). */
+  NotificationRefused: 'NotificationRefused',
   /** Keys were still accepted after local auth was disabled, past the plan's budget. */
   LocalAuthNotEffective: 'LocalAuthNotEffective',
 } as const;
@@ -24,6 +28,7 @@ export const NON_RETRYABLE_FAILURES: readonly string[] = [
   FailureType.AzureRequestRejected,
   FailureType.AzureOperationFailed,
   FailureType.CannotRestoreSetting,
+  FailureType.NotificationRefused,
 ];
 
 /**

@@ -327,6 +327,15 @@ export interface Evidence {
   readonly preflightProblems?: readonly PreflightProblem[];
   readonly warnings: readonly string[];
   readonly before?: BeforeState;
+  /** Notices sent to the plan's webhooks before the record was written, and whether each was delivered. */
+  readonly notifications?: readonly {
+    readonly event: string;
+    readonly webhook: string;
+    readonly delivered?: boolean;
+    readonly status?: number;
+    readonly attempts?: number;
+    readonly error?: string;
+  }[];
 }
 
 export interface MigrationInput {

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { PlanValidationError, toProblems } from './problems';
 import { isKeyVaultReference, KEY_VAULT_REFERENCE_EXAMPLE, nameLooksSecret, secretShape } from './secrets';
+import { type NotificationRule, notificationsSchema } from './notifications';
 import { DEFAULT_TARGET_KIND, TARGET_KIND_NAMES, TARGET_KINDS, type TargetSpec } from './targets';
 
 export { type PlanProblem, PlanValidationError } from './problems';
@@ -174,6 +175,7 @@ const planFileSchema = z
         recheckInterval: duration(SECOND, HOUR).default(MINUTE),
       })
       .default({ disable: true, ifOtherCallers: 'skip', recheckInterval: MINUTE }),
+    notifications: notificationsSchema,
   })
   // Runs even when a field is malformed (zod would skip it), so that every problem is listed at once: the input
   // is then only partly parsed, hence the guarded reads.
@@ -328,6 +330,8 @@ export interface MigrationPlan {
     readonly fourEyes: boolean;
     readonly onTimeout: 'rollback' | 'wait';
   };
+  /** Webhooks told about gates, rollbacks and the end (absent in plans recorded before notifications existed). */
+  readonly notifications?: readonly NotificationRule[];
   readonly localAuth: {
     readonly disable: boolean;
     readonly ifOtherCallers: 'skip' | 'wait' | 'fail';
@@ -387,6 +391,7 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
       localAuthSwitchMs: p.budgets.localAuthSwitch,
     },
     approvals: p.approvals,
+    notifications: p.notifications,
     localAuth: {
       disable: p.localAuth.disable,
       ifOtherCallers: p.localAuth.ifOtherCallers,

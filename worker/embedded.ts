@@ -99,6 +99,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
             credential: refreshingCredential(endpoints, () => simulator.control.credentials(WORKER_PRINCIPAL)),
             endpoints,
             evidenceDir: config.evidenceDir,
+            webhooks: config.webhooks,
             lroPollIntervalMs: 500,
           });
     const running = worker ? worker.run() : new Promise<void>(() => undefined);

@@ -23,6 +23,10 @@ export interface CutoverWorkerOptions {
   readonly credential: CredentialSource;
   readonly endpoints: AzureEndpoints;
   readonly evidenceDir: string;
+  /** Webhook URLs by name, for the plans' notifications (CUTOVER_WEBHOOK_URLS). */
+  readonly webhooks?: Readonly<Record<string, string>>;
+  /** The Temporal Web UI, for links in notifications (CUTOVER_WEB_UI_URL). */
+  readonly webUiUrl?: string;
   /** A prebuilt bundle (tests, `cutover dev`); bundled from source when absent. */
   readonly workflowBundle?: WorkflowBundleOption;
   /** Poll interval for Azure long-running operations; Azure's default is 2 s. */
@@ -37,6 +41,8 @@ export async function createCutoverWorker(options: CutoverWorkerOptions): Promis
     endpoints: options.endpoints,
     evidenceDir: options.evidenceDir,
     lroPollIntervalMs: options.lroPollIntervalMs,
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    ...(options.webUiUrl ? { webUiUrl: options.webUiUrl } : {}),
     // The worker's own connection serves the activities that start or signal workflows (the account lock).
     temporal: { client: new Client({ connection: options.connection, namespace }) },
   });

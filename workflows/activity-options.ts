@@ -44,3 +44,16 @@ export const keyHolderWaitCall = {
   heartbeatTimeout: '10s',
   retry,
 } satisfies ActivityOptions;
+
+/** One webhook call: retried for a few minutes, then given up (a notice never fails a migration). */
+export const notifyCall = {
+  startToCloseTimeout: '30s',
+  heartbeatTimeout: '15s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
+  },
+} satisfies ActivityOptions;

@@ -16,9 +16,20 @@ import { checkKeyHolders } from './key-holders';
 import { checkPermissions, requiredPermissions } from './permissions';
 import { plannedTargets, readTargets, snapshotTargets } from './target';
 import { checkTenant } from './tenant';
+import { checkWebhooks } from './notifications';
 
-export async function runPreflight(ctx: AzureContext, plan: MigrationPlan): Promise<BeforeState> {
+export interface PreflightOptions {
+  /** The webhooks the worker knows (its configuration); unchecked when absent (the CLI's dry run). */
+  readonly webhooks?: readonly string[];
+}
+
+export async function runPreflight(
+  ctx: AzureContext,
+  plan: MigrationPlan,
+  options: PreflightOptions = {},
+): Promise<BeforeState> {
   const f = new Findings();
+  if (options.webhooks) checkWebhooks(plan, options.webhooks, f);
   const adapter = targetAdapter(targetOf(plan).kind);
   const { target, staging } = plannedTargets(plan);
   const refs = staging ? [target, staging] : [target];

@@ -40,6 +40,8 @@ export async function workerCommand(ctx: CliContext): Promise<void> {
       credential: access.credential,
       endpoints: { ...access.endpoints, caCert: access.endpoints.caCert ?? readCaCert(config.azure.caCertPath) },
       evidenceDir: config.evidenceDir,
+      webhooks: config.webhooks,
+      ...(config.webUiUrl ? { webUiUrl: config.webUiUrl } : {}),
       extra: { shutdownGraceTime: config.workerShutdownGraceMs },
     });
     ctx.out.info(

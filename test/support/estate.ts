@@ -12,7 +12,7 @@ import {
   clientSecretCredential,
   createAzureClients,
 } from '../../azure/clients';
-import { createActivities } from '../../activities';
+import { type ActivityDeps, createActivities } from '../../activities';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { type Simulator, startSimulator } from '../../simulator';
 import { testEnv } from './env';
@@ -33,7 +33,7 @@ export interface Estate {
   readonly temporal: TemporalHarness;
   readonly evidenceDir: string;
   /** Real activities for the worker principal. */
-  activities(): ReturnType<typeof createActivities>;
+  activities(extra?: Partial<ActivityDeps>): ReturnType<typeof createActivities>;
   /** Records the simulator's secrets for the final leak scan, then closes everything. */
   close(): Promise<void>;
 }
@@ -56,13 +56,14 @@ export async function startEstate(name: string, scenario = ESTATE): Promise<Esta
     azure: createAzureClients(credential, SUB, endpoints),
     temporal,
     evidenceDir,
-    activities: () =>
+    activities: (extra: Partial<ActivityDeps> = {}) =>
       createActivities({
         credential,
         endpoints,
         evidenceDir,
         lroPollIntervalMs: 100,
         temporal: { client: temporal.client },
+        ...extra,
       }),
     async close() {
       recordSecrets(name, sim.control.secrets());

@@ -223,6 +223,10 @@ function fakeAzure(options: FakeOptions = {}) {
       calls.push('writeEvidence');
       return { path: `/evidence/${evidence.workflowId}.json` };
     },
+    async notify(notice) {
+      calls.push(`notify:${notice.event}`);
+      return { delivered: true, status: 200, attempts: 1 };
+    },
   };
   return { state, calls, activities };
 }

@@ -15,6 +15,8 @@ export interface GatePolicy {
   /** The approver may not be the person who started the run. */
   readonly fourEyes: boolean;
   readonly initiatedBy: string;
+  /** Told once when a gate opens (notifications). */
+  readonly onOpen?: (gate: PendingGate) => void;
 }
 
 export class Gates<G extends string, Id extends string> {
@@ -60,13 +62,16 @@ export class Gates<G extends string, Id extends string> {
     board.begin(stageId);
     board.mark(stageId, 'waiting');
     this.decision = undefined;
-    for (;;) {
+    for (let round = 0; ; round++) {
       const deadline = new Date(Date.now() + policy.timeoutMs).toISOString();
       this.pending = { gate: id as PendingGate['gate'], title, openedAt: new Date().toISOString(), deadline };
       board.waitingFor = `approval: ${title} (until ${deadline})`;
       board.refresh();
+      if (round === 0) policy.onOpen?.(this.pending);
       if (
-        await condition(() => this.decision !== undefined, policy.timeoutMs, { summary: `approval timeout: ${title}` })
+        await condition(() => this.decision !== undefined, policy.timeoutMs, {
+          summary: `waiting for approval: ${title}`,
+        })
       )
         break;
       if (policy.onTimeout === 'rollback') {

@@ -21,6 +21,7 @@ import type { MigrationPlan } from '../../plan/schema';
 import { Gates } from '../kit/gate';
 import { StageBoard } from '../kit/run-state';
 import { Saga } from '../kit/saga';
+import { Notifications } from './notify';
 import { renderDetails } from './render';
 
 export const STAGE_TITLES: Record<StageId, string> = {
@@ -47,6 +48,7 @@ export class MigrationRun {
   readonly board: StageBoard<StageId>;
   readonly gates: Gates<GateId, StageId>;
   readonly saga = new Saga<Compensation>();
+  readonly notices: Notifications = new Notifications(this);
 
   outcome: Outcome = 'running';
   reason: string | undefined;
@@ -83,6 +85,13 @@ export class MigrationRun {
       onTimeout: this.plan.approvals.onTimeout,
       fourEyes: this.plan.approvals.fourEyes,
       initiatedBy: this.initiatedBy,
+      onOpen: (gate) =>
+        this.notices.send(
+          'gate-opened',
+          `${gate.title}: waiting for approval until ${gate.deadline ?? 'no limit'}`,
+          `cutover approve ${this.info.workflowId} --gate ${gate.gate} --as NAME`,
+          { id: gate.gate, title: gate.title, ...(gate.deadline ? { deadline: gate.deadline } : {}) },
+        ),
     });
     const { approvals, localAuth } = this.plan;
     const skip = (id: StageId, why: string) => this.board.skip(id, why);

@@ -10,3 +10,6 @@
  * happens under its lock, owning only the change it makes. Executions that started before replay the old path.
  */
 export const KEY_SWITCH_V2 = 'key-switch-v2';
+
+/** Notifications to the plan's webhooks (gate opened, rollback started/blocked, finished). */
+export const NOTIFICATIONS = 'notifications';

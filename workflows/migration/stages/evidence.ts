@@ -15,11 +15,19 @@ export function finish(run: MigrationRun, lock: AccountLock): Promise<MigrationR
     board.begin('evidence');
     // The record describes itself as written: it is, by the time anyone reads it.
     board.end('evidence', 'done', 'this record');
+    // Notices sent so far are settled first, so the record says whether they were delivered.
+    await run.notices.settle();
     const evidence = evidenceOf(run);
     const { path } = await arm.writeEvidence.executeWithOptions({ ...armCall, summary: 'write the evidence record' }, [
       evidence,
     ]);
     board.note('evidence', `written by the worker: ${path.split('/').pop() ?? path}`);
+    run.notices.send(
+      'finished',
+      `the migration ended ${run.outcome}${run.reason ? `: ${run.reason}` : ''}`,
+      `cutover evidence ${run.info.workflowId}`,
+    );
+    await run.notices.settle();
     upsertSearchAttributes([
       { key: CutoverStage, value: 'done' },
       { key: CutoverOutcome, value: run.outcome },
@@ -78,5 +86,6 @@ function evidenceOf(run: MigrationRun): Evidence {
     ...(run.preflightProblems ? { preflightProblems: run.preflightProblems } : {}),
     warnings: run.warnings,
     ...(before ? { before } : {}),
+    ...(run.notices.records.length ? { notifications: run.notices.records.map((r) => ({ ...r })) } : {}),
   };
 }

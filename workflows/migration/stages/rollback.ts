@@ -28,7 +28,10 @@ export async function stopAndRollBack(run: MigrationRun, lock: AccountLock, err:
   const st = board.get(failedStage);
   if (st.status === 'running' || st.status === 'waiting') board.end(failedStage, 'failed', run.reason);
   if (!run.before) run.outcome = problems ? 'preflight-failed' : 'failed';
-  else await CancellationScope.nonCancellable(() => rollback(run, lock));
+  else {
+    run.notices.send('rollback-started', `rolling back: ${run.reason}`, `cutover watch ${run.info.workflowId}`);
+    await CancellationScope.nonCancellable(() => rollback(run, lock));
+  }
 }
 
 async function rollback(run: MigrationRun, lock: AccountLock): Promise<void> {
@@ -41,6 +44,11 @@ async function rollback(run: MigrationRun, lock: AccountLock): Promise<void> {
       board.mark('rollback', 'blocked');
       upsertSearchAttributes([{ key: CutoverOutcome, value: 'rollback-blocked' }]);
       board.refresh();
+      run.notices.send(
+        'rollback-blocked',
+        `rollback step "${blocked.compensation}" failed (${blocked.error}): fix the cause and retry, or skip it`,
+        `cutover retry ${run.info.workflowId} --as NAME   (or: cutover skip ${run.info.workflowId} --reason … --as NAME)`,
+      );
     },
     resumed: () => {
       board.waitingFor = undefined;
