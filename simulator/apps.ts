@@ -154,6 +154,18 @@ export class AppHost {
     return [...this.issuedHeaders];
   }
 
+  /** Ends the restart time (`restartMs`) of every instance still in it now; returns how many were. */
+  endRestarts(): number {
+    const now = Date.now();
+    let ended = 0;
+    for (const inst of this.instances.values())
+      if (inst.notBefore > now) {
+        inst.notBefore = now;
+        ended++;
+      }
+    return ended;
+  }
+
   status(): Record<string, { instanceId: string; ready: boolean; pid?: number }> {
     const out: Record<string, { instanceId: string; ready: boolean; pid?: number }> = {};
     for (const [k, id] of this.routing) {
