@@ -196,7 +196,8 @@ describe('migration against the simulator', () => {
       estatePlan('claims-bot', 'claims-openai', { budgets: { downtime: '2s' } }),
     );
     assert.equal(result.outcome, 'rolled-back');
-    assert.match(result.reason ?? '', /did not pass within 2s/);
+    // The smoke test gets what is left of the budget once the settings are written: 2 s or less, by machine speed.
+    assert.match(result.reason ?? '', /^smoke test of claims-bot did not pass within [0-2]s /);
     estate.sim.control.setDelays({ appRestartMs: 300 });
     assert.deepEqual(footprint(estate, 'claims-openai'), beforeState);
   });
