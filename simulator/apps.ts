@@ -9,7 +9,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { send } from './http';
 import { type ReferenceResult } from './keyvault-references';
@@ -56,18 +55,6 @@ function clientAppEntry(): string {
 /** Node flags to pass on (`--import tsx` under tsx), without the test runner's or inspector's. */
 function childExecArgv(): string[] {
   return process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect') && a !== '--watch');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export class AppHost {
@@ -154,6 +141,18 @@ export class AppHost {
     return [...this.issuedHeaders];
   }
 
+  /** Ends the restart time (`restartMs`) of every instance still in it now; returns how many were. */
+  endRestarts(): number {
+    const now = Date.now();
+    let ended = 0;
+    for (const inst of this.instances.values())
+      if (inst.notBefore > now) {
+        inst.notBefore = now;
+        ended++;
+      }
+    return ended;
+  }
+
   status(): Record<string, { instanceId: string; ready: boolean; pid?: number }> {
     const out: Record<string, { instanceId: string; ready: boolean; pid?: number }> = {};
     for (const [k, id] of this.routing) {
@@ -233,7 +232,10 @@ export class AppHost {
     };
     this.instances.set(id, inst);
     const host = `${this.opts.baseUrl.replace(/^https:\/\//, '')}/sites/${site.name}${slot === PRODUCTION ? '' : `/slots/${slot}`}`;
-    void freePort().then(
+    // The worker listens on a port of its own choosing (PORT=0) and reports it with `ready`: a port picked here and
+    // handed over could be taken meanwhile by any of the many processes a loaded machine starts, and a worker that
+    // cannot listen never comes up.
+    void Promise.resolve(0).then(
       (port) => {
         if (inst.stopped) return resolveReady(false);
         const env: NodeJS.ProcessEnv = {

@@ -5,6 +5,7 @@
  *   GET    /_control/info                      endpoints (no secrets)
  *   GET    /_control/state                     full state (includes secrets)
  *   POST   /_control/reset                     back to the loaded scenario
+ *   POST   /_control/end-waits                 ends the simulated waits in progress now ({ ended })
  *   POST   /_control/scenario                  load a scenario (YAML or JSON body)
  *   GET    /_control/faults                    list; POST adds one (JSON FaultSpec); DELETE clears
  *   GET    /_control/delays                    current delays; PUT/PATCH/POST merges (JSON)
@@ -40,6 +41,7 @@ export async function handleControl(
   try {
     if (path === '/info' && m === 'GET') return { status: 200, body: info };
     if (path === '/state' && m === 'GET') return { status: 200, body: control.state() };
+    if (path === '/end-waits' && m === 'POST') return { status: 200, body: { ended: control.endWaits() } };
     if (path === '/reset' && m === 'POST') {
       await control.reset();
       return { status: 200, body: { status: 'reset' } };

@@ -71,7 +71,8 @@ export class SimCore {
   requestLog: RequestLogEntry[] = [];
   /** Every access token issued (for the control API's `secrets`). */
   readonly issuedTokens = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Simulated waits in progress (`wait`), each with what ends it early. */
+  private readonly timers = new Map<NodeJS.Timeout, () => void>();
 
   constructor(readonly opts: CoreOptions) {
     this.tokens = new TokenService(opts.signingKey);
@@ -254,12 +255,26 @@ export class SimCore {
         this.timers.delete(t);
         resolve();
       }, ms);
-      this.timers.add(t);
+      this.timers.set(t, resolve);
     });
   }
 
+  /**
+   * Ends every simulated wait in progress now, as if its time had passed — operations' delays and apps' restart
+   * times — and returns how many there were.
+   */
+  endWaits(): number {
+    const waiting = [...this.timers];
+    this.timers.clear();
+    for (const [t, resolve] of waiting) {
+      clearTimeout(t);
+      resolve();
+    }
+    return waiting.length + this.apps.endRestarts();
+  }
+
   private clearTimers(): void {
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.keys()) clearTimeout(t);
     this.timers.clear();
   }
 

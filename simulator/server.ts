@@ -143,6 +143,7 @@ class SimulatorServer implements Simulator {
       },
       addFault: (f) => core.faults.add(f),
       clearFaults: () => core.faults.clear(),
+      endWaits: () => core.endWaits(),
       setDelays: (d: Partial<Delays>) => {
         for (const [k, v] of Object.entries(d)) {
           if (!(k in core.delays)) throw new SimError(400, 'InvalidDelays', `unknown delay '${k}'`);

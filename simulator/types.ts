@@ -65,6 +65,12 @@ export interface SimulatorControl {
   addFault(fault: FaultSpec): Fault;
   clearFaults(): void;
   setDelays(delays: Partial<Delays>): Delays;
+  /**
+   * Ends every wait in progress (account update LROs, failing swaps, apps' restart times) now, as if its delay had
+   * passed; returns how many. Lets a test look at something in progress under a long delay, then finish it without
+   * waiting.
+   */
+  endWaits(): number;
   setThrottling(throttling: Partial<Throttling>): Throttling;
   /** Behaviour switches (`accountUpdateMode`), partial. */
   setBehavior(behavior: Partial<Behavior>): Behavior;

@@ -12,6 +12,7 @@ import { DEMO_APPROVER } from '../../cli/commands/demo';
 import { freePort } from '../../worker/dev-server';
 import type { Evidence } from '../../contracts/model';
 import { freshUser, recordSimulatorSecrets, startCliProcess } from './support';
+import { WAIT_MS } from '../support/wait';
 
 test('cutover demo: a throwaway environment migrates the demo app and prints the evidence', async () => {
   const { dir, home, env } = freshUser('demo');
@@ -24,7 +25,7 @@ test('cutover demo: a throwaway environment migrates the demo app and prints the
   );
   let secrets: string[] = [];
   try {
-    await demo.waitFor('stderr', /press Ctrl-C to stop/, 150_000);
+    await demo.waitFor('stderr', /press Ctrl-C to stop/, 2 * WAIT_MS);
     // Every secret the demo's simulator held, while it is still up, for the checks below and the final scan.
     const control = (await demo.waitFor('stderr', /control (https:\/\/127\.0\.0\.1:\d+\/_control)\)/))[1];
     secrets = await recordSimulatorSecrets('demo', control, path.join(home, 'simulator', 'ca.pem'));

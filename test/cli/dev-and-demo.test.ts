@@ -15,6 +15,7 @@ import type { StatusResult } from '../../cli/commands/status';
 import { freePort } from '../../worker/dev-server';
 import { runCli } from '../support/cli';
 import { freshUser, recordSimulatorSecrets, startCliProcess } from './support';
+import { WAIT_MS } from '../support/wait';
 
 const PLAN = path.join(__dirname, '..', '..', 'examples', 'claims-bot.yaml');
 
@@ -28,7 +29,7 @@ test('cutover demo beside a running cutover dev leaves it alone; a migrated dev 
     return JSON.parse(r.stdout) as T;
   };
   const statusWhen = async (pred: (s: StatusResult) => boolean, what: string) => {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + WAIT_MS;
     for (;;) {
       const s = await json<StatusResult>('status', 'claims-bot');
       if (pred(s)) return s;
@@ -60,7 +61,7 @@ test('cutover demo beside a running cutover dev leaves it alone; a migrated dev 
       ['demo', '--no-keep-running', '--port', String(port), '--ui-port', String(uiPort)],
       env,
       dir,
-      150_000,
+      2 * WAIT_MS,
     );
     assert.equal(demo.code, 0, demo.stderr);
     assert.match(demo.stderr, /A `cutover dev` environment is running .*the demo leaves it alone and runs its own/);

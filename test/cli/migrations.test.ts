@@ -15,6 +15,7 @@ import { progressQuery } from '../../workflows/migration/messages';
 import type { ApprovalRecord, Evidence, MigrationProgress } from '../../contracts/model';
 import { assertUserError, type Cli, cliFor } from '../support/cli';
 import { type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/estate';
+import { WAIT_MS } from '../support/wait';
 
 const WORKFLOW_ID = `cutover/app-service/${SUB}/${RG}/claims-bot`;
 
@@ -57,7 +58,7 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
    * Waits (polling in this process: a CLI start costs a second or two) until `pred` holds, then returns what
    * `cutover status -o json` says — the CLI's view, parsed.
    */
-  async function statusWhen(pred: (s: StatusResult) => boolean, what: string, timeoutMs = 45_000) {
+  async function statusWhen(pred: (s: StatusResult) => boolean, what: string, timeoutMs = WAIT_MS) {
     const handle = estate.temporal.client.workflow.getHandle(WORKFLOW_ID);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -104,7 +105,7 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
       assert.equal(done.progress.outcome, 'succeeded', done.progress.reason);
     });
 
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + WAIT_MS;
     let listed: ListedMigration[] = [];
     while (Date.now() < deadline) {
       listed = await cli.json<ListedMigration[]>('list', '--ticket', ticket);
@@ -237,7 +238,7 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
       await estate.temporal.client.workflow.getHandle(WORKFLOW_ID).terminate('operator pulled the plug');
 
       const listedWhen = async (pred: (ms: ListedMigration[]) => boolean, ...filters: string[]) => {
-        const deadline = Date.now() + 15_000;
+        const deadline = Date.now() + WAIT_MS;
         for (;;) {
           const listed = await cli.json<ListedMigration[]>('list', '--ticket', ticket, ...filters);
           if (pred(listed) || Date.now() > deadline) return listed;

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { testEnv } from '../support/env';
 import { recordSecrets } from '../support/estate';
 import { CLI_BIN } from '../support/cli';
+import { WAIT_MS } from '../support/wait';
 
 /** A fresh HOME and CUTOVER_HOME under the run's work dir, with the run's Temporal CLI (no download). */
 export function freshUser(name: string): { dir: string; home: string; env: NodeJS.ProcessEnv } {
@@ -43,7 +44,7 @@ export function startCliProcess(args: readonly string[], env: NodeJS.ProcessEnv,
     child,
     stdout: () => out.stdout,
     stderr: () => out.stderr,
-    async waitFor(stream, pattern, timeoutMs = 120_000) {
+    async waitFor(stream, pattern, timeoutMs = WAIT_MS) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const match = pattern.exec(out[stream]);
@@ -59,7 +60,7 @@ export function startCliProcess(args: readonly string[], env: NodeJS.ProcessEnv,
     },
     async stop() {
       if (child.exitCode === null) child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), WAIT_MS);
       const code = await exited;
       clearTimeout(timer);
       save();

@@ -16,6 +16,7 @@ import { WORKER_PRINCIPAL } from '../../worker/embedded';
 import { CLI_BIN } from '../support/cli';
 import { testEnv } from '../support/env';
 import { type Estate, estatePlan, startEstate } from '../support/estate';
+import { WAIT_MS } from '../support/wait';
 
 interface WorkerProcess {
   readonly child: ChildProcess;
@@ -75,11 +76,11 @@ describe('cutover worker, as its own process', () => {
         resolve(code);
       }),
     );
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + WAIT_MS;
     while (!/cutover worker polling/.test(stderr)) {
       const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('wait'), 100))]);
       if (code !== 'wait') assert.fail(`cutover worker exited (${String(code)}) before polling:\n${stderr}`);
-      if (Date.now() > deadline) assert.fail(`cutover worker not polling within 60 s:\n${stderr}`);
+      if (Date.now() > deadline) assert.fail(`cutover worker not polling within ${WAIT_MS / 1000} s:\n${stderr}`);
     }
     return { child, exited, stderr: () => stderr };
   }
@@ -117,7 +118,7 @@ describe('cutover worker, as its own process', () => {
       args: [{ plan, initiatedBy: 'alice' }],
     });
     // Wait until the swap (a 4 s long-running operation) is in flight on the first worker.
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + WAIT_MS;
     for (;;) {
       const pending = (await handle.describe()).raw.pendingActivities ?? [];
       if (pending.some((a) => a.activityType?.name === 'swapSlots' && Number(a.state) === 2)) break;

@@ -10,10 +10,9 @@ import { migrationWorkflowId } from '../../contracts/ids';
 import { abortUpdate, rejectUpdate } from '../../workflows/migration/messages';
 import type { MigrationInput, MigrationResult } from '../../contracts/model';
 import type { MigrationPlan } from '../../plan/schema';
-import { httpRequest } from '../../azure/http';
 import { saveHistory } from '../support/histories';
 import { waitForProgress } from '../support/progress';
-import { type Estate, estatePlan, RG, startEstate, UAMI_ID } from '../support/estate';
+import { appHealth as sharedAppHealth, type Estate, estatePlan, RG, startEstate, UAMI_ID } from '../support/estate';
 
 /** The parts of the simulator state a migration may change, for exact before/after comparisons. */
 function footprint(estate: Estate, accountName: string) {
@@ -39,18 +38,7 @@ function footprint(estate: Estate, accountName: string) {
 }
 
 /** The app's health once it answers (an app restarting after a settings change answers 503 from the front door). */
-async function appHealth(estate: Estate, name: string, slot?: string) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await httpRequest(`${estate.sim.control.siteUrl(RG, name, slot)}/health`, {
-      timeoutMs: 10_000,
-      ca: estate.sim.info.caCert,
-    });
-    const body = res.json<{ authMode?: string; error?: { code?: string } }>() ?? {};
-    if (body.authMode || Date.now() > deadline) return { status: res.status, body };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const appHealth = (estate: Estate, name: string, slot?: string) => sharedAppHealth(estate, RG, name, slot);
 
 async function settingsOf(estate: Estate, name: string, slot?: string): Promise<Record<string, string>> {
   const dict = slot
@@ -208,7 +196,8 @@ describe('migration against the simulator', () => {
       estatePlan('claims-bot', 'claims-openai', { budgets: { downtime: '2s' } }),
     );
     assert.equal(result.outcome, 'rolled-back');
-    assert.match(result.reason ?? '', /did not pass within 2s/);
+    // The smoke test gets what is left of the budget once the settings are written: 2 s or less, by machine speed.
+    assert.match(result.reason ?? '', /^smoke test of claims-bot did not pass within [0-2]s /);
     estate.sim.control.setDelays({ appRestartMs: 300 });
     assert.deepEqual(footprint(estate, 'claims-openai'), beforeState);
   });
@@ -234,7 +223,8 @@ describe('migration against the simulator', () => {
   });
 
   test('an abort during the propagation wait rolls back', async () => {
-    estate.sim.control.setDelays({ propagationMs: 120_000 });
+    // A role that never propagates: the abort, not the propagation budget, ends the wait.
+    estate.sim.control.setDelays({ propagationMs: 24 * 3600_000 });
     const beforeState = footprint(estate, 'claims-openai');
     const result = await run('aborted-propagation', estatePlan('claims-bot', 'claims-openai'), async (handle) => {
       await waitForProgress(handle, (p) => p.stage === 'propagation' && (p.waitingFor ?? '').includes('attempt'));

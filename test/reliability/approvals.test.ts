@@ -41,8 +41,8 @@ describe('approvals', () => {
   });
 
   test('refused approvals and skips leave no trace; accepted ones are recorded', async () => {
-    // Slow propagation keeps the gate closed long enough to try an approval before it opens.
-    estate.sim.control.setDelays({ propagationMs: 4000 });
+    // The role does not propagate until an approval has been tried, so the gate is surely closed at that moment.
+    estate.sim.control.setDelays({ propagationMs: 24 * 3600_000 });
     // gate-bot's smoke test fails (old code), and deleting the role assignment is denied: the rollback blocks.
     estate.sim.control.addFault({
       operation: 'Microsoft.Authorization/roleAssignments/delete',
@@ -51,7 +51,8 @@ describe('approvals', () => {
     });
     const plan = hostilePlan('gate-bot', 'gate-openai', {
       approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false, fourEyes: true },
-      budgets: { propagationWait: '30s', downtime: '3s', approvalTimeout: '2m', localAuthSwitch: '20s' },
+      // gate-bot cannot pass its smoke test at all, so the short downtime budget only makes the rollback come soon.
+      budgets: { propagationWait: '10m', downtime: '3s', approvalTimeout: '15m', localAuthSwitch: '10m' },
     });
     const beforeState = footprint(estate.sim, ['gate-bot'], 'gate-openai');
 
@@ -76,6 +77,7 @@ describe('approvals', () => {
         () => handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] }),
         /no approval gate is open/,
       );
+      estate.sim.control.setDelays({ propagationMs: 0 });
       await waitForProgress(handle, (p) => p.pendingGate?.gate === 'settings');
       await refused(
         'an approval for the gate that is not open',

@@ -12,9 +12,8 @@ import type { MigrationPlan } from '../../plan/schema';
 import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../contracts/ids';
 import type { MigrationResult } from '../../contracts/model';
-import { httpRequest } from '../../azure/http';
 import { createAzureClients } from '../../azure/clients';
-import { type Estate, estatePlan, startEstate } from '../support/estate';
+import { appHealth, type Estate, estatePlan, startEstate } from '../support/estate';
 import { armWrites, reportSummary, waitForProgress } from './support';
 
 const SCENARIOS = path.join(__dirname, '..', 'fixtures', 'scenarios');
@@ -31,18 +30,7 @@ function plan(app: string, account: string, overrides: Record<string, unknown> =
 }
 
 /** A bystander's health through the front door, once it answers (a recycling app answers 503 for a moment). */
-async function health(estate: Estate, rg: string, name: string) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await httpRequest(`${estate.sim.control.siteUrl(rg, name)}/health`, {
-      timeoutMs: 10_000,
-      ca: estate.sim.info.caCert,
-    });
-    const body = res.json<{ authMode?: string; error?: { code?: string } }>() ?? {};
-    if (body.authMode || Date.now() > deadline) return { status: res.status, body };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const health = appHealth;
 
 const stories: string[] = [];
 const broken: string[] = [];

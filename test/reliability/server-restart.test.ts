@@ -59,7 +59,9 @@ test('the Temporal server restarts (same database) during the propagation wait: 
   const taskQueue = `server-restart-${Date.now()}`;
   fleet = new WorkerFleet(estate, { address: server.address, taskQueue, logName: 'server-restart' });
   await fleet.start();
-  estate.sim.control.setDelays({ propagationMs: 8000 });
+  // The role does not propagate until the server is back, so the restart lands in the propagation wait however
+  // long anything takes; the estate's propagation budget (minutes) outlasts the restart and the probe backoff.
+  estate.sim.control.setDelays({ propagationMs: 24 * 3600_000 });
 
   const client = await connect(server.address);
   const handle = await startMigration(client, taskQueue, estatePlan('inplace-bot', 'inplace-openai'));
@@ -68,16 +70,23 @@ test('the Temporal server restarts (same database) during the propagation wait: 
   await sleep(2000);
   server = await startDevServer({ cli, port, headless: true, dbFile, logFile });
   const crashPoints = ['server stopped during propagation wait, restarted on the same db'];
-  // The worker reconnects on its own; should it have given up meanwhile, a new one takes over.
-  if (!fleet.running) {
-    await fleet.start();
-    crashPoints.push('worker exited while the server was down: restarted');
-  }
+  estate.sim.control.setDelays({ propagationMs: 1500 });
 
   const resumed = (await connect(server.address)).workflow.getHandle<typeof migrateToManagedIdentity>(
     handle.workflowId,
   );
-  const result = await resumed.result();
+  // The worker reconnects on its own; should it give up at any point before the end, a new one takes over.
+  const outcome = resumed.result();
+  outcome.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+  let result: Awaited<typeof outcome> | undefined;
+  while (!result) {
+    if (!fleet.running) {
+      await fleet.start();
+      crashPoints.push('worker exited while the server was down: restarted');
+      continue;
+    }
+    result = await Promise.race([outcome, fleet.exited().then(() => undefined)]);
+  }
   assert.equal(result.outcome, 'succeeded', result.reason);
   const state = azureState(estate.sim, 'inplace-openai');
   const lost: string[] = [];

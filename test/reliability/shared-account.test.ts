@@ -78,7 +78,9 @@ describe('migrations of many apps on one account', () => {
   test('a run that found the switch made by another and then failed does not switch keys back on', async () => {
     const approvals = { beforeSettingsSwap: false, beforeDisableLocalAuth: true };
     const a = await start(plan('duo-a', 'duo-openai', { approvals }));
-    const b = await start(plan('duo-b', 'duo-openai', { approvals }));
+    // b's key check is to give up (the fault below is permanent), so its switch budget is short; nothing else is.
+    const budgets = { propagationWait: '10m', downtime: '10m', approvalTimeout: '15m', localAuthSwitch: '5s' };
+    const b = await start(plan('duo-b', 'duo-openai', { approvals, budgets }));
     await waitForProgress(a, (p) => p.pendingGate?.gate === 'local-auth');
     await waitForProgress(b, (p) => p.pendingGate?.gate === 'local-auth');
     await a.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
@@ -87,7 +89,7 @@ describe('migrations of many apps on one account', () => {
     estate.sim.control.addFault({ pathContains: '/aoai/duo-openai/', status: 500, probability: 1 });
     await b.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
     // Its rollback cannot bring its key setting back (the account refuses keys now): an operator accepts that.
-    const blocked = await waitForProgress(b, (p) => p.blocked !== undefined, 'b’s rollback blocked', 90_000);
+    const blocked = await waitForProgress(b, (p) => p.blocked !== undefined, 'b’s rollback blocked');
     assert.match(blocked.blocked!.error, /no longer accepts keys/);
     estate.sim.control.clearFaults();
     await b.executeUpdate(skipCompensationUpdate, {

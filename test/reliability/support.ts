@@ -7,12 +7,11 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { type AzureClients, clientSecretCredential, createAzureClients } from '../../azure/clients';
-import { httpRequest } from '../../azure/http';
 import { createActivities } from '../../activities';
 import type { MigrationPlan } from '../../plan/schema';
 import type { RequestLogEntry, Simulator } from '../../simulator';
 import { testEnv } from '../support/env';
-import { type Estate, estatePlan, startEstate } from '../support/estate';
+import { appHealth as sharedAppHealth, type Estate, estatePlan, startEstate } from '../support/estate';
 
 export const HOSTILE = path.join(__dirname, '..', 'fixtures', 'scenarios', 'hostile.yaml');
 export const HOSTILE_SUB = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
@@ -130,18 +129,9 @@ export function footprint(sim: Simulator, sites: readonly string[], account: str
   };
 }
 
-/** The app's health once it answers (a recycling app answers 503 from the front door for a moment). */
-export async function appHealth(estate: Estate, name: string) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await httpRequest(`${estate.sim.control.siteUrl(HOSTILE_RG, name)}/health`, {
-      timeoutMs: 10_000,
-      ca: estate.sim.info.caCert,
-    });
-    const body = res.json<{ authMode?: string; error?: { code?: string } }>() ?? {};
-    if (body.authMode || Date.now() > deadline) return { status: res.status, body };
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** The app's health once it answers (a recycling app answers 503 from the front door until its worker listens). */
+export function appHealth(estate: Estate, name: string) {
+  return sharedAppHealth(estate, HOSTILE_RG, name);
 }
 
 export { waitForProgress } from '../support/progress';

@@ -30,12 +30,14 @@ const raw = async (method: 'PATCH' | 'GET', url: string, body?: unknown) => {
     body: res.bodyAsText ? (JSON.parse(res.bodyAsText) as Record<string, unknown>) : {},
   };
 };
+const HOUR = 3_600_000;
 const withApi = (url: string) => `${url}?api-version=2025-06-01`;
 const state = async () => (await cognitive().accounts.get(RG, 'claims-openai')).properties?.provisioningState;
 
 describe('account updates', () => {
   test('async (default): 202, Azure-AsyncOperation at operationResults with the provider api-version, Accepted → Updating → Succeeded', async () => {
-    t.sim.control.setDelays({ lroMs: 1_200 });
+    // The update stays in progress until the test ends it, so it is looked at mid-flight however slow the machine.
+    t.sim.control.setDelays({ lroMs: HOUR });
     try {
       const res = await raw('PATCH', withApi(accountUrl), { properties: { publicNetworkAccess: 'Enabled' } });
       assert.equal(res.status, 202);
@@ -52,6 +54,8 @@ describe('account updates', () => {
       assert.equal(running.body.status, 'Running');
       assert.match(String(running.body.startTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       assert.equal(running.body.id, new URL(op).pathname);
+      t.sim.control.setDelays({ lroMs: 0 });
+      assert.equal(t.sim.control.endWaits(), 1, 'the update was still in progress');
       const done = await eventually(async () => {
         const r = await raw('GET', op);
         return r.body.status === 'Succeeded' ? r : undefined;
@@ -67,7 +71,8 @@ describe('account updates', () => {
   });
 
   test('an update while another is in progress: 409 RequestConflict from the SDK and on the wire', async () => {
-    t.sim.control.setDelays({ lroMs: 1_500 });
+    // The first update stays in progress until the test ends it, so the others surely race it.
+    t.sim.control.setDelays({ lroMs: HOUR });
     try {
       const first = await cognitive().accounts.beginUpdate(RG, 'claims-openai', { tags: { wave: '2' } });
       const second = await failure(cognitive().accounts.beginUpdate(RG, 'claims-openai', { tags: { wave: '3' } }));
@@ -82,6 +87,8 @@ describe('account updates', () => {
       assert.equal(racing.status, 409);
       assert.equal((racing.body.error as { code: string }).code, 'RequestConflict');
       assert.equal((await cognitive().accounts.get(RG, 'claims-openai')).properties?.disableLocalAuth, false);
+      t.sim.control.setDelays({ lroMs: 0 });
+      assert.equal(t.sim.control.endWaits(), 1, 'the first update was still in progress');
       const result = await first.pollUntilDone();
       assert.equal(result.tags?.wave, '2');
       const after = await cognitive().accounts.beginUpdateAndWait(RG, 'claims-openai', { tags: { wave: '3' } });
@@ -99,11 +106,19 @@ describe('account updates', () => {
       assert.equal(res.status, 200);
       assert.equal(res.headers['azure-asyncoperation'], undefined);
       assert.equal((res.body.properties as { provisioningState: string }).provisioningState, 'Succeeded');
-      const started = Date.now();
+      t.sim.control.clearRequests();
       const poller = await cognitive().accounts.beginUpdate(RG, 'claims-openai', { tags: { wave: '5' } });
       assert.equal(poller.isDone(), true);
       assert.equal((await poller.pollUntilDone()).tags?.wave, '5');
-      assert.ok(Date.now() - started < 2_000, 'no LRO wait');
+      // No LRO wait: the PATCH was the only request, nothing polled an operation (a 5 s one, had there been one).
+      assert.deepEqual(
+        t.sim.control
+          .requests()
+          .filter((r) => r.surface === 'arm')
+          .map((r) => r.method),
+        ['PATCH'],
+        'no polling',
+      );
       assert.equal(await state(), 'Succeeded');
       assert.equal(t.sim.control.state().behavior.accountUpdateMode, 'sync');
     } finally {

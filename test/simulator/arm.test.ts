@@ -199,7 +199,8 @@ describe('Microsoft.ManagedIdentity and Microsoft.CognitiveServices', () => {
 
   test('disableLocalAuth is an LRO; listKeys then fails with 400; re-enabling restores it', async () => {
     const { cognitive } = t.clientsAs('cutover-worker');
-    t.sim.control.setDelays({ lroMs: 300 });
+    // The update stays in progress until the test ends it, so it is seen Updating however slow the machine.
+    t.sim.control.setDelays({ lroMs: 3_600_000 });
     try {
       const poller = await cognitive.accounts.beginUpdate(
         RG,
@@ -208,6 +209,8 @@ describe('Microsoft.ManagedIdentity and Microsoft.CognitiveServices', () => {
         { updateIntervalInMs: 50 },
       );
       assert.equal((await cognitive.accounts.get(RG, 'claims-openai')).properties?.provisioningState, 'Updating');
+      t.sim.control.setDelays({ lroMs: 0 });
+      assert.equal(t.sim.control.endWaits(), 1, 'the update was still in progress');
       const done = await poller.pollUntilDone();
       assert.equal(done.properties?.provisioningState, 'Succeeded');
       assert.equal(done.properties?.disableLocalAuth, true);
@@ -315,7 +318,8 @@ describe('Microsoft.Authorization', () => {
 
   test('PrincipalNotFound while a new identity replicates, unless principalType is set', async () => {
     const { authorization, web } = t.clientsAs('cutover-worker');
-    t.sim.control.setDelays({ principalReplicationMs: 60_000 });
+    // Replication never ends within the test, however slowly it runs.
+    t.sim.control.setDelays({ principalReplicationMs: 3_600_000 });
     try {
       await web.webApps.updateSlot(RG, SITE, 'staging', { identity: { type: 'None' } });
       const site = await web.webApps.updateSlot(RG, SITE, 'staging', { identity: { type: 'SystemAssigned' } });
@@ -378,16 +382,18 @@ describe('authentication', () => {
     t.sim.control.setDelays({ tokenLifetimeMs: 1_000 });
     try {
       const inner = t.credentialOf('cutover-worker');
-      // A client that trusts its cached token longer than the token lives (clock skew, a long-lived cache).
+      // A client that trusts its cached token longer than the token lives (clock skew, a long-lived cache): it
+      // keeps the first token it got. That one is fetched first and used only once surely expired (no clock race).
+      let first: AccessToken | null | undefined;
       const stale: TokenCredential = {
         async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
-          const token = await inner.getToken(scopes, options);
-          return token && { token: token.token, expiresOnTimestamp: Date.now() + 3600_000 };
+          first ??= await inner.getToken(scopes, options);
+          return first && { token: first.token, expiresOnTimestamp: Date.now() + 3600_000 };
         },
       };
-      const { web } = createAzureClients(stale, sub, t.endpoints);
-      await web.webApps.get(RG, SITE);
+      assert.ok(await stale.getToken('https://management.azure.com/.default'));
       await new Promise((r) => setTimeout(r, 1_500));
+      const { web } = createAzureClients(stale, sub, t.endpoints);
       const err = await failure(web.webApps.get(RG, SITE));
       assert.equal(err.statusCode, 401);
       assert.equal(err.code, 'ExpiredAuthenticationToken');

@@ -13,6 +13,7 @@ import { clientSecretCredential, createAzureClients } from '../../azure/clients'
 import { ScenarioError, startSimulator } from '../../simulator';
 import { loadScenario, parseScenarioText } from '../../simulator/scenario-schema';
 import { FIXTURE, eventually, httpsJson } from './support';
+import { WAIT_MS } from '../support/wait';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -135,7 +136,7 @@ async function runMain() {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const line = await eventually(
     async () => (out.stdout.includes('\n') ? out.stdout.split('\n')[0] : undefined),
-    30_000,
+    WAIT_MS,
   );
   const ready = JSON.parse(line) as Record<string, string>;
   const ca = readFileSync(ready.caCertPath, 'utf8');
@@ -176,7 +177,7 @@ describe('simulator/main.ts', () => {
       for (const s of [secret, ...secrets]) {
         assert.ok(!out.stdout.includes(s) && !out.stderr.includes(s), 'no secret printed');
       }
-      await eventually(async () => (pids.every((p) => !alive(p)) ? true : undefined), 5_000);
+      await eventually(async () => (pids.every((p) => !alive(p)) ? true : undefined), WAIT_MS);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
@@ -187,6 +188,6 @@ describe('simulator/main.ts', () => {
     assert.ok(pids.length >= 3 && pids.every(alive));
     child.kill('SIGKILL');
     await exited;
-    await eventually(async () => (pids.every((p) => !alive(p)) ? true : undefined), 5_000);
+    await eventually(async () => (pids.every((p) => !alive(p)) ? true : undefined), WAIT_MS);
   });
 });

@@ -127,7 +127,8 @@ describe('Key Vault references', () => {
     assert.equal(slotRef.secretVersion, (await versionsOf('openai-key')).at(-1));
     assert.equal((await health('kv-uri-bot', 'staging')).status, 503);
 
-    t.sim.control.setDelays({ propagationMs: 1_000 });
+    // Not propagated at all until the first restart has been checked, however long it takes; then within 1 s.
+    t.sim.control.setDelays({ propagationMs: 3_600_000 });
     try {
       await t.clientsAs('owner').authorization.roleAssignments.create(vaultResourceId.slice(1), randomUUID(), {
         roleDefinitionId: `/subscriptions/${PLATFORM}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.secretsUser}`,
@@ -139,6 +140,7 @@ describe('Key Vault references', () => {
       await whenUp('kv-denied-bot');
       assert.equal((await references('kv-denied-bot'))[0].status, 'AccessToKeyVaultDenied', 'not propagated yet');
       assert.equal((await health('kv-denied-bot')).status, 503);
+      t.sim.control.setDelays({ propagationMs: 1_000 });
       await new Promise((r) => setTimeout(r, Math.max(0, assignedAt + 1_100 - Date.now())));
       await web().webApps.restart(RG, 'kv-denied-bot');
       await whenUp('kv-denied-bot');

@@ -13,6 +13,7 @@ import {
   clientSecretCredential,
   createAzureClients,
 } from '../../azure/clients';
+import { WAIT_MS } from '../support/wait';
 import { type Simulator, type StartSimulatorOptions, startSimulator } from '../../simulator';
 
 export const FIXTURE = path.join(__dirname, '..', 'fixtures', 'simulator', 'estate.yaml');
@@ -77,7 +78,7 @@ export function simulatorForFile(options: StartSimulatorOptions = {}): { readonl
 /** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
   fn: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
+  timeoutMs = WAIT_MS,
   intervalMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

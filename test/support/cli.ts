@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { WORKER_PRINCIPAL } from '../../worker/embedded';
 import { testEnv } from './env';
 import type { Estate } from './estate';
+import { WAIT_MS } from './wait';
 
 export const CLI_BIN = path.join(__dirname, '..', '..', 'bin', 'cutover.js');
 
@@ -87,7 +88,7 @@ export function cliFor(estate: Estate, name: string, extraEnv: NodeJS.ProcessEnv
 }
 
 /** Runs the compiled CLI with exactly `env` (nothing inherited) in `cwd`. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 60_000) {
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = WAIT_MS) {
   return new Promise<CliResult>((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -13,10 +13,12 @@ import {
   createAzureClients,
 } from '../../azure/clients';
 import { type ActivityDeps, createActivities } from '../../activities';
+import { httpRequest } from '../../azure/http';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { type Simulator, startSimulator } from '../../simulator';
 import { testEnv } from './env';
 import { temporalHarness, type TemporalHarness } from './temporal';
+import { WAIT_MS } from './wait';
 
 export const ESTATE = path.join(__dirname, '..', 'fixtures', 'scenarios', 'estate.yaml');
 export const TENANT = '11111111-1111-4111-8111-111111111111';
@@ -85,7 +87,7 @@ export function estatePlan(app: string, account: string, overrides: Record<strin
   return parsePlan(estatePlanFields(app, account, overrides));
 }
 
-/** The plan-file fields of `estatePlan` (short budgets and polls), e.g. to write a plan file for the CLI. */
+/** The plan-file fields of `estatePlan` (short polls, generous budgets), e.g. to write a plan file for the CLI. */
 export function estatePlanFields(
   app: string,
   account: string,
@@ -98,10 +100,31 @@ export function estatePlanFields(
     target: { kind: 'app-service', resourceGroup: RG, name: app },
     account: { name: account, deployment: 'gpt-4o-mini' },
     smokeTest: { interval: '250ms', requestTimeout: '5s' },
-    // Sized for the worst recovery a test provokes on a loaded 2-core machine (a replacement worker, app workers
-    // spawning slowly); tests about exhausted budgets set their own.
-    budgets: { propagationWait: '90s', downtime: '60s', approvalTimeout: '5m', localAuthSwitch: '60s' },
+    // Budgets are not what these tests are about, so none may run out on a slow machine. Sized past the worst
+    // recovery a test provokes on a loaded 2-core machine: a SIGKILLed worker's activity is retried only after its
+    // 10 s heartbeat timeout plus the retry backoff, and its replacement process (tsx, the workflow bundle) and the
+    // app workers the simulator forks after every settings change can each take tens of seconds to start while a
+    // second suite runs. Tests about an exhausted budget set a short one and make the simulator slower than it by a
+    // wide margin (an app that cannot pass, a propagation of hours).
+    budgets: { propagationWait: '10m', downtime: '10m', approvalTimeout: '15m', localAuthSwitch: '10m' },
     approvals: { beforeSettingsSwap: false, beforeDisableLocalAuth: false },
     ...overrides,
   };
+}
+
+/**
+ * The health an app answers once it is up: an app restarting after a settings change answers 503 from the front door
+ * until its new worker listens, which may take a while on a loaded machine. Returns the last answer after WAIT_MS.
+ */
+export async function appHealth(estate: Estate, resourceGroup: string, name: string, slot?: string) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const res = await httpRequest(`${estate.sim.control.siteUrl(resourceGroup, name, slot)}/health`, {
+      timeoutMs: 30_000,
+      ca: estate.sim.info.caCert,
+    });
+    const body = res.json<{ authMode?: string; error?: { code?: string } }>() ?? {};
+    if (body.authMode || Date.now() > deadline) return { status: res.status, body };
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

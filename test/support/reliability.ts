@@ -8,17 +8,21 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import type { RequestLogEntry } from '../../simulator/core';
 import type { Simulator } from '../../simulator';
 import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../contracts/ids';
-import type { MigrationInput } from '../../contracts/model';
+import { CutoverStage } from '../../contracts/search-attributes';
+import type { MigrationInput, StageId } from '../../contracts/model';
 import type { MigrationPlan } from '../../plan/schema';
 import type { Estate } from './estate';
 import { testEnv } from './env';
 import { appendSummary, type SummaryEntry } from './summary';
+import { WAIT_MS } from './wait';
 import type { WorkerProcessConfig } from './worker-process';
+
+const { EventType, TimeoutType } = temporal.api.enums.v1;
 
 const WORKER_ENTRY = path.join(__dirname, 'worker-process.ts');
 
@@ -65,7 +69,10 @@ export class WorkerFleet {
     child.stderr.pipe(log);
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('worker process not ready within 60 s')), 60_000);
+        const timer = setTimeout(
+          () => reject(new Error(`worker process not ready within ${WAIT_MS / 1000} s`)),
+          WAIT_MS,
+        );
         let out = '';
         child.stdout.on('data', (d: Buffer) => {
           out += d.toString();
@@ -99,6 +106,14 @@ export class WorkerFleet {
   get running(): boolean {
     const c = this.current;
     return !!c && c.exitCode === null && c.signalCode === null;
+  }
+
+  /** Resolves when the current worker process exits (never, if there is none). */
+  exited(): Promise<void> {
+    const child = this.current;
+    if (!child) return new Promise(() => undefined);
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
   async restart(): Promise<void> {
@@ -141,16 +156,101 @@ export async function waitForRequest(
   what: string,
   options: { from?: number; timeoutMs?: number } = {},
 ): Promise<RequestLogEntry> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const timeoutMs = options.timeoutMs ?? WAIT_MS;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const hit = sim.control
       .requests()
       .slice(options.from ?? 0)
       .find(pred);
     if (hit) return hit;
-    if (Date.now() > deadline) throw new Error(`${what}: no such request within ${options.timeoutMs ?? 60_000} ms`);
+    if (Date.now() > deadline) throw new Error(`${what}: no such request within ${timeoutMs} ms`);
     await sleep(25);
   }
+}
+
+/**
+ * Waits until the migration's history records that it began `stage` (the CutoverStage search attribute it upserts
+ * as it does), whether or not it has moved on since: an event in history, not a moment a query must catch.
+ */
+export async function waitForStageEvent(
+  handle: Pick<WorkflowHandle, 'fetchHistory'>,
+  stage: StageId,
+  timeoutMs = WAIT_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const begun = events.some((e) => {
+      const payload =
+        e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[CutoverStage.name];
+      return payload?.data && JSON.parse(Buffer.from(payload.data).toString('utf8')) === stage;
+    });
+    if (begun) return;
+    const closed = events.some(
+      (e) => e.eventType !== undefined && e.eventType !== null && CLOSED.has(Number(e.eventType)),
+    );
+    if (closed) throw new Error(`stage ${stage}: the migration ended without beginning it`);
+    if (Date.now() > deadline) throw new Error(`stage ${stage}: not begun within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Waits until a worker has started one of the migration's activities and not finished it (a pending activity in
+ * state STARTED): a kill now cuts that attempt short.
+ */
+export async function waitForActivityStarted(
+  handle: Pick<WorkflowHandle, 'describe'>,
+  what: string,
+  timeoutMs = WAIT_MS,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await handle.describe();
+    const running = (d.raw.pendingActivities ?? []).find(
+      (a) => Number(a.state) === Number(temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED),
+    );
+    if (running) return running.activityType?.name ?? '?';
+    if (d.status.name !== 'RUNNING') throw new Error(`${what}: the migration ended (${d.status.name})`);
+    if (Date.now() > deadline) throw new Error(`${what}: no activity started within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+const CLOSED = new Set(
+  [
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+  ].map(Number),
+);
+
+/**
+ * The attempts a history shows retried after a timeout, by activity and the timeout that ended the attempt before
+ * (a worker SIGKILLed mid-call shows up as a heartbeat timeout: its successor took over after 10 s, not after the
+ * call's start-to-close timeout of minutes).
+ */
+export function retriedAfterTimeout(
+  history: temporal.api.history.v1.IHistory,
+): { activity: string; timeout: string }[] {
+  const events = history.events ?? [];
+  const byId = new Map(events.map((e) => [String(e.eventId), e]));
+  const out: { activity: string; timeout: string }[] = [];
+  for (const e of events) {
+    const started = e.activityTaskStartedEventAttributes;
+    const timeout = started?.lastFailure?.timeoutFailureInfo?.timeoutType;
+    if (!started || (started.attempt ?? 1) <= 1 || timeout === undefined || timeout === null) continue;
+    const scheduled = byId.get(String(started.scheduledEventId))?.activityTaskScheduledEventAttributes;
+    out.push({
+      activity: scheduled?.activityType?.name ?? '?',
+      timeout: TimeoutType[Number(timeout)] ?? String(timeout),
+    });
+  }
+  return out;
 }
 
 export const isOp =

@@ -19,7 +19,7 @@ import { estatePlan, startEstate } from '../support/estate';
 import { WorkflowPage, withPage } from './workflow-page';
 
 describe('Temporal Web UI', () => {
-  test('a change manager approves the settings gate in the Web UI', { timeout: 180_000 }, async (t) => {
+  test('a change manager approves the settings gate in the Web UI', { timeout: 900_000 }, async (t) => {
     const skip = chromiumOrSkip();
     if (skip) {
       console.log(`browser test skipped: ${skip}`);

@@ -7,8 +7,11 @@
 import { chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { CHROMIUM_LAUNCH } from '../support/browser';
 
-/** Bounded wait for one UI element; the UI renders from its own polling, so most waits are a few seconds. */
-const UI_TIMEOUT_MS = 15_000;
+/**
+ * Bounded wait for one UI element. The UI renders from its own polling, so most waits are a few seconds; the bound
+ * is for a browser sharing two loaded cores with a second suite, and only decides how soon a broken run fails.
+ */
+const UI_TIMEOUT_MS = 60_000;
 
 /**
  * Runs `fn` with a page in a fresh headless Chromium (a new browser context: no profile, no cookies), tall enough
@@ -19,7 +22,7 @@ export async function withPage<T>(failureShot: string, fn: (page: Page) => Promi
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 1400 } });
     const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
     try {
       return await fn(page);
     } catch (err) {
@@ -78,7 +81,7 @@ export class WorkflowPage {
    * Waits until `locate` finds something visible on the User Metadata tab. The UI fetches current details when the
    * page loads (it says "Press R for freshness"), so each round that finds nothing reloads the page.
    */
-  async waitForMetadata(locate: (page: WorkflowPage) => Locator, what: string, timeoutMs = 30_000): Promise<void> {
+  async waitForMetadata(locate: (page: WorkflowPage) => Locator, what: string, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {

@@ -30,7 +30,8 @@ function plan(overrides: Record<string, unknown> = {}): MigrationPlan {
     target: { kind: 'app-service', resourceGroup: 'rg', name: 'claims-bot' },
     account: { name: 'claims-openai', deployment: 'gpt-4o-mini' },
     smokeTest: { interval: '100ms' },
-    budgets: { propagationWait: '3s', downtime: '2s', approvalTimeout: '1m' },
+    // No budget may run out on a slow machine where a test is not about it; those that are set a short one.
+    budgets: { propagationWait: '10m', downtime: '10m', approvalTimeout: '10m' },
     approvals: { beforeDisableLocalAuth: false },
     ...overrides,
   });
@@ -292,7 +293,9 @@ describe('migrateToManagedIdentity (fake activities)', () => {
 
   test('a failing smoke test rolls back every change in reverse order', async () => {
     const fake = azure({ smokePasses: false });
-    const result = await h.withWorker(fake.activities, async () => (await start(plan(), 'smoke-fail')).result());
+    const result = await h.withWorker(fake.activities, async () =>
+      (await start(plan({ budgets: { downtime: '2s' } }), 'smoke-fail')).result(),
+    );
     assert.equal(result.outcome, 'rolled-back');
     assert.match(result.reason ?? '', /smoke test of claims-bot did not pass/);
     const undo = fake.calls.filter((c) => ['restoreSettings', 'deleteRoleAssignment', 'restoreIdentity'].includes(c));
@@ -367,7 +370,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
         await start(
           plan({
             smokeTest: { interval: '100ms', identityProbePath: 'none' },
-            budgets: { propagationWait: '1s', downtime: '2s' },
+            budgets: { propagationWait: '1s' },
           }),
           'no-probe',
         )
@@ -389,7 +392,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
         await start(
           plan({
             approvals: { beforeSettingsSwap: true, beforeDisableLocalAuth: false, onTimeout: 'rollback' },
-            budgets: { propagationWait: '3s', downtime: '2s', approvalTimeout: '10s' },
+            budgets: { approvalTimeout: '10s' },
           }),
           'gate-timeout',
         )
@@ -433,7 +436,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
   test('a compensation that keeps failing blocks the rollback until an operator skips it', async () => {
     const fake = azure({ smokePasses: false, failRestoreSettings: true });
     const result = await h.withWorker(fake.activities, async () => {
-      const handle = await start(plan(), 'blocked');
+      const handle = await start(plan({ budgets: { downtime: '2s' } }), 'blocked');
       const p = await waitForProgress(handle, (x) => x.blocked !== undefined);
       assert.match(p.blocked!.error, /policy denies it/);
       await assert.rejects(
