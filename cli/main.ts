@@ -17,6 +17,7 @@ import { registerDecide } from './commands/decide';
 import { registerDemo } from './commands/demo';
 import { registerDev } from './commands/dev';
 import { registerEvidence } from './commands/evidence';
+import { registerHistory } from './commands/history';
 import { registerInventory } from './commands/inventory';
 import { registerList } from './commands/list';
 import { registerPlan } from './commands/plan';
@@ -86,6 +87,7 @@ export function buildProgram(run: Run): Command {
   registerRetry(program, run);
   registerSkip(program, run);
   registerList(program, run);
+  registerHistory(program, run);
   registerEvidence(program, run);
   registerInventory(program, run);
   return program;

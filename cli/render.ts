@@ -43,9 +43,14 @@ function elapsed(start?: string, end?: string): string {
 }
 
 /** `outcome` may be one the CLI derived from the execution's status (`terminated` …), not only a recorded one. */
-export function renderProgress(p: Omit<MigrationProgress, 'outcome'> & { outcome: string }, status?: string): string {
+export function renderProgress(
+  p: Omit<MigrationProgress, 'outcome'> & { outcome: string },
+  status?: string,
+  /** Named when an earlier run was asked for, not the latest. */
+  runId?: string,
+): string {
   const lines = [
-    `${p.workflowId}`,
+    `${p.workflowId}${runId ? ` (run ${runId})` : ''}`,
     `ticket ${p.changeTicket} · started by ${p.initiatedBy} · outcome ${p.outcome}${status ? ` · workflow ${status}` : ''}`,
     '',
     table(

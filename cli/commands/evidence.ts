@@ -2,17 +2,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { migrationResult, resolveMigration } from '../../client/migrations';
+import { migrationResult, resolveMigrationRun } from '../../client/migrations';
 import { evidenceFileName } from '../../contracts/ids';
 import type { Evidence } from '../../contracts/model';
 import { type CliContext, withTemporal } from '../context';
-import { examples, MIGRATION_ARGUMENT, type Run } from '../options';
+import { examples, MIGRATION_ARGUMENT, type Run, RUN_OPTION } from '../options';
 import { renderEvidenceMarkdown } from '../render';
 
 export interface EvidenceOptions {
   readonly workflowId: string;
   /** Folder to write `<id>.json` and `<id>.md` into; the current folder by default. */
   readonly outDir?: string;
+  /** One run of it (`--run`); the latest by default. */
+  readonly run?: string;
 }
 
 export interface EvidenceResult {
@@ -35,7 +37,8 @@ export async function writeEvidenceFiles(evidence: Evidence, outDir: string): Pr
 
 export async function evidenceCommand(ctx: CliContext, opts: EvidenceOptions): Promise<EvidenceResult> {
   return withTemporal(ctx, async (t) => {
-    const { evidence } = await migrationResult(t, await resolveMigration(t, opts.workflowId));
+    const { workflowId, runId } = await resolveMigrationRun(t, opts.workflowId, opts.run);
+    const { evidence } = await migrationResult(t, workflowId, runId);
     const result = await writeEvidenceFiles(evidence, opts.outDir ?? '.');
     ctx.out.result(
       result,
@@ -51,6 +54,15 @@ export function registerEvidence(program: Command, run: Run): void {
     .argument(...MIGRATION_ARGUMENT)
     .description('Write the audit record as JSON and Markdown, and print it')
     .option('--out-dir <dir>', 'folder for the files (default: the current folder)')
-    .addHelpText('after', examples('cutover evidence claims-bot --out-dir ./evidence'))
-    .action((workflowId: string, o: { outDir?: string }) => run((ctx) => evidenceCommand(ctx, { workflowId, ...o })));
+    .option(...RUN_OPTION)
+    .addHelpText(
+      'after',
+      examples(
+        'cutover evidence claims-bot --out-dir ./evidence',
+        'cutover evidence claims-bot --run 0f9e2a4c-6d1b-4e8a-9c3f-5b7d2e1a8c46',
+      ),
+    )
+    .action((workflowId: string, o: Omit<EvidenceOptions, 'workflowId'>) =>
+      run((ctx) => evidenceCommand(ctx, { workflowId, ...o })),
+    );
 }

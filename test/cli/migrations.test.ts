@@ -61,11 +61,12 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
     const handle = estate.temporal.client.workflow.getHandle(WORKFLOW_ID);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const status = (await handle.describe()).status.name;
+      const desc = await handle.describe();
+      const status = desc.status.name;
       const progress = status === 'RUNNING' ? await handle.query(progressQuery).catch(() => undefined) : undefined;
       if (
         status !== 'RUNNING' ||
-        (progress && pred({ workflowId: WORKFLOW_ID, status, outcome: progress.outcome, progress }))
+        (progress && pred({ workflowId: WORKFLOW_ID, runId: desc.runId, status, outcome: progress.outcome, progress }))
       )
         break;
       if (Date.now() > deadline) throw new Error(`${what} not reached; last progress: ${JSON.stringify(progress)}`);
