@@ -19,7 +19,7 @@ import {
   TemporalUnreachableError,
   UpdateRefusedError,
 } from '../client/errors';
-import { formatDuration } from '../plan/schema';
+import { formatDuration } from '../plan/durations';
 import { UserError } from './errors';
 
 /** The hint for `cutover status` after an update was refused. */

@@ -1,6 +1,7 @@
 /** Text renderings of CLI results (JSON mode prints the objects themselves). */
 import type { PlanProblem, MigrationPlan } from '../plan/schema';
-import { formatDuration, targetLabel, targetOf } from '../plan/schema';
+import { formatDuration } from '../plan/durations';
+import { targetLabel, targetOf } from '../plan/targets';
 import { describeScan } from '../contracts/key-holders';
 import type {
   BeforeState,

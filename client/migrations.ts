@@ -21,7 +21,7 @@ import type {
 } from '../contracts/model';
 import { CutoverApp, CutoverStage, CutoverTicket, initialSearchAttributes } from '../contracts/search-attributes';
 import type { MigrationPlan } from '../plan/schema';
-import { migrateToManagedIdentity } from '../workflows';
+import type { migrateToManagedIdentity } from '../workflows';
 import {
   abortUpdate,
   approveUpdate,
@@ -48,8 +48,11 @@ import {
 } from './errors';
 import { closedFromOutsideNote, effectiveOutcome } from './outcome';
 
-/** The workflow type, as registered: the workflow function's own name. */
-export const MIGRATION_WORKFLOW_TYPE = migrateToManagedIdentity.name;
+/**
+ * The workflow type, as registered: the workflow function's own name (test/client checks they agree). A string, so
+ * that reading migrations does not load the workflow code.
+ */
+export const MIGRATION_WORKFLOW_TYPE = 'migrateToManagedIdentity';
 
 export type MigrationHandle = WorkflowHandleWithFirstExecutionRunId<typeof migrateToManagedIdentity>;
 
@@ -80,7 +83,7 @@ export async function startMigration(
   const workflowId = migrationWorkflowId(plan);
   const input: MigrationInput = { plan, initiatedBy };
   try {
-    return await t.client.workflow.start(migrateToManagedIdentity, {
+    return await t.client.workflow.start<typeof migrateToManagedIdentity>(MIGRATION_WORKFLOW_TYPE, {
       taskQueue: t.taskQueue,
       workflowId,
       args: [input],

@@ -1,12 +1,10 @@
 /** `cutover evidence MIGRATION`: write the audit record of an ended migration as JSON and Markdown, and print it. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Command } from 'commander';
 import { migrationResult, resolveMigrationRun } from '../../client/migrations';
 import { evidenceFileName } from '../../contracts/ids';
 import type { Evidence } from '../../contracts/model';
 import { type CliContext, withTemporal } from '../context';
-import { examples, MIGRATION_ARGUMENT, type Run, RUN_OPTION } from '../options';
 import { renderEvidenceMarkdown } from '../render';
 
 export interface EvidenceOptions {
@@ -46,23 +44,4 @@ export async function evidenceCommand(ctx: CliContext, opts: EvidenceOptions): P
     );
     return result;
   });
-}
-
-export function registerEvidence(program: Command, run: Run): void {
-  program
-    .command('evidence')
-    .argument(...MIGRATION_ARGUMENT)
-    .description('Write the audit record as JSON and Markdown, and print it')
-    .option('--out-dir <dir>', 'folder for the files (default: the current folder)')
-    .option(...RUN_OPTION)
-    .addHelpText(
-      'after',
-      examples(
-        'cutover evidence claims-bot --out-dir ./evidence',
-        'cutover evidence claims-bot --run 0f9e2a4c-6d1b-4e8a-9c3f-5b7d2e1a8c46',
-      ),
-    )
-    .action((workflowId: string, o: Omit<EvidenceOptions, 'workflowId'>) =>
-      run((ctx) => evidenceCommand(ctx, { workflowId, ...o })),
-    );
 }

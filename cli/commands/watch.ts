@@ -1,9 +1,7 @@
 /** `cutover watch MIGRATION`: follow a migration live until it ends (also `cutover start --watch`). */
-import type { Command } from 'commander';
 import type { TemporalAccess } from '../../client/connect';
 import { migrationStatus, resolveMigrationRun } from '../../client/migrations';
 import { type CliContext, withTemporal } from '../context';
-import { examples, MIGRATION_ARGUMENT, type Run, RUN_OPTION } from '../options';
 import { renderProgress } from '../render';
 import type { StatusOptions, StatusResult } from './status';
 
@@ -38,16 +36,4 @@ export async function watchCommand(ctx: CliContext, opts: StatusOptions): Promis
     const { workflowId, runId } = await resolveMigrationRun(t, opts.workflowId, opts.run);
     return watchLoop(ctx, t, workflowId, runId);
   });
-}
-
-export function registerWatch(program: Command, run: Run): void {
-  program
-    .command('watch')
-    .argument(...MIGRATION_ARGUMENT)
-    .description('Follow a migration live until it ends')
-    .option(...RUN_OPTION)
-    .addHelpText('after', examples('cutover watch claims-bot'))
-    .action((workflowId: string, o: Omit<StatusOptions, 'workflowId'>) =>
-      run((ctx) => watchCommand(ctx, { workflowId, ...o })),
-    );
 }
