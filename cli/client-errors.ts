@@ -15,10 +15,11 @@ import {
   NoWorkerForStartError,
   PreflightTimeoutError,
   ProgressUnreadableError,
+  RunNotFoundError,
   TemporalUnreachableError,
   UpdateRefusedError,
 } from '../client/errors';
-import { formatDuration } from '../plan/schema';
+import { formatDuration } from '../plan/durations';
 import { UserError } from './errors';
 
 /** The hint for `cutover status` after an update was refused. */
@@ -37,6 +38,8 @@ export function asUserError(err: unknown): unknown {
         : 'start the local environment with `npx cutover dev`, or set TEMPORAL_ADDRESS',
     );
   if (err instanceof MigrationNotFoundError) return new UserError(err.message, 'list migrations with `cutover list`');
+  if (err instanceof RunNotFoundError)
+    return new UserError(err.message, `see its runs with \`cutover history ${err.idOrApp}\``);
   if (err instanceof AmbiguousMigrationError)
     return new UserError(err.message, `name one by its workflow id: ${err.running.join(', ')}`);
   if (err instanceof NoWorkerError)

@@ -5,28 +5,28 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
-import { asUserError } from './client-errors';
-import { createContext, type GlobalOptions } from './context';
+import type { GlobalOptions } from './context';
 import { UsageError, UserError } from './errors';
 import type { Run } from './options';
 import type { OutputFormat } from './output';
 import { examples } from './options';
 import { packageRoot } from './package-root';
-import { registerAbort } from './commands/abort';
-import { registerDecide } from './commands/decide';
-import { registerDemo } from './commands/demo';
-import { registerDev } from './commands/dev';
-import { registerEvidence } from './commands/evidence';
-import { registerInventory } from './commands/inventory';
-import { registerList } from './commands/list';
-import { registerPlan } from './commands/plan';
-import { registerRetry } from './commands/retry';
-import { registerSim } from './commands/sim';
-import { registerSkip } from './commands/skip';
-import { registerStart } from './commands/start';
-import { registerStatus } from './commands/status';
-import { registerWatch } from './commands/watch';
-import { registerWorker } from './commands/worker';
+import { registerAbort } from './definitions/abort';
+import { registerDecide } from './definitions/decide';
+import { registerDemo } from './definitions/demo';
+import { registerDev } from './definitions/dev';
+import { registerEvidence } from './definitions/evidence';
+import { registerHistory } from './definitions/history';
+import { registerInventory } from './definitions/inventory';
+import { registerList } from './definitions/list';
+import { registerPlan } from './definitions/plan';
+import { registerRetry } from './definitions/retry';
+import { registerSim } from './definitions/sim';
+import { registerSkip } from './definitions/skip';
+import { registerStart } from './definitions/start';
+import { registerStatus } from './definitions/status';
+import { registerWatch } from './definitions/watch';
+import { registerWorker } from './definitions/worker';
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -86,6 +86,7 @@ export function buildProgram(run: Run): Command {
   registerRetry(program, run);
   registerSkip(program, run);
   registerList(program, run);
+  registerHistory(program, run);
   registerEvidence(program, run);
   registerInventory(program, run);
   return program;
@@ -100,11 +101,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   let code = 0;
   let globals: GlobalOptions = {};
+  // What a command needs is loaded when it runs (the `.js`: a dynamic import resolves like ESM), so that `--help`,
+  // `--version` and a usage error load commander and the command definitions only.
   const program = buildProgram(async (fn) => {
+    const { createContext } = await import('./context.js');
     const ctx = createContext(globals);
     try {
       await fn(ctx);
     } catch (err) {
+      const { asUserError } = await import('./client-errors.js');
       code = report(asUserError(err), ctx.out.format);
     }
   });

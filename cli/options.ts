@@ -24,6 +24,12 @@ export function examples(...lines: string[]): string {
 
 export const AS_HELP = '(required unless CUTOVER_USER is set)';
 
+/** `--run RUN_ID` of the commands that read one migration (status, watch, evidence). */
+export const RUN_OPTION = [
+  '--run <run-id>',
+  'that run of the migration, e.g. an earlier one (see `cutover history`; default: the latest)',
+] as const;
+
 /** The argument of every command on one migration. */
 export const MIGRATION_ARGUMENT = [
   '<migration>',

@@ -1,6 +1,7 @@
 /** Text renderings of CLI results (JSON mode prints the objects themselves). */
 import type { PlanProblem, MigrationPlan } from '../plan/schema';
-import { formatDuration, targetLabel, targetOf } from '../plan/schema';
+import { formatDuration } from '../plan/durations';
+import { targetLabel, targetOf } from '../plan/targets';
 import { describeScan } from '../contracts/key-holders';
 import type {
   BeforeState,
@@ -43,9 +44,14 @@ function elapsed(start?: string, end?: string): string {
 }
 
 /** `outcome` may be one the CLI derived from the execution's status (`terminated` …), not only a recorded one. */
-export function renderProgress(p: Omit<MigrationProgress, 'outcome'> & { outcome: string }, status?: string): string {
+export function renderProgress(
+  p: Omit<MigrationProgress, 'outcome'> & { outcome: string },
+  status?: string,
+  /** Named when an earlier run was asked for, not the latest. */
+  runId?: string,
+): string {
   const lines = [
-    `${p.workflowId}`,
+    `${p.workflowId}${runId ? ` (run ${runId})` : ''}`,
     `ticket ${p.changeTicket} · started by ${p.initiatedBy} · outcome ${p.outcome}${status ? ` · workflow ${status}` : ''}`,
     '',
     table(

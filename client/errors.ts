@@ -29,6 +29,16 @@ export class MigrationNotFoundError extends ClientError {
   }
 }
 
+/** A migration (a workflow id, or an app name) has no run with this run id. */
+export class RunNotFoundError extends ClientError {
+  constructor(
+    readonly idOrApp: string,
+    readonly runId: string,
+  ) {
+    super(`migration ${idOrApp} has no run ${runId}`);
+  }
+}
+
 /** An app name that matches more than one running migration. */
 export class AmbiguousMigrationError extends ClientError {
   constructor(

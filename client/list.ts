@@ -6,7 +6,9 @@ import {
   CutoverStage,
   CutoverTicket,
 } from '../contracts/search-attributes';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { TemporalAccess } from './connect';
+import { MigrationNotFoundError } from './errors';
 import { MIGRATION_WORKFLOW_TYPE, quote } from './migrations';
 import { effectiveOutcome, outcomeQuery } from './outcome';
 
@@ -31,6 +33,8 @@ export interface ListedMigration {
   /** The effective outcome: the recorded one, unless the execution was ended from outside (`terminated`, …). */
   readonly outcome: string;
   readonly startTime: string;
+  /** When the execution closed; absent while it runs. */
+  readonly endTime?: string;
 }
 
 export function listQuery(filter: MigrationFilter): string {
@@ -51,19 +55,40 @@ export async function listMigrations(
 ): Promise<ListedMigration[]> {
   const out: ListedMigration[] = [];
   for await (const wf of t.client.workflow.list({ query: listQuery(filter) })) {
-    const sa = wf.typedSearchAttributes;
-    out.push({
-      workflowId: wf.workflowId,
-      runId: wf.runId,
-      status: wf.status.name,
-      app: sa.get(CutoverApp),
-      account: sa.get(CutoverAccount),
-      ticket: sa.get(CutoverTicket),
-      stage: sa.get(CutoverStage),
-      outcome: effectiveOutcome(wf.status.name, sa.get(CutoverOutcome)),
-      startTime: wf.startTime.toISOString(),
-    });
+    out.push(listed(wf));
     if (out.length >= limit) break;
   }
   return out;
+}
+
+function listed(wf: WorkflowExecutionInfo): ListedMigration {
+  const sa = wf.typedSearchAttributes;
+  return {
+    workflowId: wf.workflowId,
+    runId: wf.runId,
+    status: wf.status.name,
+    app: sa.get(CutoverApp),
+    account: sa.get(CutoverAccount),
+    ticket: sa.get(CutoverTicket),
+    stage: sa.get(CutoverStage),
+    outcome: effectiveOutcome(wf.status.name, sa.get(CutoverOutcome)),
+    startTime: wf.startTime.toISOString(),
+    ...(wf.closeTime ? { endTime: wf.closeTime.toISOString() } : {}),
+  };
+}
+
+/**
+ * Every migration (every run) of an app — or of one workflow id, when `idOrApp` has a `/` — newest first, with the
+ * outcome each really had. An app without any is a `MigrationNotFoundError`.
+ */
+export async function migrationHistory(t: Pick<TemporalAccess, 'client'>, idOrApp: string): Promise<ListedMigration[]> {
+  const which = idOrApp.includes('/') ? `WorkflowId = ${quote(idOrApp)}` : `${CutoverApp.name} = ${quote(idOrApp)}`;
+  const out: ListedMigration[] = [];
+  for await (const wf of t.client.workflow.list({
+    query: `WorkflowType = ${quote(MIGRATION_WORKFLOW_TYPE)} AND ${which}`,
+  }))
+    out.push(listed(wf));
+  if (out.length === 0) throw new MigrationNotFoundError(idOrApp);
+  // The server lists running executions first, then by close time: a history reads by start time.
+  return out.sort((a, b) => b.startTime.localeCompare(a.startTime) || a.runId.localeCompare(b.runId));
 }

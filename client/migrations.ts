@@ -21,7 +21,7 @@ import type {
 } from '../contracts/model';
 import { CutoverApp, CutoverStage, CutoverTicket, initialSearchAttributes } from '../contracts/search-attributes';
 import type { MigrationPlan } from '../plan/schema';
-import { migrateToManagedIdentity } from '../workflows';
+import type { migrateToManagedIdentity } from '../workflows';
 import {
   abortUpdate,
   approveUpdate,
@@ -43,12 +43,16 @@ import {
   NoWorkerForStartError,
   PreflightTimeoutError,
   ProgressUnreadableError,
+  RunNotFoundError,
   UpdateRefusedError,
 } from './errors';
 import { closedFromOutsideNote, effectiveOutcome } from './outcome';
 
-/** The workflow type, as registered: the workflow function's own name. */
-export const MIGRATION_WORKFLOW_TYPE = migrateToManagedIdentity.name;
+/**
+ * The workflow type, as registered: the workflow function's own name (test/client checks they agree). A string, so
+ * that reading migrations does not load the workflow code.
+ */
+export const MIGRATION_WORKFLOW_TYPE = 'migrateToManagedIdentity';
 
 export type MigrationHandle = WorkflowHandleWithFirstExecutionRunId<typeof migrateToManagedIdentity>;
 
@@ -79,7 +83,7 @@ export async function startMigration(
   const workflowId = migrationWorkflowId(plan);
   const input: MigrationInput = { plan, initiatedBy };
   try {
-    return await t.client.workflow.start(migrateToManagedIdentity, {
+    return await t.client.workflow.start<typeof migrateToManagedIdentity>(MIGRATION_WORKFLOW_TYPE, {
       taskQueue: t.taskQueue,
       workflowId,
       args: [input],
@@ -147,18 +151,28 @@ export async function awaitPreflight(
 // ------------------------------------------------------------------------------------------------------------------
 // Find and read
 
-async function describe(t: Pick<TemporalAccess, 'client'>, id: string) {
+/** Temporal run ids are UUIDs; the server refuses anything else as a malformed request, not as "not found". */
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One run of a migration (`runId`), or its latest run (no `runId`). */
+async function describe(t: Pick<TemporalAccess, 'client'>, id: string, runId?: string) {
+  if (runId !== undefined && !RUN_ID.test(runId)) throw new RunNotFoundError(id, runId);
   try {
-    return await t.client.workflow.getHandle(id).describe();
+    return await t.client.workflow.getHandle(id, runId).describe();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new MigrationNotFoundError(id);
+    if (err instanceof WorkflowNotFoundError)
+      throw runId === undefined ? new MigrationNotFoundError(id) : new RunNotFoundError(id, runId);
     throw err;
   }
 }
 
-/** The execution status name (RUNNING, COMPLETED, TERMINATED, …) of a migration. */
-export async function executionStatus(t: Pick<TemporalAccess, 'client'>, workflowId: string): Promise<string> {
-  return (await describe(t, workflowId)).status.name;
+/** The execution status name (RUNNING, COMPLETED, TERMINATED, …) of a migration (its latest run, or `runId`). */
+export async function executionStatus(
+  t: Pick<TemporalAccess, 'client'>,
+  workflowId: string,
+  runId?: string,
+): Promise<string> {
+  return (await describe(t, workflowId, runId)).status.name;
 }
 
 /**
@@ -176,6 +190,33 @@ export async function resolveMigration(t: Pick<TemporalAccess, 'client'>, idOrAp
   const running = [...new Set(found.filter((f) => f.running).map((f) => f.workflowId))];
   if (running.length > 1) throw new AmbiguousMigrationError(idOrApp, running);
   return running[0] ?? found[0]?.workflowId ?? idOrApp;
+}
+
+/** A migration and, when one was named, one run of it. */
+export interface MigrationRef {
+  readonly workflowId: string;
+  /** Absent: the latest run. */
+  readonly runId?: string;
+}
+
+/**
+ * What the user typed after the command, and `--run` if given: without a run id as `resolveMigration`; with one, the
+ * run of that workflow id, or the app's migration that has this run (any of its runs, ended or not).
+ */
+export async function resolveMigrationRun(
+  t: Pick<TemporalAccess, 'client'>,
+  idOrApp: string,
+  runId?: string,
+): Promise<MigrationRef> {
+  if (runId === undefined) return { workflowId: await resolveMigration(t, idOrApp) };
+  if (!RUN_ID.test(runId)) throw new RunNotFoundError(idOrApp, runId);
+  if (idOrApp.includes('/')) {
+    await describe(t, idOrApp, runId);
+    return { workflowId: idOrApp, runId };
+  }
+  const query = `WorkflowType = ${quote(MIGRATION_WORKFLOW_TYPE)} AND ${CutoverApp.name} = ${quote(idOrApp)} AND RunId = ${quote(runId)}`;
+  for await (const wf of t.client.workflow.list({ query })) return { workflowId: wf.workflowId, runId: wf.runId };
+  throw new RunNotFoundError(idOrApp, runId);
 }
 
 /** Whether any worker polled the task queue for workflow tasks recently (the server remembers about a minute). */
@@ -204,6 +245,8 @@ export type ShownProgress = Omit<MigrationProgress, 'outcome'> & { readonly outc
 
 export interface MigrationStatus {
   readonly workflowId: string;
+  /** The run shown: the one asked for, else the latest. */
+  readonly runId: string;
   /** The execution's status (RUNNING, COMPLETED, TERMINATED, …). */
   readonly status: string;
   /** The effective outcome, as `cutover list` shows it (also in `progress.outcome`). */
@@ -226,10 +269,14 @@ function progressFromResult(r: MigrationResult): MigrationProgress {
   };
 }
 
-/** Where a migration is: from its result once completed, from its worker while it runs, else what is known. */
-export async function migrationStatus(t: TemporalAccess, workflowId: string): Promise<MigrationStatus> {
-  const desc = await describe(t, workflowId);
-  const handle = t.client.workflow.getHandle(workflowId);
+/**
+ * Where a migration (its latest run, or `runId`) is: from its result once completed, from its worker while it runs,
+ * else what is known.
+ */
+export async function migrationStatus(t: TemporalAccess, workflowId: string, runId?: string): Promise<MigrationStatus> {
+  const desc = await describe(t, workflowId, runId);
+  // That very run, not whichever is the latest by the time it is read.
+  const handle = t.client.workflow.getHandle(workflowId, desc.runId);
   const status = desc.status.name;
   let progress: MigrationProgress;
   if (status === 'COMPLETED') {
@@ -259,6 +306,7 @@ export async function migrationStatus(t: TemporalAccess, workflowId: string): Pr
   const link = workflowLink(t, workflowId);
   return {
     workflowId,
+    runId: desc.runId,
     status,
     outcome,
     progress: { ...progress, outcome, ...(note && !progress.reason ? { reason: note } : {}) },
@@ -266,12 +314,20 @@ export async function migrationStatus(t: TemporalAccess, workflowId: string): Pr
   };
 }
 
-/** The result of a completed migration (its evidence); refused while it runs or when it ended from outside. */
-export async function migrationResult(t: Pick<TemporalAccess, 'client'>, workflowId: string): Promise<MigrationResult> {
-  const status = await executionStatus(t, workflowId);
+/**
+ * The result of a completed migration (its latest run, or `runId`): its evidence. Refused while it runs or when it
+ * ended from outside.
+ */
+export async function migrationResult(
+  t: Pick<TemporalAccess, 'client'>,
+  workflowId: string,
+  runId?: string,
+): Promise<MigrationResult> {
+  const desc = await describe(t, workflowId, runId);
+  const status = desc.status.name;
   if (status === 'RUNNING') throw new MigrationStillRunningError(workflowId);
   if (status !== 'COMPLETED') throw new NoEvidenceError(workflowId, status);
-  return (await t.client.workflow.getHandle(workflowId).result()) as MigrationResult;
+  return (await t.client.workflow.getHandle(workflowId, desc.runId).result()) as MigrationResult;
 }
 
 /** Waits for a migration to end and returns its result. */

@@ -17,19 +17,8 @@ export function effectiveOutcome(executionStatus: string, recorded: string | und
   return CLOSED_FROM_OUTSIDE[executionStatus] ?? recorded ?? (executionStatus === 'RUNNING' ? 'running' : 'unknown');
 }
 
-/** Every outcome `cutover list --outcome` accepts. */
-export const OUTCOMES = [
-  'running',
-  'succeeded',
-  'rolled-back',
-  'rollback-incomplete',
-  'rollback-blocked',
-  'preflight-failed',
-  'failed',
-  'terminated',
-  'cancelled',
-  'timed-out',
-] as const;
+/** Every outcome `cutover list --outcome` accepts (in contracts/, which the CLI's `--help` loads without the SDK). */
+export { OUTCOMES } from '../contracts/outcomes';
 
 /** For `status`: what it means that a migration was ended from outside, or undefined when it was not. */
 export function closedFromOutsideNote(executionStatus: string): string | undefined {

@@ -1,5 +1,6 @@
 /** Names that several layers must agree on: workflow ids and evidence files. */
-import { type MigrationPlan, targetOf } from '../plan/schema';
+import type { MigrationPlan } from '../plan/schema';
+import { targetOf } from '../plan/targets';
 
 /**
  * One migration per caller at a time, so the id is derived from the caller itself, its kind included (two callers

@@ -3,7 +3,8 @@
  * The dev server registers them at start (see worker/dev-server.ts); a cluster operator registers them once.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { type MigrationPlan, targetOf } from '../plan/schema';
+import type { MigrationPlan } from '../plan/schema';
+import { targetOf } from '../plan/targets';
 
 export const CutoverStage = defineSearchAttributeKey('CutoverStage', SearchAttributeType.KEYWORD);
 export const CutoverApp = defineSearchAttributeKey('CutoverApp', SearchAttributeType.KEYWORD);

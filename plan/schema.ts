@@ -7,6 +7,7 @@
  * definition, settings to *remove* are names.
  */
 import { z } from 'zod';
+import { formatDuration, parseDuration } from './durations';
 import { PlanValidationError, toProblems } from './problems';
 import { isKeyVaultReference, KEY_VAULT_REFERENCE_EXAMPLE, nameLooksSecret, secretShape } from './secrets';
 import { type NotificationRule, notificationsSchema } from './notifications';
@@ -14,6 +15,7 @@ import { DEFAULT_TARGET_KIND, TARGET_KIND_NAMES, TARGET_KINDS, type TargetSpec }
 
 export { type PlanProblem, PlanValidationError } from './problems';
 export { targetLabel, targetOf, TARGET_KINDS, type TargetKind, type TargetSpec } from './targets';
+export { formatDuration, parseDuration } from './durations';
 
 export const DEFAULT_ROLE = 'Cognitive Services OpenAI User';
 
@@ -34,24 +36,6 @@ const DEPLOYMENT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 const UAMI_ID =
   /^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([-\w._()]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([-\w]{3,128})$/i;
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** Parses "90s", "15m", "1.5h" into milliseconds; undefined when malformed. */
-export function parseDuration(text: string): number | undefined {
-  const m = DURATION.exec(text.trim());
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
-}
-
-export function formatDuration(ms: number): string {
-  if (ms % 86_400_000 === 0 && ms > 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
-
 function duration(min: number, max: number) {
   return z.string({ error: 'must be a duration such as "90s", "15m" or "2h"' }).transform((text, ctx) => {
     const ms = parseDuration(text);

@@ -5,7 +5,6 @@
  * link. It never touches another environment: a running `cutover dev` keeps its state, migrations and address book.
  */
 import * as path from 'node:path';
-import type { Command } from 'commander';
 import { connectClient, type TemporalSettings, workflowLink } from '../../client/connect';
 import { awaitResult, decide, executionStatus, queryProgress, startMigration } from '../../client/migrations';
 import { migrationWorkflowId } from '../../contracts/ids';
@@ -13,7 +12,6 @@ import type { MigrationResult } from '../../contracts/model';
 import { type Embedded, startEmbedded } from '../../worker/embedded';
 import type { CliContext } from '../context';
 import { UserError } from '../errors';
-import { examples, port, type Run } from '../options';
 import { packageRoot } from '../package-root';
 import { renderEvidenceMarkdown } from '../render';
 import { untilSignal } from '../signals';
@@ -150,26 +148,4 @@ export async function demoCommand(ctx: CliContext, opts: DemoOptions): Promise<M
   } finally {
     await embedded.stop();
   }
-}
-
-export function registerDemo(program: Command, run: Run): void {
-  program
-    .command('demo')
-    .description(
-      'Migrate the demo app end to end on a throwaway environment of its own, approving automatically, and print the evidence',
-    )
-    .option('--plan <file>', 'plan to run (default: examples/claims-bot.yaml)')
-    .option('--keep-running', 'stay up afterwards to explore the Web UI (default when on a terminal)')
-    .option('--no-keep-running', 'stop as soon as the migration ends')
-    .option('--port <port>', 'Temporal gRPC port, if free (default: 7233, else a free one)', port)
-    .option('--ui-port <port>', 'Temporal Web UI port, if free (default: 8233, else a free one)', port)
-    .addHelpText(
-      'after',
-      examples(
-        'cutover demo',
-        'cutover demo --no-keep-running',
-        'cutover demo --plan examples/claims-bot-uami-slot-swap.yaml',
-      ),
-    )
-    .action((o: DemoOptions) => run((ctx) => demoCommand(ctx, o)));
 }

@@ -1,9 +1,7 @@
 /** `cutover dev`: the embedded default — Temporal dev server + Web UI, the simulator and a worker. */
-import { type Command, Option } from 'commander';
 import { startEmbedded } from '../../worker/embedded';
 import type { CliContext } from '../context';
 import { UserError } from '../errors';
-import { examples, port, type Run } from '../options';
 import { untilSignal } from '../signals';
 
 export interface DevOptions {
@@ -74,28 +72,4 @@ export async function devCommand(ctx: CliContext, opts: DevOptions): Promise<voi
   const why = await Promise.race([untilSignal(), failed]);
   ctx.out.info(`${why}: stopping …`);
   await env.stop();
-}
-
-export function registerDev(program: Command, run: Run): void {
-  program
-    .command('dev')
-    .description(
-      'Run the embedded default: Temporal dev server + Web UI, the Azure simulator (demo scenario) and a worker',
-    )
-    .option('--port <port>', 'Temporal gRPC port', port, 7233)
-    .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
-    .option('--sim-port <port>', 'simulator HTTPS port (default: a free one)', port)
-    .option('--reset', 'start the simulator from the demo scenario again instead of the kept state')
-    .addOption(new Option('--profile <profile>', 'simulator timing profile').choices(['fast', 'realistic']))
-    .option('--verbose', 'log every request the simulator answers')
-    .option('--no-worker', 'run no embedded worker (start `cutover worker` against this environment instead)')
-    .addHelpText(
-      'after',
-      examples(
-        'cutover dev',
-        'cutover dev --reset',
-        'cutover dev --no-worker   (then `cutover worker` in another terminal)',
-      ),
-    )
-    .action((o: DevOptions) => run((ctx) => devCommand(ctx, o)));
 }

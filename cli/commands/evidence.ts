@@ -1,18 +1,18 @@
 /** `cutover evidence MIGRATION`: write the audit record of an ended migration as JSON and Markdown, and print it. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Command } from 'commander';
-import { migrationResult, resolveMigration } from '../../client/migrations';
+import { migrationResult, resolveMigrationRun } from '../../client/migrations';
 import { evidenceFileName } from '../../contracts/ids';
 import type { Evidence } from '../../contracts/model';
 import { type CliContext, withTemporal } from '../context';
-import { examples, MIGRATION_ARGUMENT, type Run } from '../options';
 import { renderEvidenceMarkdown } from '../render';
 
 export interface EvidenceOptions {
   readonly workflowId: string;
   /** Folder to write `<id>.json` and `<id>.md` into; the current folder by default. */
   readonly outDir?: string;
+  /** One run of it (`--run`); the latest by default. */
+  readonly run?: string;
 }
 
 export interface EvidenceResult {
@@ -35,7 +35,8 @@ export async function writeEvidenceFiles(evidence: Evidence, outDir: string): Pr
 
 export async function evidenceCommand(ctx: CliContext, opts: EvidenceOptions): Promise<EvidenceResult> {
   return withTemporal(ctx, async (t) => {
-    const { evidence } = await migrationResult(t, await resolveMigration(t, opts.workflowId));
+    const { workflowId, runId } = await resolveMigrationRun(t, opts.workflowId, opts.run);
+    const { evidence } = await migrationResult(t, workflowId, runId);
     const result = await writeEvidenceFiles(evidence, opts.outDir ?? '.');
     ctx.out.result(
       result,
@@ -43,14 +44,4 @@ export async function evidenceCommand(ctx: CliContext, opts: EvidenceOptions): P
     );
     return result;
   });
-}
-
-export function registerEvidence(program: Command, run: Run): void {
-  program
-    .command('evidence')
-    .argument(...MIGRATION_ARGUMENT)
-    .description('Write the audit record as JSON and Markdown, and print it')
-    .option('--out-dir <dir>', 'folder for the files (default: the current folder)')
-    .addHelpText('after', examples('cutover evidence claims-bot --out-dir ./evidence'))
-    .action((workflowId: string, o: { outDir?: string }) => run((ctx) => evidenceCommand(ctx, { workflowId, ...o })));
 }

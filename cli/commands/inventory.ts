@@ -3,14 +3,13 @@
  * data actions on it (they call with tokens), and apps whose settings hold one of its keys (they would break if
  * local auth were disabled). Read-only; key values never leave this process.
  */
-import type { Command } from 'commander';
 import { findKeyHolders, tokenCallers as listTokenCallers, type TokenCaller } from '../../azure/inventory';
 import { accountResourceId } from '../../azure/resources';
 import { keyCallersOf } from '../../contracts/key-holders';
 import type { KeyCaller } from '../../contracts/model';
-import { azureContext, type CliContext } from '../context';
+import { azureContext } from '../azure';
+import type { CliContext } from '../context';
 import { UserError } from '../errors';
-import { examples, type Run } from '../options';
 import { table } from '../render';
 
 export type { TokenCaller };
@@ -84,21 +83,4 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
     ].join('\n'),
   );
   return result;
-}
-
-export function registerInventory(program: Command, run: Run): void {
-  program
-    .command('inventory')
-    .description('Who can call an Azure OpenAI account: data-plane role holders, and apps holding its key')
-    .requiredOption('--account <name>', 'Azure OpenAI account name')
-    .requiredOption('--resource-group <name>', 'its resource group')
-    .option('--subscription <id>', 'its subscription (default: the dev environment’s)')
-    .addHelpText(
-      'after',
-      examples(
-        'cutover inventory --account claims-openai --resource-group rg-claims',
-        'cutover inventory --account claims-openai --resource-group rg-claims --subscription 5b2e8c1d-9f3a-4b6e-a7c2-8d1e4f0a3b95',
-      ),
-    )
-    .action((o: InventoryOptions) => run((ctx) => inventoryCommand(ctx, o)));
 }

@@ -1,5 +1,4 @@
 /** `cutover plan validate FILE` and `cutover plan show FILE`: a dry run that changes nothing. */
-import type { Command } from 'commander';
 import { createAzureContext } from '../../azure/context';
 import { runPreflight } from '../../azure/preflight';
 import { loadPlanFile, PlanFileUnreadableError } from '../../plan/load';
@@ -7,10 +6,10 @@ import { type MigrationPlan, PlanValidationError } from '../../plan/schema';
 import { CutoverFailure, FailureType } from '../../contracts/failures';
 import { migrationWorkflowId } from '../../contracts/ids';
 import type { BeforeState, PreflightProblem } from '../../contracts/model';
-import { azureAccess, type CliContext } from '../context';
+import { azureAccess } from '../azure';
+import type { CliContext } from '../context';
 import { withDevHints } from '../dev-hints';
 import { UserError } from '../errors';
-import { examples, type Run } from '../options';
 import { renderKeyHolderScan, renderPlanProblems, renderPlanSteps, renderPreflightProblems } from '../render';
 
 export interface PlanOptions {
@@ -117,28 +116,4 @@ export async function planCommand(ctx: CliContext, opts: PlanOptions, mode: 'val
       'fix the problems above (in the plan or in Azure), then run `cutover plan show` again',
     );
   return report;
-}
-
-export function registerPlan(program: Command, run: Run): void {
-  const plan = program.command('plan').description('Check a migration plan without changing anything');
-  plan
-    .command('validate')
-    .argument('<file>', 'the plan (YAML or JSON)')
-    .description('Validate the plan file, then run the read-only preflight against Azure')
-    .option('--offline', 'only validate the file; do not read Azure')
-    .addHelpText(
-      'after',
-      examples('cutover plan validate examples/claims-bot.yaml', 'cutover plan validate my-plan.yaml --offline'),
-    )
-    .action((file: string, o: { offline?: boolean }) => run((ctx) => planCommand(ctx, { file, ...o }, 'validate')));
-  plan
-    .command('show')
-    .argument('<file>', 'the plan (YAML or JSON)')
-    .description('Dry run: what would change, stage by stage, and every problem found')
-    .option('--offline', 'do not read Azure')
-    .addHelpText(
-      'after',
-      examples('cutover plan show examples/claims-bot.yaml', 'cutover -o json plan show my-plan.yaml'),
-    )
-    .action((file: string, o: { offline?: boolean }) => run((ctx) => planCommand(ctx, { file, ...o }, 'show')));
 }

@@ -1,9 +1,7 @@
 /** `cutover retry MIGRATION`: retry the rollback step that is blocked. */
-import type { Command } from 'commander';
 import { resolveBlockedStep, resolveMigration } from '../../client/migrations';
 import type { MigrationProgress } from '../../contracts/model';
 import { type CliContext, withTemporal } from '../context';
-import { AS_HELP, examples, MIGRATION_ARGUMENT, type Run } from '../options';
 import { personActing } from '../person';
 
 export interface RetryOptions {
@@ -19,16 +17,4 @@ export async function retryCommand(ctx: CliContext, opts: RetryOptions): Promise
     ctx.out.result(p, () => `Retrying the blocked rollback step of ${workflowId}`);
     return p;
   });
-}
-
-export function registerRetry(program: Command, run: Run): void {
-  program
-    .command('retry')
-    .argument(...MIGRATION_ARGUMENT)
-    .description('Retry the rollback step that is blocked')
-    .option('--as <name>', `operator name ${AS_HELP}`)
-    .addHelpText('after', examples('cutover retry claims-bot --as oncall'))
-    .action((workflowId: string, o: Omit<RetryOptions, 'workflowId'>) =>
-      run((ctx) => retryCommand(ctx, { workflowId, ...o })),
-    );
 }

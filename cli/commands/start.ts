@@ -4,7 +4,6 @@
  * passed, listing every problem when it did not.
  */
 import * as path from 'node:path';
-import type { Command } from 'commander';
 import { workflowLink } from '../../client/connect';
 import { MigrationAlreadyRunningError } from '../../client/errors';
 import { awaitPreflight, type PreflightReport, startMigration } from '../../client/migrations';
@@ -13,7 +12,6 @@ import { alreadyRunningHint } from '../client-errors';
 import { type CliContext, withTemporal } from '../context';
 import { withDevHints } from '../dev-hints';
 import { UserError } from '../errors';
-import { AS_HELP, examples, type Run } from '../options';
 import { personActing } from '../person';
 import { renderPreflightProblems } from '../render';
 import { readPlan } from './plan';
@@ -100,24 +98,4 @@ export async function startCommand(ctx: CliContext, opts: StartOptions): Promise
     }
     return result;
   });
-}
-
-export function registerStart(program: Command, run: Run): void {
-  program
-    .command('start')
-    .argument('<file>', 'the plan (YAML or JSON)')
-    .description(
-      'Start the migration a plan describes and wait for its preflight; prints its workflow id and Web UI link',
-    )
-    .option('--as <name>', `who starts it ${AS_HELP}; approvers must differ under four-eyes`)
-    .option('--watch', 'follow it until it ends')
-    .addHelpText(
-      'after',
-      examples(
-        'cutover start examples/claims-bot.yaml --as alice',
-        'cutover start my-plan.yaml --as alice --watch',
-        'CUTOVER_USER=alice cutover -o json start my-plan.yaml',
-      ),
-    )
-    .action((file: string, o: { as?: string; watch?: boolean }) => run((ctx) => startCommand(ctx, { file, ...o })));
 }

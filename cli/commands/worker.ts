@@ -5,15 +5,14 @@
  * drains it: it stops polling, lets in-flight activities finish for the grace period (then hands them back to the
  * server, which retries them on another worker), and exits 0.
  */
-import type { Command } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { readCaCert } from '../../azure/clients';
 import { firstLine, resolveTemporal } from '../../client/connect';
 import { bundleWorkflows } from '../../worker/bundle';
 import { createCutoverWorker, installRuntimeLogging } from '../../worker/worker';
-import { azureAccess, type CliContext, temporalSettings } from '../context';
+import { azureAccess } from '../azure';
+import { type CliContext, temporalSettings } from '../context';
 import { UserError } from '../errors';
-import { examples, type Run } from '../options';
 
 export async function workerCommand(ctx: CliContext): Promise<void> {
   const { config } = ctx;
@@ -62,18 +61,4 @@ export async function workerCommand(ctx: CliContext): Promise<void> {
   } finally {
     await connection.close();
   }
-}
-
-export function registerWorker(program: Command, run: Run): void {
-  program
-    .command('worker')
-    .description('Run a production worker (Temporal from TEMPORAL_* settings, Azure from DefaultAzureCredential)')
-    .addHelpText(
-      'after',
-      examples(
-        'TEMPORAL_ADDRESS=temporal.internal:7233 cutover worker',
-        'CUTOVER_TASK_QUEUE=cutover-prod cutover worker',
-      ),
-    )
-    .action(() => run((ctx) => workerCommand(ctx)));
 }

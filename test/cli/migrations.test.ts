@@ -1,6 +1,6 @@
 /**
  * A change manager's migrations through the real CLI: `start` (which waits for the worker's preflight), `status`,
- * `approve` / `reject` / `abort`, `list` and `evidence`, each a subprocess against the run's dev server, with a worker
+ * `approve` / `reject` / `abort`, `list`, `history` and `evidence` (of the latest run or of `--run`), each a subprocess against the run's dev server, with a worker
  * in this process on the CLI's task queue and the simulator playing Azure.
  */
 import assert from 'node:assert/strict';
@@ -19,7 +19,7 @@ import { WAIT_MS } from '../support/wait';
 
 const WORKFLOW_ID = `cutover/app-service/${SUB}/${RG}/claims-bot`;
 
-describe('cutover start, approve, reject, abort, list and evidence', () => {
+describe('cutover start, approve, reject, abort, list, history and evidence', () => {
   let estate: Estate;
   let cli: Cli;
   before(async () => {
@@ -62,11 +62,12 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
     const handle = estate.temporal.client.workflow.getHandle(WORKFLOW_ID);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const status = (await handle.describe()).status.name;
+      const desc = await handle.describe();
+      const status = desc.status.name;
       const progress = status === 'RUNNING' ? await handle.query(progressQuery).catch(() => undefined) : undefined;
       if (
         status !== 'RUNNING' ||
-        (progress && pred({ workflowId: WORKFLOW_ID, status, outcome: progress.outcome, progress }))
+        (progress && pred({ workflowId: WORKFLOW_ID, runId: desc.runId, status, outcome: progress.outcome, progress }))
       )
         break;
       if (Date.now() > deadline) throw new Error(`${what} not reached; last progress: ${JSON.stringify(progress)}`);
@@ -271,5 +272,140 @@ describe('cutover start, approve, reject, abort, list and evidence', () => {
       const text = await cli.run('status', WORKFLOW_ID);
       assert.match(text.stdout, /outcome terminated · workflow TERMINATED/);
     });
+  });
+  test('two runs of one app: status, evidence and list reach either run; history lists both, newest first', async () => {
+    const first = plan('run-1', { beforeSettingsSwap: true, beforeDisableLocalAuth: false });
+    const second = plan('run-2', { beforeSettingsSwap: false, beforeDisableLocalAuth: false });
+    let run1 = '';
+    let run2 = '';
+    await estate.temporal.withWorker(estate.activities(), async () => {
+      run1 = (await cli.json<StartResult>('start', first.file, '--as', 'alice')).runId;
+      await statusWhen(gateOpen('settings'), 'the settings gate of the first run');
+      await cli.json<ApprovalRecord>('reject', WORKFLOW_ID, '--as', 'bob', '--comment', 'not this week');
+      assert.equal((await statusWhen(ended, 'the end of the first run')).progress.outcome, 'rolled-back');
+      const watched = await cli.run('start', second.file, '--as', 'alice', '--watch');
+      assert.equal(watched.code, 0, watched.stderr);
+      run2 = (await estate.temporal.client.workflow.getHandle(WORKFLOW_ID).describe()).runId;
+    });
+    assert.notEqual(run1, run2, 'the second migration is another run of the same workflow id');
+
+    // status: the latest run by default, either run with --run, by workflow id or by app name.
+    const latest = await cli.json<StatusResult>('status', 'claims-bot');
+    assert.deepEqual([latest.runId, latest.outcome, latest.progress.changeTicket], [run2, 'succeeded', second.ticket]);
+    for (const id of [WORKFLOW_ID, 'claims-bot']) {
+      const earlier = await cli.json<StatusResult>('status', id, '--run', run1);
+      assert.deepEqual(
+        [earlier.workflowId, earlier.runId, earlier.status, earlier.outcome, earlier.progress.changeTicket],
+        [WORKFLOW_ID, run1, 'COMPLETED', 'rolled-back', first.ticket],
+      );
+    }
+    const text = await cli.run('status', 'claims-bot', '--run', run1);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`^${WORKFLOW_ID} \\(run ${run1}\\)$`, 'm'));
+    assert.match(text.stdout, /outcome rolled-back · workflow COMPLETED/);
+    const watchedEarlier = await cli.run('watch', 'claims-bot', '--run', run1);
+    assert.equal(watchedEarlier.code, 0, watchedEarlier.stderr);
+    assert.match(watchedEarlier.stdout, /outcome rolled-back · workflow COMPLETED/);
+
+    // evidence: the first run's record differs from the latest one's.
+    const outDir = `${cli.dir}/evidence-runs`;
+    const earlierEvidence = await cli.json<EvidenceResult>(
+      'evidence',
+      'claims-bot',
+      '--run',
+      run1,
+      '--out-dir',
+      outDir,
+    );
+    const latestEvidence = await cli.json<EvidenceResult>('evidence', 'claims-bot', '--out-dir', outDir);
+    assert.deepEqual(
+      [earlierEvidence.evidence.runId, earlierEvidence.evidence.outcome, earlierEvidence.evidence.changeTicket],
+      [run1, 'rolled-back', first.ticket],
+    );
+    assert.deepEqual(
+      earlierEvidence.evidence.approvals.map((a) => [a.decision, a.by, a.comment]),
+      [['rejected', 'bob', 'not this week']],
+    );
+    assert.deepEqual(
+      [latestEvidence.evidence.runId, latestEvidence.evidence.outcome, latestEvidence.evidence.changeTicket],
+      [run2, 'succeeded', second.ticket],
+    );
+    assert.notEqual(earlierEvidence.jsonPath, latestEvidence.jsonPath, 'one file per run');
+    const onDisk = JSON.parse(readFileSync(earlierEvidence.jsonPath, 'utf8')) as Evidence;
+    assert.equal(onDisk.runId, run1);
+
+    // list names each run by its run id; history lists every run of the app, newest first.
+    const mine = (ms: ListedMigration[]) => ms.filter((m) => m.runId === run1 || m.runId === run2);
+    const deadline = Date.now() + 15_000;
+    let history: ListedMigration[] = [];
+    let listed: ListedMigration[] = [];
+    for (;;) {
+      history = await cli.json<ListedMigration[]>('history', 'claims-bot');
+      listed = await cli.json<ListedMigration[]>('list', '--app', 'claims-bot');
+      const settled = (ms: ListedMigration[]) =>
+        mine(ms).length === 2 && mine(ms).every((m) => m.outcome !== 'running');
+      if ((settled(history) && settled(listed)) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.deepEqual(
+      mine(listed)
+        .map((m) => [m.runId, m.ticket, m.outcome])
+        .sort(),
+      [
+        [run1, first.ticket, 'rolled-back'],
+        [run2, second.ticket, 'succeeded'],
+      ].sort(),
+    );
+    assert.deepEqual(
+      mine(history).map((m) => [m.runId, m.workflowId, m.ticket, m.outcome]),
+      [
+        [run2, WORKFLOW_ID, second.ticket, 'succeeded'],
+        [run1, WORKFLOW_ID, first.ticket, 'rolled-back'],
+      ],
+    );
+    for (const m of mine(history)) assert.ok(m.endTime && m.endTime >= m.startTime, `${m.runId} has ended`);
+    assert.deepEqual(
+      history.map((m) => m.startTime),
+      history
+        .map((m) => m.startTime)
+        .sort()
+        .reverse(),
+      'every run, newest first',
+    );
+    assert.deepEqual(
+      mine(await cli.json<ListedMigration[]>('history', WORKFLOW_ID)),
+      mine(history),
+      'by workflow id alike',
+    );
+    const table = await cli.run('history', 'claims-bot');
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^STARTED \(UTC\) +ENDED \(UTC\) +RUN ID +WORKFLOW ID +TICKET +OUTCOME$/m);
+    const rows = table.stdout.split('\n');
+    const row2 = rows.findIndex((l) => l.includes(run2));
+    const row1 = rows.findIndex((l) => l.includes(run1));
+    assert.ok(row2 > 0 && row1 > row2, `the later run first:\n${table.stdout}`);
+    assert.match(rows[row1], new RegExp(`${run1} +${WORKFLOW_ID} +${first.ticket} +rolled-back$`));
+
+    // Runs and apps that do not exist: one error line and a hint, exit 1.
+    const unknownRun = randomUUID();
+    for (const args of [
+      ['status', WORKFLOW_ID, '--run', unknownRun],
+      ['status', 'claims-bot', '--run', unknownRun],
+      ['watch', 'claims-bot', '--run', unknownRun],
+      ['evidence', WORKFLOW_ID, '--run', unknownRun, '--out-dir', outDir],
+    ]) {
+      const missing = await cli.run(...args);
+      assertUserError(missing, new RegExp(`^error: migration ${args[1]} has no run ${unknownRun}$`));
+      assert.match(missing.stderr, new RegExp(`^hint: see its runs with \`cutover history ${args[1]}\`$`, 'm'));
+      assert.equal(missing.stdout, '');
+    }
+    assertUserError(await cli.run('status', 'claims-bot', '--run', 'not-a-run-id'), /has no run not-a-run-id$/);
+    const none = await cli.run('history', 'no-such-app');
+    assertUserError(none, /^error: no migration with workflow id or app name no-such-app$/);
+    assert.equal(none.stdout, '');
+    const noneJson = await cli.run('-o', 'json', 'history', 'no-such-app');
+    assert.equal(noneJson.code, 1);
+    assert.equal(noneJson.stdout, '');
+    assert.match((JSON.parse(noneJson.stderr) as { error: string }).error, /no-such-app/);
   });
 });
