@@ -9,6 +9,7 @@ import type { BeforeState, PreflightProblem } from '../../contracts/model';
 import { azureAccess } from '../azure';
 import type { CliContext } from '../context';
 import { withDevHints } from '../dev-hints';
+import { type PlanEstimate, planDiff, planEstimate, renderPlanDiff, type ResourceDiff } from '../plan-diff';
 import { UserError } from '../errors';
 import { renderKeyHolderScan, renderPlanProblems, renderPlanSteps, renderPreflightProblems } from '../render';
 
@@ -26,6 +27,10 @@ export interface PlanReport {
   readonly problems: readonly { field?: string; check?: string; message: string; hint?: string }[];
   readonly warnings: readonly string[];
   readonly steps: readonly string[];
+  /** Before → after per resource (after a dry run against Azure). */
+  readonly diff?: readonly ResourceDiff[];
+  /** The longest the run may take, from the plan's budgets. */
+  readonly estimate?: PlanEstimate;
   readonly before?: BeforeState;
 }
 
@@ -96,6 +101,8 @@ export async function planCommand(ctx: CliContext, opts: PlanOptions, mode: 'val
     problems,
     warnings: before?.warnings ?? [],
     steps: renderPlanSteps(plan, before),
+    ...(before && mode === 'show' ? { diff: planDiff(plan, before) } : {}),
+    ...(mode === 'show' ? { estimate: planEstimate(plan) } : {}),
     ...(before && mode === 'show' ? { before } : {}),
   };
   ctx.out.result(report, () => {
@@ -104,6 +111,12 @@ export async function planCommand(ctx: CliContext, opts: PlanOptions, mode: 'val
     ];
     if (mode === 'show')
       lines.push('', `Workflow id: ${report.workflowId}`, 'What would change:', ...report.steps.map((s) => `  ${s}`));
+    if (mode === 'show' && report.estimate)
+      lines.push(
+        '',
+        report.diff ? 'Before → after:' : 'Before → after: (run without --offline to compare with Azure)',
+        ...renderPlanDiff(report.diff ?? [], report.estimate).map((l) => (l ? `  ${l}` : l)),
+      );
     if (mode === 'show' && before?.keyHolders)
       lines.push('', 'Who else holds the key:', ...renderKeyHolderScan(before.keyHolders).map((l) => `  ${l}`));
     if (report.warnings.length) lines.push('', 'Warnings:', ...report.warnings.map((w) => `  ! ${w}`));

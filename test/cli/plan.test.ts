@@ -51,6 +51,57 @@ describe('cutover plan, inventory and mistakes', () => {
     assert.deepEqual(changes, [], 'a dry run sends no change to Azure');
   });
 
+  test('plan show is a diff: before → after per resource, the key switch it predicts, the longest run', async () => {
+    const file = cli.writePlan('diff-in-place', estatePlanFields('claims-bot', 'claims-openai'));
+    const report = await cli.json<PlanReport>('plan', 'show', file);
+    const app = report.diff?.find((d) => d.resource === 'app claims-bot (production)');
+    assert.ok(app, JSON.stringify(report.diff));
+    assert.deepEqual(
+      app.changes.map((c) => [c.what, c.before, c.after]),
+      [
+        ['identity', 'None', 'SystemAssigned'],
+        ['AZURE_OPENAI_API_KEY', 'account key (key1)', 'removed'],
+        ['AZURE_OPENAI_AUTH_MODE', 'absent', '"identity"'],
+      ],
+    );
+    const account = report.diff?.find((d) => d.resource === 'account claims-openai');
+    assert.ok(account);
+    assert.deepEqual(account.changes[0], {
+      what: 'role "Cognitive Services OpenAI User" for the app’s identity',
+      before: 'none',
+      after: 'assigned (principalType ServicePrincipal)',
+    });
+    // In place on production while its staging slot still holds the key: keys would stay on.
+    assert.equal(account.changes[1].unchanged, true);
+    assert.match(account.changes[1].after, /^enabled — the key switch would be skipped: .*staging/);
+    const b = report.plan!.budgets;
+    assert.deepEqual(report.estimate, {
+      workMs: b.propagationWaitMs + b.downtimeMs + b.localAuthSwitchMs + b.downtimeMs,
+      gates: 0,
+      approvalTimeoutMs: b.approvalTimeoutMs,
+    });
+    const text = await cli.run('plan', 'show', file);
+    assert.match(text.stdout, /^Before → after:$/m);
+    assert.match(text.stdout, /^ {4}~ AZURE_OPENAI_API_KEY +account key \(key1\) → removed$/m);
+    assert.match(text.stdout, /^ {4}= local \(key\) auth +enabled — the key switch would be skipped/m);
+
+    // Through the staging slot, the standby migrated too: nobody is left on the key.
+    const swap = await cli.json<PlanReport>(
+      'plan',
+      'show',
+      cli.writePlan(
+        'diff-swap',
+        estatePlanFields('claims-bot', 'claims-openai', { strategy: { type: 'slot-swap', stagingSlot: 'staging' } }),
+      ),
+    );
+    const production = swap.diff?.find((d) => d.resource === 'app claims-bot (production)');
+    assert.ok(production?.changes.some((c) => c.what === 'traffic' && /staging slot’s worker/.test(c.after)));
+    const staging = swap.diff?.find((d) => d.resource === 'app claims-bot/staging');
+    assert.ok(staging?.changes.some((c) => c.what === 'AZURE_OPENAI_API_KEY' && c.after === 'removed'));
+    const local = swap.diff?.find((d) => d.resource === 'account claims-openai')?.changes[1];
+    assert.equal(local?.after, 'disabled — nobody else holds the key');
+  });
+
   test('plan show on a plan file with mistakes lists every problem and exits 1', async () => {
     const file = cli.writePlan('invalid', {
       ...estatePlanFields('claims-bot', 'claims-openai'),
