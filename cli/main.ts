@@ -52,7 +52,7 @@ export function buildProgram(run: Run): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      `\n<migration> is a workflow id (cutover/<subscription>/<resource group>/<app>) or just the app name.${examples(
+      `\n<migration> is a workflow id (cutover/<kind>/<subscription>/<resource group>/<app>) or just the app name.${examples(
         'cutover demo',
         'cutover plan show examples/claims-bot.yaml',
         'cutover start examples/claims-bot.yaml --as alice',

@@ -33,5 +33,5 @@ export const RUN_OPTION = [
 /** The argument of every command on one migration. */
 export const MIGRATION_ARGUMENT = [
   '<migration>',
-  'workflow id (cutover/<subscription>/<resource group>/<app>) or the app name',
+  'workflow id (cutover/<kind>/<subscription>/<resource group>/<app>) or the app name',
 ] as const;

@@ -506,7 +506,10 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     assert.equal(a.outcome, 'succeeded');
     assert.ok(first.calls.includes('setLocalAuth:true'));
     // The second run finds the account already switched by someone else: not its change to own.
-    const rb = await h.withWorker(second.activities, async () => (await start(plan(), 'lock-b')).result());
+    // Its smoke test after the switch fails by design: a short downtime budget ends it quickly.
+    const rb = await h.withWorker(second.activities, async () =>
+      (await start(plan({ budgets: { downtime: '2s' } }), 'lock-b')).result(),
+    );
     assert.equal(rb.outcome, 'rolled-back', 'its app fails without keys, so it rolls back');
     assert.ok(second.calls.includes('readAccountState'));
     assert.ok(!second.calls.some((c) => c.startsWith('setLocalAuth')), 'it never touched the account');
