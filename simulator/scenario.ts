@@ -20,12 +20,7 @@ import {
   siteId,
 } from './model';
 import { findRole } from './rbac';
-import {
-  type PendingVault,
-  buildVaults,
-  renderReference,
-  vaultScope,
-} from './scenario-keyvault';
+import { type PendingVault, buildVaults, renderReference, vaultScope } from './scenario-keyvault';
 import {
   type IdentitySpec,
   type ParsedScenario,
