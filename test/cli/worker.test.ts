@@ -2,13 +2,16 @@
  * `cutover worker` as a user runs it: its own OS process (`node bin/cutover.js worker`), configured only through
  * the documented environment — TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, the AZURE_* service principal for
  * DefaultAzureCredential, CUTOVER_ARM_ENDPOINT / AZURE_AUTHORITY_HOST / CUTOVER_CA_CERT pointing at the simulator,
- * CUTOVER_TASK_QUEUE, CUTOVER_EVIDENCE_DIR, CUTOVER_SHUTDOWN_GRACE. It runs a migration to its end; SIGTERM drains
- * it (the activity in flight finishes, the process exits 0) and a second worker finishes what is left.
+ * CUTOVER_TASK_QUEUE, CUTOVER_EVIDENCE_DIR, CUTOVER_SHUTDOWN_GRACE, CUTOVER_WEBHOOK_URLS, CUTOVER_WEB_UI_URL. It
+ * runs a migration to its end (its plan's webhook hears of it); SIGTERM drains it (the activity in flight finishes,
+ * the process exits 0) and a second worker finishes what is left.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../contracts/ids';
@@ -29,6 +32,9 @@ describe('cutover worker, as its own process', () => {
   let env: NodeJS.ProcessEnv;
   let dir: string;
   const alive = new Set<ChildProcess>();
+  /** A webhook receiver for the worker's notifications (CUTOVER_WEBHOOK_URLS). */
+  const notices: Record<string, unknown>[] = [];
+  let receiver: Server;
 
   before(async () => {
     estate = await startEstate('cli-worker');
@@ -37,6 +43,15 @@ describe('cutover worker, as its own process', () => {
     const caPath = path.join(dir, 'simulator-ca.pem');
     writeFileSync(caPath, estate.sim.info.caCert);
     const principal = estate.sim.control.credentials(WORKER_PRINCIPAL);
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        notices.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     env = {
       PATH: process.env.PATH,
       HOME: path.join(dir, 'home'),
@@ -52,10 +67,13 @@ describe('cutover worker, as its own process', () => {
       AZURE_TENANT_ID: principal.tenantId,
       AZURE_CLIENT_ID: principal.clientId,
       AZURE_CLIENT_SECRET: principal.clientSecret,
+      CUTOVER_WEBHOOK_URLS: JSON.stringify({ ops: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ops` }),
+      CUTOVER_WEB_UI_URL: 'http://127.0.0.1:8233',
     };
   });
   after(async () => {
     for (const child of alive) child.kill('SIGKILL');
+    receiver.close();
     await estate.close();
   });
 
@@ -88,7 +106,9 @@ describe('cutover worker, as its own process', () => {
   test('runs a migration to its end, configured only through the environment', async () => {
     await estate.sim.control.reset();
     const worker = await startWorker('worker-a');
-    const plan = estatePlan('claims-bot', 'claims-openai');
+    const plan = estatePlan('claims-bot', 'claims-openai', {
+      notifications: [{ webhook: 'ops', events: ['finished'] }],
+    });
     const handle = await estate.temporal.client.workflow.start(migrateToManagedIdentity, {
       taskQueue: estate.temporal.taskQueue,
       workflowId: `${migrationWorkflowId(plan)}/worker-${Date.now()}`,
@@ -101,6 +121,13 @@ describe('cutover worker, as its own process', () => {
       `evidence in CUTOVER_EVIDENCE_DIR: ${result.evidencePath}`,
     );
     assert.ok(existsSync(result.evidencePath!));
+    // The webhook named in the plan, known to the worker only through CUTOVER_WEBHOOK_URLS, heard of the end.
+    const finished = notices.filter((n) => n.workflowId === handle.workflowId);
+    assert.deepEqual(
+      finished.map((n) => [n.event, n.outcome]),
+      [['finished', 'succeeded']],
+    );
+    assert.match(String(finished[0].webUi), /^http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\//);
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0, worker.stderr());
     assert.match(worker.stderr(), /SIGTERM: draining/);
