@@ -1,10 +1,5 @@
-/** Callers (targets) as every layer names them. */
-import type { BeforeState, SiteRef, SiteSnapshot } from './model';
-
-/** "claims-bot" or "claims-bot/staging". */
-export function describeTarget(ref: SiteRef): string {
-  return ref.slot ? `${ref.name}/${ref.slot}` : ref.name;
-}
+/** A migration's targets by name (the target, and a slot swap's staging slot), from its before-state. */
+import type { BeforeState, SiteSnapshot } from './model';
 
 /** The target and, for a slot swap, its staging slot, by name rather than by position. */
 export function snapshotsOf(before: BeforeState): { target: SiteSnapshot; staging?: SiteSnapshot } {

@@ -1,7 +1,8 @@
 /** App Service (web apps and their deployment slots) as a cutover target. */
 import type { ManagedServiceIdentity, Site, SitePatchResource } from '@azure/arm-appservice';
+import { targetLabel } from '../../plan/targets';
 import type { SiteRef } from '../../contracts/model';
-import { describeTarget } from '../../contracts/targets';
+
 import { siteResourceId } from '../resources';
 import type { AzureContext } from '../context';
 import type { IdentityView, TargetAdapter, TargetView } from './adapter';
@@ -27,7 +28,7 @@ function view(site: Site, ref: SiteRef): TargetView {
 export const appService: TargetAdapter = {
   kind: 'app-service',
 
-  describe: describeTarget,
+  describe: targetLabel,
 
   resourceId: siteResourceId,
 

@@ -1,6 +1,7 @@
 /** Stage 1: the managed identity, on every slot the app will run in. Returns the principals to grant. */
-import { describeTarget } from '../../../contracts/targets';
+
 import { arm, armCall } from '../activities';
+import { targetLabel } from '../../../plan/targets';
 import type { MigrationRun } from '../state';
 
 export async function enableIdentity(run: MigrationRun): Promise<string[]> {
@@ -10,11 +11,11 @@ export async function enableIdentity(run: MigrationRun): Promise<string[]> {
   for (const site of b.sites) {
     run.compensate(
       { kind: 'restore-identity', site: site.site, before: site.identity },
-      `restore identity of ${describeTarget(site.site)}`,
+      `restore identity of ${targetLabel(site.site)}`,
     );
     run.resourcesTouched.add(site.resourceId);
     const r = await arm.enableIdentity.executeWithOptions(
-      { ...armCall, summary: `identity on ${describeTarget(site.site)}` },
+      { ...armCall, summary: `identity on ${targetLabel(site.site)}` },
       [{ site: site.site, identity: plan.identity }],
     );
     if (!principals.includes(r.principalId)) principals.push(r.principalId);

@@ -5,9 +5,10 @@
  * in a row, the app still answering.
  */
 import { sleep } from '@temporalio/workflow';
+import { targetLabel } from '../../../plan/targets';
 import { describeScan, scanSignature } from '../../../contracts/key-holders';
 import type { StageId } from '../../../contracts/model';
-import { describeTarget, snapshotsOf } from '../../../contracts/targets';
+import { snapshotsOf } from '../../../contracts/targets';
 import { plannedMoves } from '../../../plan/moves';
 import { StageFailure } from '../../kit/failures';
 import { arm, armCall, armLong, armLongRunning, keyHolderWait, keyHolderWaitCall } from '../activities';
@@ -89,7 +90,7 @@ export async function proveKeysRefused(run: MigrationRun, confirmations?: number
   await smokeTest(
     run,
     'local-auth',
-    `smoke test of ${describeTarget(target.site)} without keys`,
+    `smoke test of ${targetLabel(target.site)} without keys`,
     target,
     plan.budgets.downtimeMs,
   );

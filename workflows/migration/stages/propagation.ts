@@ -1,6 +1,7 @@
 /** Stage 3: wait durably until each slot's identity probe reaches the data plane (role propagation takes minutes). */
 import { sleep } from '@temporalio/workflow';
-import { describeTarget } from '../../../contracts/targets';
+import { targetLabel } from '../../../plan/targets';
+
 import type { MigrationRun } from '../state';
 import { probeUntilPass, urlOf } from './probe';
 
@@ -20,7 +21,7 @@ export async function waitForPropagation(run: MigrationRun): Promise<void> {
     await probeUntilPass(
       run,
       'propagation',
-      `identity probe of ${describeTarget(site.site)}`,
+      `identity probe of ${targetLabel(site.site)}`,
       probeUrl(urlOf(site, identityProbePath), run.identityClientId),
       plan.budgets.propagationWaitMs,
       { record: false, backoff: true, expectJson: { authMode: 'identity' } },

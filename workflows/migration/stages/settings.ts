@@ -5,7 +5,8 @@
  * staging slot (now holding production's old configuration) is moved off the key too.
  */
 import type { Compensation, SettingSnapshot, SiteSnapshot } from '../../../contracts/model';
-import { describeTarget, snapshotsOf } from '../../../contracts/targets';
+import { targetLabel } from '../../../plan/targets';
+import { snapshotsOf } from '../../../contracts/targets';
 import { StageFailure } from '../../kit/failures';
 import { arm, armCall, armLong, armLongRunning, compensationCall, undo } from '../activities';
 import type { MigrationRun } from '../state';
@@ -21,13 +22,7 @@ export async function switchToIdentity(run: MigrationRun): Promise<void> {
   if (plan.strategy.type === 'slot-swap') {
     const slot = staging!.site.slot!;
     await changeSettings(run, staging!, set);
-    await smokeTest(
-      run,
-      'settings',
-      `smoke test of ${describeTarget(staging!.site)}`,
-      staging!,
-      plan.budgets.downtimeMs,
-    );
+    await smokeTest(run, 'settings', `smoke test of ${targetLabel(staging!.site)}`, staging!, plan.budgets.downtimeMs);
     const marker = { remove: plan.settings.remove, set };
     run.compensate({ kind: 'swap-back', site: target.site, slot, marker }, `swap ${slot} back out of production`);
     downtimeStart = Date.now();
@@ -41,7 +36,7 @@ export async function switchToIdentity(run: MigrationRun): Promise<void> {
   await smokeTest(
     run,
     'settings',
-    `smoke test of ${describeTarget(target.site)}`,
+    `smoke test of ${targetLabel(target.site)}`,
     target,
     plan.budgets.downtimeMs - (Date.now() - downtimeStart),
     plan.budgets.downtimeMs,
@@ -67,10 +62,10 @@ function settingsToSet(run: MigrationRun): Record<string, string> {
 async function changeSettings(run: MigrationRun, site: SiteSnapshot, set: Record<string, string>): Promise<void> {
   run.compensate(
     { kind: 'restore-settings', site: site.site, before: site.touchedSettings, account: run.b.account.ref },
-    `restore settings of ${describeTarget(site.site)}`,
+    `restore settings of ${targetLabel(site.site)}`,
   );
   run.settingsSites.push(site.resourceId);
-  await arm.updateSettings.executeWithOptions({ ...armCall, summary: `settings of ${describeTarget(site.site)}` }, [
+  await arm.updateSettings.executeWithOptions({ ...armCall, summary: `settings of ${targetLabel(site.site)}` }, [
     { site: site.site, remove: run.plan.settings.remove, set },
   ]);
 }
@@ -86,7 +81,7 @@ async function migrateStandby(
   production: Readonly<Record<string, SettingSnapshot>>,
   set: Record<string, string>,
 ): Promise<void> {
-  const name = describeTarget(staging.site);
+  const name = targetLabel(staging.site);
   const account = run.b.account.ref;
   const step: Compensation = { kind: 'restore-settings', site: staging.site, before: production, account };
   run.compensate(step, `restore the standby settings of ${name}`);
