@@ -18,6 +18,7 @@ import { accountActivities } from './account';
 import { cancellationSignal, heartbeat, pause } from './context';
 import { writeEvidenceFile } from './evidence';
 import { notifyActivities } from './notify';
+import { observeActivities } from './observe';
 import { targetActivities } from './target';
 
 export interface ActivityDeps {
@@ -49,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
       runPreflight(ctx, input.plan, { webhooks: Object.keys(deps.webhooks ?? {}) }),
     ...targetActivities(ctx),
     ...accountActivities(ctx, deps.temporal),
+    ...observeActivities(ctx),
     ...notifyActivities({ webhooks: deps.webhooks ?? {}, ...(deps.webUiUrl ? { webUiUrl: deps.webUiUrl } : {}) }),
     writeEvidence: async (evidence: Evidence) => ({ path: await writeEvidenceFile(deps.evidenceDir, evidence) }),
   });

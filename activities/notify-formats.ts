@@ -6,6 +6,7 @@ import type { Notice } from '../contracts/notifications';
 
 const TITLES: Record<Notice['event'], string> = {
   'gate-opened': 'Waiting for approval',
+  'analysis-inconclusive': 'Analysis inconclusive: a decision is needed',
   'rollback-started': 'Rolling back',
   'rollback-blocked': 'Rollback blocked: an operator is needed',
   finished: 'Finished',

@@ -13,6 +13,10 @@ import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
+import { MonitorClient } from '@azure/arm-monitor';
+import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsights';
+import { LogsQueryClient } from '@azure/monitor-query-logs';
+import { MetricsClient } from '@azure/monitor-query-metrics';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -25,7 +29,14 @@ export interface AzureEndpoints {
   readonly caCert?: string;
   /** DNS suffix of Key Vault hosts in this cloud (`vault.azure.net` in the public cloud). */
   readonly keyVaultDnsSuffix?: string;
+  /** Log Analytics query API (`https://api.loganalytics.io/v1` in the public cloud). */
+  readonly logsEndpoint?: string;
+  /** Azure Monitor metrics query API; `{region}` is replaced by the resource's region. */
+  readonly metricsEndpoint?: string;
 }
+
+export const PUBLIC_LOGS_ENDPOINT = 'https://api.loganalytics.io/v1';
+export const PUBLIC_METRICS_ENDPOINT = 'https://{region}.metrics.monitor.azure.com';
 
 export const PUBLIC_KEY_VAULT_DNS_SUFFIX = 'vault.azure.net';
 
@@ -35,6 +46,10 @@ export interface AzureClients {
   readonly authorization: AuthorizationManagementClient;
   readonly msi: ManagedServiceIdentityClient;
   readonly keyVault: KeyVaultManagementClient;
+  /** Diagnostic settings (Microsoft.Insights). */
+  readonly monitor: MonitorClient;
+  /** Log Analytics workspaces (to find a workspace's query id). */
+  readonly workspaces: OperationalInsightsManagementClient;
 }
 
 /** Retry policy for the SDK pipelines: a few bounded retries so Temporal's own retries stay the outer loop. */
@@ -133,7 +148,39 @@ export function createAzureClients(
       endpoint: endpoints.armEndpoint,
       credentials: { scopes: [ARM_SCOPE] },
     }),
+    monitor: new MonitorClient(credential, subscriptionId, {
+      ...common,
+      endpoint: endpoints.armEndpoint,
+      credentials: { scopes: [ARM_SCOPE] },
+    }),
+    workspaces: new OperationalInsightsManagementClient(credential, subscriptionId, {
+      ...common,
+      endpoint: endpoints.armEndpoint,
+      credentials: { scopes: [ARM_SCOPE] },
+    }),
   };
+}
+
+/** The Log Analytics query client (workspace queries over diagnostic logs). */
+export function createLogsClient(credential: TokenCredential, endpoints: AzureEndpoints): LogsQueryClient {
+  return new LogsQueryClient(credential, {
+    ...tls(endpoints),
+    retryOptions,
+    endpoint: endpoints.logsEndpoint ?? PUBLIC_LOGS_ENDPOINT,
+  });
+}
+
+/** The Azure Monitor metrics client of one region (the batch API is regional). */
+export function createMetricsClient(
+  credential: TokenCredential,
+  endpoints: AzureEndpoints,
+  region: string,
+): MetricsClient {
+  const endpoint = (endpoints.metricsEndpoint ?? PUBLIC_METRICS_ENDPOINT).replace(
+    '{region}',
+    region.replace(/\s+/g, '').toLowerCase(),
+  );
+  return new MetricsClient(endpoint, credential, { ...tls(endpoints), retryOptions });
 }
 
 /** Subscriptions the credential can see (tenant-level, no subscription id). */

@@ -22,6 +22,12 @@ export interface HttpRequest {
 
 const MAX_BODY = 256 * 1024;
 
+/**
+ * The User-Agent of cutover's own probes (smoke tests, the proof that keys are refused): the account's logs show
+ * it, and the key-usage check and analyses leave these calls out.
+ */
+export const PROBE_USER_AGENT = 'cutover-probe/1';
+
 export function httpRequest(url: string, req: HttpRequest): Promise<HttpResponse> {
   const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
   return new Promise((resolve, reject) => {
@@ -31,6 +37,7 @@ export function httpRequest(url: string, req: HttpRequest): Promise<HttpResponse
         method: req.method ?? 'GET',
         headers: {
           accept: 'application/json',
+          'user-agent': PROBE_USER_AGENT,
           ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
           ...req.headers,
         },

@@ -3,6 +3,7 @@ import type { PlanProblem, MigrationPlan } from '../plan/schema';
 import { formatDuration } from '../plan/durations';
 import { targetLabel, targetOf } from '../plan/targets';
 import { describeScan } from '../contracts/key-holders';
+import type { AnalysisRecord } from '../contracts/observation';
 import type {
   BeforeState,
   Evidence,
@@ -80,8 +81,26 @@ export function renderProgress(
     );
   else if (p.waitingFor) lines.push('', `Waiting for: ${p.waitingFor}`);
   if (p.keyHolders) lines.push('', `Key holders: ${describeScan(p.keyHolders)}`);
+  if (p.keyUsage) lines.push(`Key usage (logs): ${p.keyUsage.summary}`);
+  for (const a of p.analyses ?? []) lines.push('', ...renderAnalysis(a));
   if (p.reason) lines.push('', `Reason: ${p.reason}`);
   return lines.join('\n');
+}
+
+/** An analysis run: its verdict and each measurement as it arrived. */
+export function renderAnalysis(a: AnalysisRecord): string[] {
+  return [
+    `Analysis ${a.point === 'switch' ? 'after the switch' : 'after the key switch'}: ${a.verdict}${a.reason ? ` — ${a.reason}` : ''}`,
+    ...a.measurements.map(
+      (m, i) =>
+        `  ${i + 1}. ${m.window.start.slice(11, 19)}–${m.window.end.slice(11, 19)}  ${m.values.map((v) => `${v.metric} ${v.result ?? '?'} ${v.phase}`).join(' · ')}`,
+    ),
+    ...(a.consumedDowntime
+      ? [
+          `  consumed downtime: ${a.consumedDowntime.failedRequests} failed requests, ${Math.round(a.consumedDowntime.windowMs / 1000)}s`,
+        ]
+      : []),
+  ];
 }
 
 /** Every scope the key-holder check read (or could not), and every holder, for `plan show` and the evidence. */
@@ -228,6 +247,21 @@ export function renderEvidenceMarkdown(e: Evidence): string {
           '## Key holders (who else held the account key)',
           '',
           ...renderKeyHolderScan(e.localAuth.keyHolders).map((l) => `- ${l}`),
+        ]
+      : []),
+    ...(e.localAuth.keyUsage?.length
+      ? [
+          '',
+          '## Key usage (the account’s diagnostic logs)',
+          '',
+          ...e.localAuth.keyUsage.map((o) => `- ${o.readAt}: ${o.verdict} — ${o.summary}`),
+          ...(e.localAuth.keyUsage.at(-1)?.query ? ['', '```kusto', e.localAuth.keyUsage.at(-1)!.query!, '```'] : []),
+        ]
+      : []),
+    ...(e.analyses?.length ? ['', '## Analyses', '', ...e.analyses.flatMap((a) => [...renderAnalysis(a), ''])] : []),
+    ...(e.consumedDowntime
+      ? [
+          `Consumed downtime (Azure Monitor): ${e.consumedDowntime.failedRequests} failed requests over ${Math.round(e.consumedDowntime.windowMs / 1000)}s`,
         ]
       : []),
     ...(e.preflightProblems?.length

@@ -3,6 +3,7 @@
  * free of secrets: setting values appear only as fingerprints unless they are provably not secret.
  */
 import type { MigrationPlan, TargetKind } from '../plan/schema';
+import type { AnalysisRecord, ConsumedDowntime, KeyUsageObservation } from './observation';
 
 /**
  * A caller of the account as the activities address it: for App Service an app or one of its slots (`slot` absent =
@@ -214,9 +215,11 @@ export type StageId =
   | 'propagation'
   | 'approve-settings'
   | 'settings'
+  | 'analysis'
   | 'key-holders'
   | 'approve-local-auth'
   | 'local-auth'
+  | 'key-analysis'
   | 'rollback'
   | 'evidence';
 
@@ -231,7 +234,8 @@ export interface StageProgress {
   detail?: string;
 }
 
-export type GateId = 'settings' | 'local-auth';
+/** `key-usage`: acknowledge switching keys off without log evidence; `analysis`, `key-analysis`: an inconclusive analysis. */
+export type GateId = 'settings' | 'local-auth' | 'key-usage' | 'analysis' | 'key-analysis';
 
 export interface PendingGate {
   readonly gate: GateId;
@@ -279,6 +283,10 @@ export interface MigrationProgress {
   readonly waitingFor?: string;
   /** The latest key-holder check (who else still holds the account key). */
   readonly keyHolders?: KeyHolderScan;
+  /** The latest look at the account's diagnostic logs for key calls. */
+  readonly keyUsage?: KeyUsageObservation;
+  /** Analyses after the traffic changes, with their measurements as they arrive. */
+  readonly analyses?: readonly AnalysisRecord[];
   readonly approvals: readonly ApprovalRecord[];
 }
 
@@ -319,7 +327,13 @@ export interface Evidence {
     readonly skippedBecause?: string;
     /** The last key-holder check: every scope scanned or unreadable, every holder found. */
     readonly keyHolders?: KeyHolderScan;
+    /** Every look at the account's logs for key calls, with its query (the last is the one the switch relied on). */
+    readonly keyUsage?: readonly KeyUsageObservation[];
   };
+  /** The analyses after the traffic changes: queries, measurements, verdicts. */
+  readonly analyses?: readonly AnalysisRecord[];
+  /** Downtime as Azure Monitor counted it (failed requests, and their window). */
+  readonly consumedDowntime?: ConsumedDowntime;
   readonly stages: readonly StageProgress[];
   readonly downtimeMs?: number;
   readonly smokeTests: readonly SmokeTestRecord[];

@@ -5,7 +5,13 @@
  */
 import { z } from 'zod';
 
-export const NOTIFICATION_EVENTS = ['gate-opened', 'rollback-started', 'rollback-blocked', 'finished'] as const;
+export const NOTIFICATION_EVENTS = [
+  'gate-opened',
+  'analysis-inconclusive',
+  'rollback-started',
+  'rollback-blocked',
+  'finished',
+] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 export const NOTIFICATION_FORMATS = ['generic', 'teams', 'slack'] as const;

@@ -11,6 +11,7 @@ import { formatDuration, parseDuration } from './durations';
 import { PlanValidationError, toProblems } from './problems';
 import { isKeyVaultReference, KEY_VAULT_REFERENCE_EXAMPLE, nameLooksSecret, secretShape } from './secrets';
 import { type NotificationRule, notificationsSchema } from './notifications';
+import { analysisSchema, type AnalysisPlan, observabilitySchema, type ObservabilityPlan } from './observation';
 import { DEFAULT_TARGET_KIND, TARGET_KIND_NAMES, TARGET_KINDS, type TargetSpec } from './targets';
 
 export { type PlanProblem, PlanValidationError } from './problems';
@@ -157,8 +158,11 @@ const planFileSchema = z
         disable: z.boolean().default(true),
         ifOtherCallers: z.enum(['skip', 'wait', 'fail']).default('skip'),
         recheckInterval: duration(SECOND, HOUR).default(MINUTE),
+        quietPeriod: duration(0, 90 * DAY).default(HOUR),
       })
-      .default({ disable: true, ifOtherCallers: 'skip', recheckInterval: MINUTE }),
+      .default({ disable: true, ifOtherCallers: 'skip', recheckInterval: MINUTE, quietPeriod: HOUR }),
+    observability: observabilitySchema,
+    analysis: analysisSchema,
     notifications: notificationsSchema,
   })
   // Runs even when a field is malformed (zod would skip it), so that every problem is listed at once: the input
@@ -321,7 +325,16 @@ export interface MigrationPlan {
     readonly ifOtherCallers: 'skip' | 'wait' | 'fail';
     /** With `wait`: how often to look again for other key callers. */
     readonly recheckIntervalMs: number;
+    /**
+     * How long the account's diagnostic logs must show no key call (other than this caller's, before it moved)
+     * before keys are switched off; 0 turns the log check off. Absent in plans recorded before it existed (off).
+     */
+    readonly quietPeriodMs?: number;
   };
+  /** Azure Monitor data lags and what to do without it (absent in plans recorded before it existed). */
+  readonly observability?: ObservabilityPlan;
+  /** The analysis after each traffic change (absent in plans recorded before it existed: none). */
+  readonly analysis?: AnalysisPlan;
 }
 
 /** Validates a parsed document (from YAML or JSON) and returns the normalized plan. */
@@ -380,6 +393,9 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
       disable: p.localAuth.disable,
       ifOtherCallers: p.localAuth.ifOtherCallers,
       recheckIntervalMs: p.localAuth.recheckInterval,
+      quietPeriodMs: p.localAuth.quietPeriod,
     },
+    observability: p.observability,
+    analysis: p.analysis,
   };
 }

@@ -14,6 +14,7 @@ import { FailureType } from '../../contracts/failures';
 import { migrateToManagedIdentity } from '../../workflows';
 import { abortUpdate, approveUpdate, rejectUpdate, skipCompensationUpdate } from '../../workflows/migration/messages';
 import type { BeforeState, KeyHolderScan } from '../../contracts/model';
+import type { KeyUsageObservation } from '../../contracts/observation';
 import { ACCOUNT_LOCK_WORKFLOW } from '../../contracts/lock';
 import { requestLockSignal } from '../../workflows/lock/workflow';
 import { waitForProgress } from '../support/progress';
@@ -33,6 +34,10 @@ function plan(overrides: Record<string, unknown> = {}): MigrationPlan {
     // No budget may run out on a slow machine where a test is not about it; those that are set a short one.
     budgets: { propagationWait: '10m', downtime: '10m', approvalTimeout: '10m' },
     approvals: { beforeDisableLocalAuth: false },
+    // Azure Monitor data arrives at once here; analysis and the log check run only where a test asks for them.
+    observability: { logIngestionDelay: '0s', metricsDelay: '0s' },
+    analysis: { after: [] },
+    localAuth: { quietPeriod: '0s' },
     ...overrides,
   });
 }
@@ -49,6 +54,10 @@ interface FakeOptions {
   client?: Client;
   /** The app fails its smoke test after the key switch (an app still using a key somewhere). */
   smokeFailsWithoutKeys?: boolean;
+  /** Verdicts of successive looks at the account's logs (the last one repeats); quiet when absent. */
+  keyUsage?: KeyUsageObservation['verdict'][];
+  /** An analysis measurement's result for a metric (undefined: no data); 0 when absent. */
+  measure?: (metric: string, measurement: number) => number | undefined;
 }
 
 /** A key-holder check with this verdict. */
@@ -84,6 +93,8 @@ function fakeAzure(options: FakeOptions = {}) {
   const verdicts = [...(options.keyHolders ?? ['clear'])];
   const nextScan = () => scanOf(verdicts.length > 1 ? verdicts.shift()! : verdicts[0]);
   const calls: string[] = [];
+  const usage = [...(options.keyUsage ?? ['quiet'])];
+  let measurements = 0;
   let probes = 0;
   const site = { subscriptionId: SUB, resourceGroup: 'rg', name: 'claims-bot' };
   const beforeState: BeforeState = {
@@ -219,6 +230,54 @@ function fakeAzure(options: FakeOptions = {}) {
     async verifyKeysRefused() {
       calls.push('verifyKeysRefused');
       return { code: 'AuthenticationTypeDisabled', attempts: 1 };
+    },
+    async observeKeyUsage({ window }) {
+      calls.push('observeKeyUsage');
+      const verdict = usage.length > 1 ? usage.shift()! : usage[0];
+      return {
+        verdict,
+        account: 'claims-openai',
+        window,
+        readAt: new Date().toISOString(),
+        summary:
+          verdict === 'quiet'
+            ? 'no key call in the logs'
+            : verdict === 'key-calls'
+              ? 'key calls in the account’s logs: unknown caller at 203.0.113.7 (curl/8.5): 3 key calls'
+              : 'claims-openai has no diagnostic setting: its calls are not logged anywhere',
+        workspaces: [],
+        keyCallers:
+          verdict === 'key-calls'
+            ? [
+                {
+                  ip: '203.0.113.7',
+                  userAgent: 'curl/8.5',
+                  calls: 3,
+                  failed: 0,
+                  firstSeen: window.start,
+                  lastSeen: window.end,
+                },
+              ]
+            : [],
+        ownKeyCalls: 0,
+      };
+    },
+    async measureAnalysis({ metrics }) {
+      const n = measurements++;
+      calls.push(`measureAnalysis:${n}`);
+      return {
+        values: metrics.map((metric) => {
+          const result = options.measure ? options.measure(metric, n) : 0;
+          return result === undefined
+            ? { metric, detail: 'no data' }
+            : { metric, result, detail: `${result} of ${metric}` };
+        }),
+        queries: metrics.map((m) => `query of ${m}`),
+      };
+    },
+    async measureDowntime({ window }) {
+      calls.push('measureDowntime');
+      return { failedRequests: 0, windowMs: 1000, window, grain: 'PT1M' };
     },
     async writeEvidence(evidence) {
       calls.push('writeEvidence');
@@ -567,5 +626,132 @@ describe('migrateToManagedIdentity (fake activities)', () => {
     assert.equal(result.outcome, 'preflight-failed');
     assert.equal(result.evidence.preflightProblems?.length, 2);
     assert.deepEqual(fake.calls, ['writeEvidence']);
+  });
+
+  describe('observed key usage and analysis', () => {
+    const quiet = { quietPeriod: '1h' };
+    const fast = { interval: '1s', count: 2 };
+
+    test('key calls nobody listed, seen in the logs, keep the keys on and are named (skip)', async () => {
+      const fake = azure({ keyUsage: ['key-calls'] });
+      const result = await h.withWorker(fake.activities, async () =>
+        (await start(plan({ localAuth: quiet }), 'usage-skip')).result(),
+      );
+      assert.equal(result.outcome, 'succeeded');
+      assert.ok(!fake.calls.includes('setLocalAuth:true'), 'keys stay on');
+      assert.match(result.evidence.localAuth.skippedBecause ?? '', /unknown caller at 203\.0\.113\.7 \(curl\/8\.5\)/);
+      assert.equal(result.evidence.localAuth.keyUsage?.[0]?.verdict, 'key-calls');
+      assert.equal(result.evidence.stages.find((st) => st.id === 'local-auth')?.status, 'skipped');
+    });
+
+    test('key calls with ifOtherCallers: wait look again until the logs are quiet, then switch', async () => {
+      const fake = azure({ keyUsage: ['key-calls', 'key-calls', 'quiet'] });
+      const result = await h.withWorker(fake.activities, async () =>
+        (
+          await start(plan({ localAuth: { ...quiet, ifOtherCallers: 'wait', recheckInterval: '1s' } }), 'usage-wait')
+        ).result(),
+      );
+      assert.equal(result.outcome, 'succeeded');
+      assert.ok(fake.calls.includes('setLocalAuth:true'));
+      assert.deepEqual(
+        result.evidence.localAuth.keyUsage?.map((o) => o.verdict),
+        ['key-calls', 'key-calls', 'quiet', 'quiet'],
+        'three looks before the gate, one more under the lock',
+      );
+    });
+
+    test('unobservable usage: acknowledge opens a gate (approve switches keys off); skip and fail follow the plan', async () => {
+      const ack = azure({ keyUsage: ['unobservable'] });
+      const acknowledged = await h.withWorker(ack.activities, async () => {
+        const handle = await start(plan({ localAuth: quiet }), 'usage-ack');
+        const p = await waitForProgress(handle, (x) => x.pendingGate?.gate === 'key-usage');
+        assert.match(p.pendingGate!.title, /cannot be observed .*no diagnostic setting/);
+        await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', comment: 'no logs, inventory clear' }] });
+        return handle.result();
+      });
+      assert.equal(acknowledged.outcome, 'succeeded');
+      assert.ok(ack.calls.includes('setLocalAuth:true'));
+      assert.deepEqual(
+        acknowledged.evidence.approvals.map((a) => [a.gate, a.by]),
+        [['key-usage', 'bob']],
+      );
+
+      const skip = azure({ keyUsage: ['unobservable'] });
+      const skipped = await h.withWorker(skip.activities, async () =>
+        (
+          await start(
+            plan({ localAuth: quiet, observability: { ifUnobservable: 'skip', logIngestionDelay: '0s' } }),
+            'usage-unobservable-skip',
+          )
+        ).result(),
+      );
+      assert.equal(skipped.outcome, 'succeeded');
+      assert.ok(!skip.calls.includes('setLocalAuth:true'));
+      assert.match(skipped.evidence.localAuth.skippedBecause ?? '', /no diagnostic setting/);
+
+      const fail = azure({ keyUsage: ['unobservable'] });
+      const failed = await h.withWorker(fail.activities, async () =>
+        (
+          await start(
+            plan({ localAuth: quiet, observability: { ifUnobservable: 'fail', logIngestionDelay: '0s' } }),
+            'usage-unobservable-fail',
+          )
+        ).result(),
+      );
+      assert.equal(failed.outcome, 'rolled-back');
+      assert.ok(fail.calls.includes('restoreSettings'));
+    });
+
+    test('a failed analysis after the switch rolls back', async () => {
+      const fake = azure({ measure: (metric, n) => (metric === 'app-5xx' && n === 1 ? 12 : 0) });
+      const result = await h.withWorker(fake.activities, async () =>
+        (await start(plan({ analysis: { ...fast, after: ['switch'] } }), 'analysis-fail')).result(),
+      );
+      assert.equal(result.outcome, 'rolled-back');
+      assert.match(result.reason ?? '', /analysis after the switch failed: app-5xx: 12 of app-5xx/);
+      assert.ok(fake.calls.includes('restoreSettings'));
+      assert.ok(!fake.calls.includes('setLocalAuth:true'));
+      const a = result.evidence.analyses?.[0];
+      assert.equal(a?.verdict, 'failed');
+      assert.deepEqual(
+        a?.measurements.map((m) => m.values.find((v) => v.metric === 'app-5xx')?.phase),
+        ['successful', 'failed'],
+      );
+    });
+
+    test('an inconclusive analysis opens a gate and notifies; approving goes on', async () => {
+      const fake = azure({ measure: (metric) => (metric === 'account-refusals' ? undefined : 0) });
+      const result = await h.withWorker(fake.activities, async () => {
+        const handle = await start(
+          plan({ analysis: { ...fast, after: ['switch'] }, notifications: [{ webhook: 'ops' }] }),
+          'analysis-inconclusive',
+        );
+        const p = await waitForProgress(handle, (x) => x.pendingGate?.gate === 'analysis');
+        assert.match(p.pendingGate!.title, /account-refusals inconclusive 2× \(no data\)/);
+        await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
+        return handle.result();
+      });
+      assert.equal(result.outcome, 'succeeded');
+      assert.ok(fake.calls.includes('notify:analysis-inconclusive'));
+      assert.equal(result.evidence.analyses?.[0]?.verdict, 'inconclusive');
+    });
+
+    test('a healthy cutover passes both analyses quietly, measurements and queries in the evidence', async () => {
+      const fake = azure();
+      const result = await h.withWorker(fake.activities, async () =>
+        (await start(plan({ analysis: fast }), 'analysis-pass')).result(),
+      );
+      assert.equal(result.outcome, 'succeeded');
+      assert.deepEqual(
+        result.evidence.analyses?.map((a) => [a.point, a.verdict, a.measurements.length]),
+        [
+          ['switch', 'successful', 2],
+          ['key-switch', 'successful', 2],
+        ],
+      );
+      assert.ok(result.evidence.analyses?.[0]?.queries.includes('query of app-5xx'));
+      assert.equal(result.evidence.consumedDowntime?.failedRequests, 0);
+      assert.ok(!result.evidence.approvals.length, 'no gate opened');
+    });
   });
 });

@@ -17,6 +17,7 @@ import type {
   SmokeTestRecord,
   StageId,
 } from '../../contracts/model';
+import type { AnalysisRecord, ConsumedDowntime, KeyUsageObservation } from '../../contracts/observation';
 import type { MigrationPlan } from '../../plan/schema';
 import { Gates } from '../kit/gate';
 import { StageBoard } from '../kit/run-state';
@@ -31,14 +32,22 @@ export const STAGE_TITLES: Record<StageId, string> = {
   propagation: 'Wait for role propagation',
   'approve-settings': 'Approval: swap settings',
   settings: 'Swap settings and smoke-test',
-  'key-holders': 'Check who still holds the key',
+  analysis: 'Analysis after the switch',
+  'key-holders': 'Check who still holds or uses the key',
   'approve-local-auth': 'Approval: disable local auth',
   'local-auth': 'Disable local (key) auth',
+  'key-analysis': 'Analysis after the key switch',
   rollback: 'Rollback',
   evidence: 'Evidence record',
 };
 
-const GATE_STAGE: Record<GateId, StageId> = { settings: 'approve-settings', 'local-auth': 'approve-local-auth' };
+const GATE_STAGE: Record<GateId, StageId> = {
+  settings: 'approve-settings',
+  'local-auth': 'approve-local-auth',
+  'key-usage': 'key-holders',
+  analysis: 'analysis',
+  'key-analysis': 'key-analysis',
+};
 
 export class MigrationRun {
   readonly plan: MigrationPlan;
@@ -63,6 +72,13 @@ export class MigrationRun {
   localAuthAfter: boolean | undefined;
   localAuthSkipped: string | undefined;
   keyHolders: KeyHolderScan | undefined;
+  /** Every look at the account's logs for key calls (observed-usage runs). */
+  readonly keyUsage: KeyUsageObservation[] = [];
+  readonly analyses: AnalysisRecord[] = [];
+  consumedDowntime: ConsumedDowntime | undefined;
+  /** When the caller's traffic was switched (the settings change or the swap) and when it answered again. */
+  switchedAt: string | undefined;
+  recoveredAt: string | undefined;
   /** The standby slot of a swap could not run on its identity and keeps the key. */
   standbyKept = false;
   readonly warnings: string[] = [];
@@ -76,6 +92,8 @@ export class MigrationRun {
     input: MigrationInput,
     /** Whether this execution runs the key switch of `KEY_SWITCH_V2` (see versions.ts). */
     readonly v2: boolean,
+    /** Whether it watches key usage and runs analyses (`OBSERVED_USAGE`). */
+    readonly observed = false,
   ) {
     this.plan = input.plan;
     this.initiatedBy = input.initiatedBy;
@@ -102,6 +120,12 @@ export class MigrationRun {
       skip('local-auth', 'local auth stays on (plan)');
     } else if (!approvals.beforeDisableLocalAuth) skip('approve-local-auth', 'not required by the plan');
     if (!v2) skip('key-holders', 'checked as part of local auth');
+    const analysis = observed ? this.plan.analysis : undefined;
+    if (!analysis?.after.includes('switch'))
+      skip('analysis', observed ? 'not asked for by the plan' : 'not in this run’s version');
+    if (!localAuth.disable) skip('key-analysis', 'local auth stays on (plan)');
+    else if (!analysis?.after.includes('key-switch'))
+      skip('key-analysis', observed ? 'not asked for by the plan' : 'not in this run’s version');
   }
 
   /** The before-state: set by preflight, so every later stage may rely on it. */
@@ -123,6 +147,8 @@ export class MigrationRun {
       ...(this.reason ? { reason: this.reason } : {}),
       ...(board.waitingFor ? { waitingFor: board.waitingFor } : {}),
       ...(this.keyHolders ? { keyHolders: this.keyHolders } : {}),
+      ...(this.keyUsage.length ? { keyUsage: this.keyUsage.at(-1)! } : {}),
+      ...(this.analyses.length ? { analyses: this.analyses } : {}),
       approvals: gates.approvals,
     };
   }
@@ -130,6 +156,18 @@ export class MigrationRun {
   /** Re-renders the Web UI's current details. */
   refresh(): void {
     setCurrentDetails(renderDetails(this.plan, this.progress()));
+  }
+
+  /** Leaves key auth on, with the reason in the evidence and on every key-switch stage not yet done. */
+  leaveKeysOn(why: string): void {
+    const { board } = this;
+    this.localAuthSkipped = why;
+    this.localAuthAfter = false;
+    this.warnings.push(`local auth left enabled: ${why}`);
+    const open = (id: StageId) => ['pending', 'running', 'waiting'].includes(board.get(id).status);
+    if (open('key-holders') && board.get('key-holders').status !== 'pending') board.end('key-holders', 'done', why);
+    for (const id of ['approve-local-auth', 'local-auth', 'key-analysis'] as const)
+      if (open(id)) board.end(id, 'skipped', why);
   }
 
   /** Records how to undo a change that is about to be made. */

@@ -13,3 +13,9 @@ export const KEY_SWITCH_V2 = 'key-switch-v2';
 
 /** Notifications to the plan's webhooks (gate opened, rollback started/blocked, finished). */
 export const NOTIFICATIONS = 'notifications';
+
+/**
+ * Observed key usage and analysis (issue 12): the quiet period in the account's diagnostic logs before the key
+ * switch, and an analysis of metrics and logs after the switch and after the key switch.
+ */
+export const OBSERVED_USAGE = 'observed-usage';

@@ -14,6 +14,7 @@ import { CancellationScope, patched, upsertSearchAttributes } from '@temporalio/
 import type { MigrationInput, MigrationResult } from '../../contracts/model';
 import { initialSearchAttributes } from '../../contracts/search-attributes';
 import { registerHandlers } from './handlers';
+import { analyse } from './stages/analysis';
 import { enableIdentity } from './stages/identity';
 import { finish } from './stages/evidence';
 import { switchKeysOff } from './stages/key-switch';
@@ -25,10 +26,10 @@ import { assignRole } from './stages/role';
 import { stopAndRollBack } from './stages/rollback';
 import { switchToIdentity } from './stages/settings';
 import { MigrationRun } from './state';
-import { KEY_SWITCH_V2 } from './versions';
+import { KEY_SWITCH_V2, OBSERVED_USAGE } from './versions';
 
 export async function migrateToManagedIdentity(input: MigrationInput): Promise<MigrationResult> {
-  const run = new MigrationRun(input, patched(KEY_SWITCH_V2));
+  const run = new MigrationRun(input, patched(KEY_SWITCH_V2), patched(OBSERVED_USAGE));
   const forward = new CancellationScope();
   registerHandlers(run, forward);
   const lock = new AccountLock(run);
@@ -42,8 +43,9 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
       await assignRole(run, principals); //              2. least-privilege role on the account
       await waitForPropagation(run); //                  3. durable wait until the identity gets through
       await switchToIdentity(run); //                    4. [approval] settings / swap, smoke test, downtime budget
+      if (run.observed) await analyse(run, 'switch'); // 4b. analysis: the app's errors, refusals, consumed downtime
       if (run.v2)
-        await switchKeysOff(run, lock); //     5–6. key holders, [approval], key auth off, proof
+        await switchKeysOff(run, lock); //     5–6. key holders and key usage, [approval], key auth off, proof, analysis
       else await switchKeysOffV1(run);
     });
     run.outcome = 'succeeded';

@@ -13,6 +13,8 @@ import { plannedMoves } from '../../../plan/moves';
 import { StageFailure } from '../../kit/failures';
 import { arm, armCall, armLong, armLongRunning, keyHolderWait, keyHolderWaitCall } from '../activities';
 import type { MigrationRun } from '../state';
+import { analyse } from './analysis';
+import { checkKeyUsage, type KeyUsageVerdict, watchesKeyUsage } from './key-usage';
 import type { AccountLock } from './lock';
 import { smokeTest } from './probe';
 
@@ -29,24 +31,41 @@ export async function switchKeysOff(run: MigrationRun, lock: AccountLock): Promi
     run.localAuthAfter = true;
     for (const id of ['key-holders', 'approve-local-auth'] as const) board.skip(id, 'already disabled');
     board.skip('local-auth', 'local auth was already disabled');
+    if (board.get('key-analysis').status === 'pending') board.skip('key-analysis', 'local auth was already disabled');
     return;
   }
   board.begin('key-holders', 'scanning every readable subscription');
   if (!(await keyHoldersGone(run, 'key-holders'))) return;
-  board.end('key-holders', 'done', describeScan(run.keyHolders!));
+  const usage = watchesKeyUsage(run) ? await checkKeyUsage(run, 'key-holders') : 'quiet';
+  if (usage === 'skip') return;
+  const found = `${describeScan(run.keyHolders!)}${run.keyUsage.length ? `; ${run.keyUsage.at(-1)!.summary}` : ''}`;
+  const blind =
+    usage === 'unobservable'
+      ? ` — key usage cannot be observed (${run.keyUsage.at(-1)!.summary}): approving acknowledges switching keys off without log evidence`
+      : '';
+  if (blind && !plan.approvals.beforeDisableLocalAuth)
+    await run.gates.open('key-usage', `Acknowledge switching key auth off on ${account.name} blind${blind}`);
+  else board.end('key-holders', 'done', found);
   if (plan.approvals.beforeDisableLocalAuth)
-    await run.gates.open(
-      'local-auth',
-      `Disable local (key) auth on ${account.name} — ${describeScan(run.keyHolders!)}`,
-    );
+    await run.gates.open('local-auth', `Disable local (key) auth on ${account.name} — ${found}${blind}`);
   board.begin('local-auth', 'waiting for the account’s key-switch lock');
   for (;;) {
     await lock.acquire();
     board.note('local-auth', 'checking again under the lock');
-    if (await keyHoldersGone(run, 'local-auth', { once: true })) break;
+    if (await keyHoldersGone(run, 'local-auth', { once: true })) {
+      if (!watchesKeyUsage(run)) break;
+      const final: KeyUsageVerdict = await checkKeyUsage(run, 'local-auth', { final: true });
+      if (final === 'quiet' || (final === 'unobservable' && usage === 'unobservable')) break;
+      if (final === 'unobservable') run.leaveKeysOn(`${run.keyUsage.at(-1)!.summary} (it was readable before)`);
+      if (run.localAuthSkipped) {
+        await lock.release();
+        return;
+      }
+    }
     await lock.release();
     if (plan.localAuth.ifOtherCallers !== 'wait' || board.get('local-auth').status === 'skipped') return;
     if (!(await keyHoldersGone(run, 'local-auth'))) return;
+    if (watchesKeyUsage(run) && (await checkKeyUsage(run, 'local-auth')) === 'skip') return;
   }
   const state = await arm.readAccountState.executeWithOptions({ ...armCall, summary: 'is key auth still on?' }, [
     { account },
@@ -68,6 +87,7 @@ export async function switchKeysOff(run: MigrationRun, lock: AccountLock): Promi
     'done',
     `keys refused with AuthenticationTypeDisabled ${KEY_REFUSAL_CONFIRMATIONS} times in a row; the app calls with its identity`,
   );
+  if (run.observed) await analyse(run, 'key-switch');
 }
 
 /**
@@ -154,11 +174,6 @@ async function keyHoldersGone(run: MigrationRun, stageId: StageId, opts: { once?
   if (opts.once && plan.localAuth.ifOtherCallers === 'wait') return false; // the caller goes back to waiting
   const why = describeScan(run.keyHolders);
   if (plan.localAuth.ifOtherCallers === 'fail') throw new StageFailure(stageId, why);
-  run.localAuthSkipped = why;
-  run.localAuthAfter = false;
-  run.warnings.push(`local auth left enabled: ${why}`);
-  if (stageId === 'key-holders') board.end('key-holders', 'done', why);
-  for (const id of ['approve-local-auth', 'local-auth'] as const)
-    if (board.get(id).status === 'pending' || board.get(id).status === 'running') board.end(id, 'skipped', why);
+  run.leaveKeysOn(why);
   return false;
 }

@@ -42,6 +42,8 @@ export async function switchToIdentity(run: MigrationRun): Promise<void> {
     plan.budgets.downtimeMs,
   );
   run.downtimeMs = Date.now() - downtimeStart;
+  run.switchedAt = new Date(downtimeStart).toISOString();
+  run.recoveredAt = new Date().toISOString();
   board.waitingFor = undefined;
   if (run.v2 && plan.strategy.type === 'slot-swap' && plan.strategy.standby === 'migrate')
     await migrateStandby(run, staging!, target.touchedSettings, set);
