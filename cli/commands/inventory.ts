@@ -3,7 +3,14 @@
  * data actions on it (they call with tokens), and apps whose settings hold one of its keys (they would break if
  * local auth were disabled). Read-only; key values never leave this process.
  */
-import { findKeyHolders, tokenCallers as listTokenCallers, type TokenCaller } from '../../azure/inventory';
+import {
+  findKeyHolders,
+  observedInventory,
+  type ObservedInventory,
+  tokenCallers as listTokenCallers,
+  type TokenCaller,
+} from '../../azure/inventory';
+import { formatDuration, parseDuration } from '../../plan/durations';
 import { accountResourceId } from '../../azure/resources';
 import { keyCallersOf } from '../../contracts/key-holders';
 import type { KeyCaller } from '../../contracts/model';
@@ -18,6 +25,8 @@ export interface InventoryOptions {
   readonly account: string;
   readonly resourceGroup: string;
   readonly subscription?: string;
+  /** How far back to read the account's diagnostic logs ("7d", "24h"). */
+  readonly window?: string;
 }
 
 export interface InventoryResult {
@@ -26,9 +35,14 @@ export interface InventoryResult {
   readonly localAuthDisabled: boolean;
   readonly tokenCallers: readonly TokenCaller[];
   readonly keyCallers: readonly KeyCaller[];
+  /** Who called the account over the window, from its diagnostic logs (or why that cannot be read). */
+  readonly observed: ObservedInventory;
 }
 
 export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions): Promise<InventoryResult> {
+  const windowMs = parseDuration(opts.window ?? '7d');
+  if (windowMs === undefined || windowMs <= 0)
+    throw new UserError(`--window ${opts.window} is not a duration`, 'for example --window 7d or --window 24h');
   const subscriptionId = opts.subscription ?? (ctx.config.azureConfigured ? undefined : ctx.dev?.azure.subscriptionId);
   if (!subscriptionId)
     throw new UserError('--subscription is required', 'the subscription id of the Azure OpenAI account');
@@ -56,7 +70,14 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
     ),
   );
   const keyCallers = keyCallersOf(await findKeyHolders(azure, { account, exclude: [] }));
-  const result: InventoryResult = { account: accountId, localAuthDisabled, tokenCallers, keyCallers };
+  const now = Date.now();
+  const observed = await observedInventory(
+    azure,
+    account,
+    { start: new Date(now - windowMs).toISOString(), end: new Date(now).toISOString() },
+    keyCallers.filter((c) => !c.unverifiable).map((c) => c.siteResourceId),
+  );
+  const result: InventoryResult = { account: accountId, localAuthDisabled, tokenCallers, keyCallers, observed };
   ctx.out.result(result, () =>
     [
       `Callers of ${opts.account} (key auth ${localAuthDisabled ? 'disabled' : 'enabled'})`,
@@ -80,7 +101,32 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
               ['APP', 'SETTINGS'],
             )
           : '  none',
+      '',
+      ...renderObserved(observed, formatDuration(windowMs)),
     ].join('\n'),
   );
   return result;
+}
+
+function renderObserved(observed: ObservedInventory, window: string): string[] {
+  if (observed.status === 'unobservable') return [`Seen calling it over the last ${window}: unknown — ${observed.why}`];
+  const { callers } = observed;
+  return [
+    `Seen calling it over the last ${window} (diagnostic logs, ${callers.length}):`,
+    callers.length
+      ? table(
+          callers.map((c) => [
+            c.objectId ? 'token' : 'KEY',
+            c.objectId ?? '',
+            c.knownAs ?? (c.objectId ? 'unresolved identity' : 'unknown'),
+            c.ip,
+            c.userAgent ?? '',
+            String(c.calls),
+            String(c.failed),
+            c.lastSeen,
+          ]),
+          ['AUTH', 'OBJECT ID', 'WHO', 'ADDRESS', 'USER AGENT', 'CALLS', 'FAILED', 'LAST SEEN'],
+        )
+      : '  nobody',
+  ];
 }

@@ -9,10 +9,13 @@ import { examples, type Run } from '../options';
 export function registerInventory(program: Command, run: Run): void {
   program
     .command('inventory')
-    .description('Who can call an Azure OpenAI account: data-plane role holders, and apps holding its key')
+    .description(
+      'Who can call an Azure OpenAI account and who did: data-plane role holders, apps holding its key, callers in its logs',
+    )
     .requiredOption('--account <name>', 'Azure OpenAI account name')
     .requiredOption('--resource-group <name>', 'its resource group')
     .option('--subscription <id>', 'its subscription (default: the dev environment’s)')
+    .option('--window <duration>', 'how far back to read its diagnostic logs for who called it', '7d')
     .addHelpText(
       'after',
       examples(
