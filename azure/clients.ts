@@ -25,6 +25,10 @@ export interface AzureEndpoints {
   readonly caCert?: string;
   /** DNS suffix of Key Vault hosts in this cloud (`vault.azure.net` in the public cloud). */
   readonly keyVaultDnsSuffix?: string;
+  /** Log Analytics query endpoint (`LogsQueryClient`'s `endpoint` option, e.g. `https://api.loganalytics.io/v1`). */
+  readonly logsEndpoint?: string;
+  /** Azure Monitor metrics endpoint (`MetricsClient`'s first argument, e.g. `https://westeurope.metrics.monitor.azure.com`). */
+  readonly metricsEndpoint?: string;
 }
 
 export const PUBLIC_KEY_VAULT_DNS_SUFFIX = 'vault.azure.net';
