@@ -48,6 +48,8 @@ export function azureAccess(ctx: CliContext): AzureAccess {
       armEndpoint: dev.azure.armEndpoint,
       authorityHost: dev.azure.authorityHost,
       caCert: readCaCert(dev.azure.caCertPath),
+      ...(dev.azure.logsEndpoint ? { logsEndpoint: dev.azure.logsEndpoint } : {}),
+      ...(dev.azure.metricsEndpoint ? { metricsEndpoint: dev.azure.metricsEndpoint } : {}),
     };
     return {
       credential: simulatorCredential(endpoints, dev.azure.credentialsFile, dev.azure.principal),
@@ -60,6 +62,8 @@ export function azureAccess(ctx: CliContext): AzureAccess {
     authorityHost: config.azure.authorityHost,
     caCert: readCaCert(config.azure.caCertPath),
     ...(config.azure.keyVaultDnsSuffix ? { keyVaultDnsSuffix: config.azure.keyVaultDnsSuffix } : {}),
+    ...(config.azure.logsEndpoint ? { logsEndpoint: config.azure.logsEndpoint } : {}),
+    ...(config.azure.metricsEndpoint ? { metricsEndpoint: config.azure.metricsEndpoint } : {}),
   };
   return { credential: defaultCredential(endpoints, config.azure.tenantId), endpoints, source: 'configured' };
 }

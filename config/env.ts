@@ -17,6 +17,10 @@ export interface AzureConfig {
   readonly tenantId?: string;
   /** DNS suffix of the cloud's Key Vault hosts (CUTOVER_KEY_VAULT_DNS_SUFFIX); the public cloud's when absent. */
   readonly keyVaultDnsSuffix?: string;
+  /** Log Analytics query endpoint, `LogsQueryClient`'s `endpoint` (CUTOVER_LOGS_ENDPOINT); the SDK's default when absent. */
+  readonly logsEndpoint?: string;
+  /** Azure Monitor metrics endpoint, `MetricsClient`'s endpoint (CUTOVER_METRICS_ENDPOINT). */
+  readonly metricsEndpoint?: string;
 }
 
 export interface TemporalConfig {
@@ -144,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CutoverConfig 
       authorityHost: nonEmpty(env.AZURE_AUTHORITY_HOST) ?? PUBLIC_CLOUD.authorityHost,
       caCertPath: nonEmpty(env.CUTOVER_CA_CERT),
       keyVaultDnsSuffix: nonEmpty(env.CUTOVER_KEY_VAULT_DNS_SUFFIX),
+      logsEndpoint: nonEmpty(env.CUTOVER_LOGS_ENDPOINT),
+      metricsEndpoint: nonEmpty(env.CUTOVER_METRICS_ENDPOINT),
       tenantId: nonEmpty(env.AZURE_TENANT_ID),
     },
   };

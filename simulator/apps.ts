@@ -31,6 +31,11 @@ interface Instance {
   id: string;
   /** IDENTITY_HEADER of this worker. */
   header: string;
+  /**
+   * SIM_EGRESS_TOKEN of this worker: sent on its Azure OpenAI calls so the data plane can tell which site's outbound
+   * address the call came from (App Service's NAT, simulated). A secret, like the identity header.
+   */
+  egress: string;
   child?: ChildProcess;
   port?: number;
   /** Resolves true once listening, false if it failed to start or was stopped first. */
@@ -130,13 +135,23 @@ export class AppHost {
     return undefined;
   }
 
+  /** The slot an egress token's worker serves now (live workers only: a stopped one no longer has an address). */
+  resolveEgressToken(token: string): { siteKey: string; slot: string } | undefined {
+    for (const inst of this.instances.values()) {
+      if (inst.stopped || inst.egress !== token) continue;
+      const [siteKey, slot] = inst.serving.split('|');
+      return { siteKey, slot };
+    }
+    return undefined;
+  }
+
   /** The Key Vault reference resolutions of the worker serving the slot now. */
   references(site: Site, slot: string): ReferenceResult[] | undefined {
     const id = this.routing.get(slotKey(site, slot));
     return id ? this.instances.get(id)?.references : undefined;
   }
 
-  /** Every IDENTITY_HEADER ever handed to a worker, live or stopped. */
+  /** Every IDENTITY_HEADER and egress token ever handed to a worker, live or stopped. */
   identityHeaders(): string[] {
     return [...this.issuedHeaders];
   }
@@ -217,12 +232,15 @@ export class AppHost {
   ): Instance {
     const id = randomUUID();
     const header = randomBytes(24).toString('base64url');
+    const egress = randomBytes(24).toString('base64url');
     this.issuedHeaders.add(header);
+    this.issuedHeaders.add(egress);
     let resolveReady!: (ok: boolean) => void;
     const resolved = this.opts.resolveSettings?.(site, slot, settings) ?? { settings, references: [] };
     const inst: Instance = {
       id,
       header,
+      egress,
       ready: new Promise<boolean>((r) => (resolveReady = r)),
       isReady: false,
       notBefore: Date.now() + this.opts.restartMs(),
@@ -244,6 +262,7 @@ export class AppHost {
           ...(process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {}),
           IDENTITY_ENDPOINT: `${this.opts.baseUrl}/msi/token`,
           IDENTITY_HEADER: header,
+          SIM_EGRESS_TOKEN: egress,
           NODE_EXTRA_CA_CERTS: this.opts.caCertPath,
           PORT: String(port),
           WEBSITE_SITE_NAME: site.name,

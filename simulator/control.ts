@@ -17,10 +17,12 @@
  *   GET    /_control/secrets                   every secret issued or held
  *   GET    /_control/credentials/{principal}   a service principal's { tenantId, clientId, clientSecret }
  *   GET    /_control/site-url?resourceGroup=&name=&slot=
+ *   GET    /_control/logs[?workspace=]               AzureDiagnostics rows written (ingested or not; no secrets)
+ *   POST   /_control/call-account              { account, key?|token?, ip?, userAgent?, deployment?, message? }
  */
 import { type SimRequest, type SimResponse, SimError, isRecord } from './http';
 import { parseScenarioText, throttlingSchema } from './scenario-schema';
-import { type SimulatorControl, type SimulatorInfo } from './types';
+import { type CallAccountOptions, type SimulatorControl, type SimulatorInfo } from './types';
 
 function parseJson(req: SimRequest): unknown {
   if (req.body.length === 0) return {};
@@ -122,6 +124,14 @@ export async function handleControl(
         status: 200,
         body: { url: control.siteUrl(q.get('resourceGroup') ?? '', q.get('name') ?? '', q.get('slot') ?? undefined) },
       };
+    }
+    if (path === '/logs' && m === 'GET')
+      return { status: 200, body: control.logs(req.url.searchParams.get('workspace') ?? undefined) };
+    if (path === '/call-account' && m === 'POST') {
+      const o = parseJson(req);
+      if (!isRecord(o) || typeof o.account !== 'string')
+        throw new SimError(400, 'InvalidCall', "A call is a JSON object with at least 'account'.");
+      return { status: 200, body: await control.callAccount(o as unknown as CallAccountOptions) };
     }
     throw new SimError(404, 'NotFound', `No control route ${m} ${req.path}.`);
   } catch (err) {

@@ -15,10 +15,11 @@ import { type BuiltScenario, buildState } from './scenario';
 import { type Scenario, type ThrottlingInput, loadScenario, parseScenario } from './scenario-schema';
 import { vaultNamesOf } from './scenario-keyvault';
 import { TokenService } from './tokens';
+import { Telemetry } from './monitor';
 
 export interface RequestLogEntry {
   time: string;
-  surface: 'arm' | 'entra' | 'msi' | 'dataplane' | 'frontdoor' | 'keyvault';
+  surface: 'arm' | 'entra' | 'msi' | 'dataplane' | 'frontdoor' | 'keyvault' | 'loganalytics' | 'metrics';
   method: string;
   path: string;
   operation?: string;
@@ -69,6 +70,13 @@ export class SimCore {
   readonly tokens: TokenService;
   readonly apps: AppHost;
   requestLog: RequestLogEntry[] = [];
+  /** Diagnostic log rows and metric samples (in memory; emptied by reset and scenario loads). */
+  readonly telemetry = new Telemetry();
+  /**
+   * Marks the control API's own data-plane calls (`callAccount`): only a request carrying it may choose the caller
+   * IP its diagnostic row shows. A secret: never in a row, listed by `secrets()`.
+   */
+  readonly controlMarker = randomUUID();
   /** Every access token issued (for the control API's `secrets`). */
   readonly issuedTokens = new Set<string>();
   /** Simulated waits in progress (`wait`), each with what ends it early. */
@@ -122,6 +130,11 @@ export class SimCore {
       // State files written before key vaults existed.
       this.state.vaults ??= {};
       this.initial.vaults ??= {};
+      // … and before workspaces and diagnostic settings.
+      this.state.workspaces ??= {};
+      this.initial.workspaces ??= {};
+      this.state.diagnosticSettings ??= {};
+      this.initial.diagnosticSettings ??= {};
       this.log(`state restored from ${file}`);
     } else {
       const parsed = loadScenario(input);
@@ -133,6 +146,7 @@ export class SimCore {
       this.state = built.state;
       this.persist();
     }
+    this.telemetry.clear();
     this.finishPendingOperations();
     await this.apps.startAll(Object.values(this.state.sites));
   }
@@ -143,6 +157,7 @@ export class SimCore {
     this.faults.clear();
     this.applyKnobs(this.build(parseScenario(this.scenario)));
     this.requestLog = [];
+    this.telemetry.clear();
     this.persist();
     await this.apps.startAll(Object.values(this.state.sites));
   }
@@ -310,6 +325,7 @@ export class SimCore {
     for (const s of this.retiredSecrets) out.add(s);
     for (const h of this.apps.identityHeaders()) out.add(h);
     for (const t of this.issuedTokens) out.add(t);
+    out.add(this.controlMarker);
     return [...out];
   }
 

@@ -66,6 +66,7 @@ function authenticate(
   req: SimRequest,
   account: Account | undefined,
   regional: Account[],
+  seen: { account?: Account; objectId?: string },
 ): { account: Account; principal?: string } {
   const apiKey = req.headers['api-key'];
   const now = core.now();
@@ -77,6 +78,7 @@ function authenticate(
       : regional.find((a) => apiKey === a.key1 || apiKey === a.key2);
     // A resource with key auth off refuses the auth *type*, before any key is looked at.
     const target = owner ?? account;
+    if (target) seen.account = target;
     if (target && keysRefusedNow(core, target, now)) {
       throw new SimError(403, 'AuthenticationTypeDisabled', 'Key based authentication is disabled for this resource.');
     }
@@ -105,6 +107,7 @@ function authenticate(
     );
   }
   const check = core.tokens.verify(bearer, now);
+  if (check.ok) seen.objectId = check.claims.oid;
   const tenantId = core.state.subscriptions[key(account.subscriptionId)]?.tenantId;
   if (!check.ok || !sameAudience(check.claims.aud, COGNITIVE_AUDIENCE) || check.claims.tid !== tenantId) {
     throw new SimError(
@@ -156,10 +159,24 @@ function servesOpenAI(a: Account, prefix: string): boolean {
 }
 
 /** Handles `/aoai/…`, `/aoai-regional/…` and `/cog/…`; undefined when the path is not the data plane's. */
-export function handleDataPlane(
-  core: SimCore,
-  req: SimRequest,
-): { response: SimResponse; principal?: string; subscription?: string } | undefined {
+export interface DataPlaneResult {
+  response: SimResponse;
+  principal?: string;
+  subscription?: string;
+  /** What the diagnostic row and the metrics need: the account (when known), deployment, caller's oid. */
+  call: { account?: Account; deployment?: string; objectId: string; operationName: string };
+}
+
+/** The account a data-plane path names by its custom subdomain (for requests refused before authentication). */
+export function accountOfPath(core: SimCore, path: string): Account | undefined {
+  const m = /^\/(aoai|cog)\/([^/]+)/i.exec(path);
+  if (!m) return undefined;
+  return Object.values(core.state.accounts).find(
+    (a) => servesOpenAI(a, m[1].toLowerCase()) && a.customSubDomainName?.toLowerCase() === m[2].toLowerCase(),
+  );
+}
+
+export function handleDataPlane(core: SimCore, req: SimRequest): DataPlaneResult | undefined {
   const m = /^\/(aoai|aoai-regional|cog)\/([^/]+)(\/.*)?$/i.exec(req.path);
   if (!m) return undefined;
   const prefix = m[1].toLowerCase();
@@ -178,12 +195,20 @@ export function handleDataPlane(
     : [];
   let principal: string | undefined;
   let subscription: string | undefined;
+  const seen: { account?: Account; objectId?: string } = account ? { account } : {};
+  const route = /^\/openai\/deployments\/([^/]+)\/chat\/completions\/?$/i.exec(rest);
+  const call = (): DataPlaneResult['call'] => ({
+    ...(seen.account ? { account: seen.account } : {}),
+    ...(route ? { deployment: decodeURIComponent(route[1]) } : {}),
+    objectId: seen.objectId ?? '',
+    operationName: route ? 'ChatCompletions_Create' : 'Unknown',
+  });
   try {
-    const route = /^\/openai\/deployments\/([^/]+)\/chat\/completions\/?$/i.exec(rest);
     if ((!regional && !account) || !route || req.method !== 'POST' || !req.url.searchParams.get('api-version')) {
       throw new SimError(404, '404', 'Resource not found');
     }
-    const auth = authenticate(core, req, account, regionalAccounts);
+    const auth = authenticate(core, req, account, regionalAccounts, seen);
+    seen.account = auth.account;
     principal = auth.principal;
     subscription = auth.account.subscriptionId;
     const deployment = auth.account.deployments[key(decodeURIComponent(route[1]))];
@@ -202,6 +227,7 @@ export function handleDataPlane(
     return {
       principal,
       subscription,
+      call: call(),
       response: {
         status: 200,
         headers: { ...headers, 'x-ms-deployment-name': deployment.name },
@@ -213,6 +239,7 @@ export function handleDataPlane(
     return {
       ...(principal ? { principal } : {}),
       ...(subscription ? { subscription } : {}),
+      call: call(),
       response: { status: err.status, headers, body: { error: { code: err.code, message: err.message } } },
     };
   }

@@ -17,6 +17,8 @@ export const KNOWN_RESOURCES = [
   'https://ai.azure.com',
   'https://vault.azure.net',
   'https://graph.microsoft.com',
+  'https://api.loganalytics.io',
+  'https://metrics.monitor.azure.com',
 ];
 
 export function isKnownResource(resource: string): boolean {

@@ -13,6 +13,8 @@ export interface SimRequest {
   readonly path: string;
   readonly headers: IncomingMessage['headers'];
   readonly body: Buffer;
+  /** The peer's address as the socket reports it (127.0.0.1 for everything on this machine). */
+  readonly remoteAddress?: string;
 }
 
 /** What a handler answers; `body` undefined means no body. */

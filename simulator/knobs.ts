@@ -35,6 +35,10 @@ export interface Delays {
   keyVaultLatencyMs: number;
   /** Lifetime of Entra (client-credentials) access tokens; managed-identity tokens live 24 h like App Service's. */
   tokenLifetimeMs: number;
+  /** Age a diagnostic log row needs (after its TimeGenerated) before Log Analytics queries see it. */
+  logIngestionMs: number;
+  /** Age a request needs before Azure Monitor metrics count it. */
+  metricsLagMs: number;
 }
 
 export const PROFILES: Record<Profile, Delays> = {
@@ -53,6 +57,8 @@ export const PROFILES: Record<Profile, Delays> = {
     dataPlaneLatencyMs: 0,
     keyVaultLatencyMs: 0,
     tokenLifetimeMs: 3600_000,
+    logIngestionMs: 1500,
+    metricsLagMs: 0,
   },
   realistic: {
     propagationMs: 180_000,
@@ -69,6 +75,8 @@ export const PROFILES: Record<Profile, Delays> = {
     dataPlaneLatencyMs: 600,
     keyVaultLatencyMs: 40,
     tokenLifetimeMs: 3600_000,
+    logIngestionMs: 240_000,
+    metricsLagMs: 90_000,
   },
 };
 

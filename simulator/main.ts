@@ -43,6 +43,8 @@ export async function runSimulator(opts: RunSimulatorOptions = {}): Promise<Runn
     subscriptionId: sim.info.subscriptionId,
     caCertPath: sim.info.caCertPath,
     controlUrl: sim.info.controlUrl,
+    logsEndpoint: sim.info.logsEndpoint,
+    metricsEndpoint: sim.info.metricsEndpoint,
     credentialsFile: sim.info.credentialsFile ?? '',
   };
   process.stdout.write(`${JSON.stringify(ready)}\n`);

@@ -173,6 +173,47 @@ export interface Operation {
   target?: string;
 }
 
+/** A Log Analytics workspace (Microsoft.OperationalInsights/workspaces). Its rows live in the telemetry store. */
+export interface Workspace {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  /** The workspace id the query API takes (`properties.customerId`). */
+  customerId: string;
+  createdAt: number;
+  tags: Record<string, string>;
+}
+
+/** One `logs` / `metrics` entry of a diagnostic setting, as the caller sent it. */
+export interface DiagnosticCategorySetting {
+  category?: string;
+  categoryGroup?: string;
+  timeGrain?: string;
+  enabled: boolean;
+  retentionPolicy?: { enabled: boolean; days: number };
+}
+
+/** A Microsoft.Insights/diagnosticSettings extension resource on an account. */
+export interface DiagnosticSetting {
+  /** ARM id of the resource the setting extends (an account), as stored (the account's id). */
+  resourceId: string;
+  name: string;
+  /** The destination properties as given (strings; `workspaceId` names an existing workspace when not empty). */
+  properties: {
+    workspaceId?: string;
+    storageAccountId?: string;
+    serviceBusRuleId?: string;
+    eventHubAuthorizationRuleId?: string;
+    eventHubName?: string;
+    marketplacePartnerId?: string;
+    logAnalyticsDestinationType?: string;
+    logs: DiagnosticCategorySetting[];
+    metrics: DiagnosticCategorySetting[];
+  };
+}
+
 export interface SimState {
   tenants: Record<string, Tenant>;
   principals: Record<string, Principal>;
@@ -182,6 +223,10 @@ export interface SimState {
   accounts: Record<string, Account>;
   /** Key vaults by lower-cased ARM id (absent in state files written before vaults existed). */
   vaults: Record<string, KeyVault>;
+  /** Log Analytics workspaces by lower-cased ARM id (absent in older state files). */
+  workspaces: Record<string, Workspace>;
+  /** Diagnostic settings by lower-cased `{resourceId}/providers/microsoft.insights/diagnosticsettings/{name}`. */
+  diagnosticSettings: Record<string, DiagnosticSetting>;
   roleAssignments: Record<string, RoleAssignment>;
   /** Deleted assignments still propagating out of the data plane's cache. */
   revokedAssignments: RoleAssignment[];
@@ -212,6 +257,14 @@ export function vaultId(subscriptionId: string, rg: string, name: string): strin
   return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/${name}`;
 }
 
+export function workspaceId(subscriptionId: string, rg: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.OperationalInsights/workspaces/${name}`;
+}
+
+export function diagnosticSettingKey(resourceId: string, name: string): string {
+  return key(`${resourceId}/providers/Microsoft.Insights/diagnosticSettings/${name}`);
+}
+
 export function emptyState(): SimState {
   return {
     tenants: {},
@@ -221,6 +274,8 @@ export function emptyState(): SimState {
     identities: {},
     accounts: {},
     vaults: {},
+    workspaces: {},
+    diagnosticSettings: {},
     roleAssignments: {},
     revokedAssignments: [],
     operations: {},

@@ -80,6 +80,28 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
     },
   ),
   role(
+    '43d0d8ad-25c7-4714-9337-8ba259a9fe05',
+    'Monitoring Reader',
+    'Can read all monitoring data (metrics, logs, etc.). See also Get started with roles, permissions, and security with Azure Monitor.',
+    {
+      actions: ['*/read', 'Microsoft.OperationalInsights/workspaces/search/action', 'Microsoft.Support/*'],
+    },
+  ),
+  role(
+    '73c42c96-874c-492b-b04d-ab87d138a893',
+    'Log Analytics Reader',
+    'Log Analytics Reader can view and search all monitoring data as well as and view monitoring settings, including viewing the configuration of Azure diagnostics on all Azure resources.',
+    {
+      actions: [
+        '*/read',
+        'Microsoft.OperationalInsights/workspaces/analytics/query/action',
+        'Microsoft.OperationalInsights/workspaces/search/action',
+        'Microsoft.Support/*',
+      ],
+      notActions: ['Microsoft.OperationalInsights/workspaces/sharedKeys/read'],
+    },
+  ),
+  role(
     '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9',
     'User Access Administrator',
     'Lets you manage user access to Azure resources.',

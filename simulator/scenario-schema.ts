@@ -63,6 +63,28 @@ const deploymentSchema = z.strictObject({
   capacity: z.number().int().positive().optional(),
 });
 
+const diagnosticLogSchema = z.union([
+  z.strictObject({
+    category: z.enum(['Audit', 'RequestResponse', 'Trace', 'AzureOpenAIRequestUsage']),
+    enabled: z.boolean(),
+  }),
+  z.strictObject({ categoryGroup: z.enum(['allLogs', 'audit']), enabled: z.boolean() }),
+]);
+
+/** A diagnostic setting of an account: `workspace` is a workspace name of the scenario or a workspace ARM id. */
+const diagnosticSettingSchema = z.strictObject({
+  name: name.regex(/^[^*#&+:<>?/%\\]{1,260}$/, 'a diagnostic setting name'),
+  workspace: name,
+  logs: z.array(diagnosticLogSchema).min(1),
+});
+
+const workspaceSchema = z.strictObject({
+  name: name.regex(/^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/, 'a workspace name: 4 to 63 letters, digits, hyphens'),
+  location: z.string().optional(),
+  customerId: guid.optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+});
+
 const accountSchema = z.strictObject({
   name: name.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/, 'an account name'),
   location: z.string().optional(),
@@ -76,6 +98,7 @@ const accountSchema = z.strictObject({
   kind: z.enum(['OpenAI', 'AIServices', 'CognitiveServices']).optional(),
   deployments: z.array(deploymentSchema).optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  diagnosticSettings: z.array(diagnosticSettingSchema).optional(),
 });
 
 const uamiSchema = z.strictObject({
@@ -93,6 +116,7 @@ const resourceGroupSchema = z.strictObject({
   userAssignedIdentities: z.array(uamiSchema).optional(),
   accounts: z.array(accountSchema).optional(),
   keyVaults: z.array(vaultSchema).optional(),
+  workspaces: z.array(workspaceSchema).optional(),
 });
 
 const scopeSchema = z.union([
@@ -219,3 +243,4 @@ export type SiteSpec = z.output<typeof siteSchema>;
 export type SettingValueSpec = z.output<typeof settingValue>;
 export type IdentitySpec = z.output<typeof identitySchema>;
 export type ScopeSpec = z.output<typeof scopeSchema>;
+export type DiagnosticSettingSpec = z.output<typeof diagnosticSettingSchema>;

@@ -18,6 +18,8 @@ import {
   identityId,
   key,
   siteId,
+  workspaceId,
+  diagnosticSettingKey,
 } from './model';
 import { findRole } from './rbac';
 import { type PendingVault, buildVaults, renderReference, vaultScope } from './scenario-keyvault';
@@ -28,6 +30,7 @@ import {
   type ScopeSpec,
   type SettingValueSpec,
   type SiteSpec,
+  type DiagnosticSettingSpec,
 } from './scenario-schema';
 
 export const generate = {
@@ -110,6 +113,8 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
   const scopeByName = { site: new Map<string, string>(), rg: new Map<string, string>() };
   const pendingSites: { site: Site; spec: SiteSpec; tenantId: string }[] = [];
   const pendingVaults: PendingVault[] = [];
+  const workspaceByName = new Map<string, string>();
+  const pendingSettings: { account: Account; settings: DiagnosticSettingSpec[] }[] = [];
 
   for (const [si, s] of scenario.subscriptions.entries()) {
     const subId = s.id ?? randomUUID();
@@ -149,6 +154,21 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
         });
         uamiByName.set(u.name.toLowerCase(), id);
       }
+      for (const w of rg.workspaces ?? []) {
+        const id = workspaceId(subId, rg.name, w.name);
+        if (workspaceByName.has(w.name.toLowerCase())) fail(`workspace name '${w.name}' is used twice`);
+        state.workspaces[key(id)] = {
+          id,
+          subscriptionId: subId,
+          resourceGroup: rg.name,
+          name: w.name,
+          location: w.location ?? location,
+          customerId: w.customerId ?? randomUUID(),
+          createdAt: longAgo,
+          tags: w.tags ?? {},
+        };
+        workspaceByName.set(w.name.toLowerCase(), id);
+      }
       for (const a of rg.accounts ?? []) {
         const id = accountId(subId, rg.name, a.name);
         if (accountsByName.has(a.name.toLowerCase())) fail(`account name '${a.name}' is used twice`);
@@ -182,6 +202,7 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
         };
         state.accounts[key(id)] = account;
         accountsByName.set(a.name.toLowerCase(), account);
+        if (a.diagnosticSettings?.length) pendingSettings.push({ account, settings: a.diagnosticSettings });
       }
       for (const spec of rg.keyVaults ?? [])
         pendingVaults.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
@@ -204,6 +225,23 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
         state.sites[key(id)] = built;
         pendingSites.push({ site: built, spec: site, tenantId });
       }
+    }
+  }
+
+  // Diagnostic settings once every workspace of every resource group exists.
+  for (const { account, settings } of pendingSettings) {
+    for (const ds of settings) {
+      const where = `account ${account.name}.diagnosticSettings.${ds.name}`;
+      const ws = ds.workspace.startsWith('/')
+        ? (state.workspaces[key(ds.workspace)]?.id ?? fail(`${where}: unknown workspace '${ds.workspace}'`))
+        : (workspaceByName.get(ds.workspace.toLowerCase()) ?? fail(`${where}: unknown workspace '${ds.workspace}'`));
+      const k = diagnosticSettingKey(account.id, ds.name);
+      if (state.diagnosticSettings[k]) fail(`${where}: the name is used twice`);
+      state.diagnosticSettings[k] = {
+        resourceId: account.id,
+        name: ds.name,
+        properties: { workspaceId: ws, logs: ds.logs.map((l) => ({ ...l })), metrics: [] },
+      };
     }
   }
 

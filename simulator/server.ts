@@ -10,7 +10,7 @@
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { createServer, request as httpsRequest, type Server } from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { authorizationRoutes } from './arm/authorization';
@@ -24,12 +24,15 @@ import { webRoutes } from './arm/web';
 import { ensurePki } from './certs';
 import { handleControl } from './control';
 import { SimCore, type RequestLogEntry } from './core';
-import { handleDataPlane } from './dataplane';
+import { type DataPlaneResult, accountOfPath, handleDataPlane } from './dataplane';
+import { monitorRoutes } from './arm/monitor';
+import { handleLogAnalytics, handleMetrics } from './monitor-api';
+import { outboundIps } from './monitor';
 import { handleEntra } from './entra';
 import { handleVaultRequest } from './keyvault';
 import { type SimRequest, type SimResponse, SimError, errorResponse, readBody, send, sleep } from './http';
 import { type Delays, type Throttling } from './knobs';
-import { PRODUCTION, key } from './model';
+import { PRODUCTION, key, slotResourceId } from './model';
 import { handleMsi } from './msi';
 import { type Scenario } from './scenario-schema';
 import {
@@ -38,7 +41,9 @@ import {
   type SimulatorControl,
   type SimulatorInfo,
   type StartSimulatorOptions,
+  type CallAccountOptions,
 } from './types';
+import { accountEndpoint } from './scenario';
 import { VaultHosts } from './vault-hosts';
 
 const CHAT_OPERATION = 'Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action';
@@ -73,7 +78,7 @@ class SimulatorServer implements Simulator {
     });
     this.arm = new ArmRouter(this.core);
     this.arm.add([...webRoutes, ...cognitiveRoutes, ...authorizationRoutes]);
-    this.arm.add([...keyVaultRoutes, ...subscriptionRoutes, ...webReferenceRoutes]);
+    this.arm.add([...keyVaultRoutes, ...subscriptionRoutes, ...webReferenceRoutes, ...monitorRoutes]);
     this.control = this.makeControl();
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.dispatch(req, res).catch((err: unknown) => {
@@ -98,6 +103,8 @@ class SimulatorServer implements Simulator {
       caCertPath,
       caCert,
       controlUrl: `${baseUrl}/_control`,
+      logsEndpoint: `${baseUrl}/loganalytics/v1`,
+      metricsEndpoint: `${baseUrl}/metrics`,
       ...(this.credentialsFile ? { credentialsFile: this.credentialsFile } : {}),
     };
   }
@@ -186,6 +193,14 @@ class SimulatorServer implements Simulator {
           throw new SimError(404, 'PrincipalNotFound', `No service principal named '${name}'.`);
         return { tenantId: p.tenantId, clientId: p.clientId, clientSecret: p.secret };
       },
+      logs: (workspace?: string) => {
+        const all = Object.values(core.state.workspaces);
+        const w = workspace?.toLowerCase();
+        const chosen = w ? all.filter((x) => [x.name, x.id, x.customerId].some((v) => v.toLowerCase() === w)) : all;
+        if (w && chosen.length === 0) throw new SimError(404, 'NotFound', `No workspace '${workspace}'.`);
+        return chosen.flatMap((x) => core.telemetry.allRows(key(x.id)).map((r) => ({ ...r, workspace: x.name })));
+      },
+      callAccount: (o: CallAccountOptions) => this.callAccount(o),
       siteUrl: (resourceGroup: string, name: string, slot?: string) => {
         const site = Object.values(core.state.sites).find(
           (s) => key(s.resourceGroup) === key(resourceGroup) && key(s.name) === key(name),
@@ -206,6 +221,7 @@ class SimulatorServer implements Simulator {
       path: rawPath,
       headers: req.headers,
       body,
+      ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
     };
 
     if (/^\/_control(\/|$)/i.test(rawPath)) {
@@ -217,7 +233,7 @@ class SimulatorServer implements Simulator {
       this.frontDoor(simReq, req, res, front);
       return;
     }
-    if (/^\/(aoai|aoai-regional|cog|msi)\//i.test(rawPath) || handleEntraPath(rawPath)) {
+    if (/^\/(aoai|aoai-regional|cog|msi|loganalytics|metrics)\//i.test(rawPath) || handleEntraPath(rawPath)) {
       send(res, await this.handleSurface(simReq));
       return;
     }
@@ -247,11 +263,16 @@ class SimulatorServer implements Simulator {
   /** Entra, managed identity and data plane: faults, latency, the handler, then the request log. */
   private async handleSurface(req: SimRequest): Promise<SimResponse> {
     const core = this.core;
+    const started = core.now();
     const surface: RequestLogEntry['surface'] = /^\/(aoai|cog)/i.test(req.path)
       ? 'dataplane'
       : /^\/msi\//i.test(req.path)
         ? 'msi'
-        : 'entra';
+        : /^\/loganalytics\//i.test(req.path)
+          ? 'loganalytics'
+          : /^\/metrics\//i.test(req.path)
+            ? 'metrics'
+            : 'entra';
     const operation = surface === 'dataplane' ? CHAT_OPERATION : undefined;
     const injected = core.faults.take({
       method: req.method,
@@ -263,7 +284,7 @@ class SimulatorServer implements Simulator {
       injected.latencyMs +
       (surface === 'dataplane' ? d.dataPlaneLatencyMs : surface === 'msi' ? d.msiLatencyMs : d.tokenLatencyMs);
     if (latency > 0) await sleep(latency);
-    let result: { response: SimResponse; principal?: string; subscription?: string };
+    let result: { response: SimResponse; principal?: string; subscription?: string; call?: DataPlaneResult['call'] };
     if (injected.fault?.status !== undefined) {
       const f = injected.fault;
       const err = new SimError(
@@ -272,17 +293,42 @@ class SimulatorServer implements Simulator {
         f.message ?? `Injected fault (HTTP ${f.status}).`,
         f.retryAfterSec !== undefined ? { 'retry-after': String(f.retryAfterSec) } : {},
       );
-      result = { response: errorResponse(err) };
+      const account = surface === 'dataplane' ? accountOfPath(core, req.path) : undefined;
+      result = {
+        response: errorResponse(err),
+        ...(surface === 'dataplane'
+          ? { call: { ...(account ? { account } : {}), objectId: '', operationName: 'ChatCompletions_Create' } }
+          : {}),
+      };
     } else if (surface === 'dataplane') {
       result = handleDataPlane(core, req) ?? {
         response: errorResponse(new SimError(404, '404', 'Resource not found')),
       };
+    } else if (surface === 'loganalytics') {
+      result = handleLogAnalytics(core, req);
+    } else if (surface === 'metrics') {
+      result = handleMetrics(core, req);
     } else if (surface === 'msi') {
       result = handleMsi(core, req);
     } else {
       result = handleEntra(core, req) ?? { response: errorResponse(new SimError(404, 'NotFound', 'Not found.')) };
     }
     const code = errorCode(result.response.body);
+    if (result.call?.account) {
+      const ua = req.headers['user-agent'];
+      core.telemetry.recordDataPlane(core.state, {
+        time: started,
+        durationMs: Math.max(0, core.now() - started),
+        status: result.response.status,
+        account: result.call.account,
+        operationName: result.call.operationName,
+        ...(result.call.deployment ? { deployment: result.call.deployment } : {}),
+        ...(req.url.searchParams.get('api-version') ? { apiVersion: req.url.searchParams.get('api-version')! } : {}),
+        objectId: result.call.objectId,
+        callerIp: this.callerIp(req),
+        ...(typeof ua === 'string' && ua ? { userAgent: ua } : {}),
+      });
+    }
     core.record({
       surface,
       method: req.method,
@@ -297,13 +343,72 @@ class SimulatorServer implements Simulator {
     return result.response;
   }
 
+  private async callAccount(o: CallAccountOptions): Promise<{ status: number; code?: string }> {
+    const core = this.core;
+    const account = Object.values(core.state.accounts).find((a) => key(a.name) === key(o.account ?? ''));
+    if (!account) throw new SimError(404, 'NotFound', `No account named '${o.account}'.`);
+    const deployment = o.deployment ?? Object.values(account.deployments)[0]?.name ?? 'gpt-4o-mini';
+    const url = new URL(
+      `openai/deployments/${encodeURIComponent(deployment)}/chat/completions?api-version=2024-10-21`,
+      accountEndpoint(core.baseUrl, account),
+    );
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (o.key !== undefined)
+      headers['api-key'] = o.key === 1 ? account.key1 : o.key === 2 ? account.key2 : String(o.key);
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    if (o.userAgent) headers['user-agent'] = o.userAgent;
+    if (o.ip) {
+      headers['x-sim-control-marker'] = core.controlMarker;
+      headers['x-sim-caller-ip'] = o.ip;
+    }
+    const body = JSON.stringify({ messages: [{ role: 'user', content: o.message ?? 'hello' }] });
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(url, { method: 'POST', headers, ca: this.info.caCert, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let code: string | undefined;
+          try {
+            code = errorCode(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch {
+            code = undefined;
+          }
+          const status = res.statusCode ?? 0;
+          resolve({ status, ...(status >= 400 && code ? { code } : {}) });
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /**
+   * The address a data-plane row shows: a simulated app worker's site's outbound IP (its egress token, which only the
+   * simulator and that worker know), the address the control API's `callAccount` chose (its marker), else the socket's.
+   */
+  private callerIp(req: SimRequest): string {
+    const egress = req.headers['x-sim-egress'];
+    if (typeof egress === 'string') {
+      const worker = this.core.apps.resolveEgressToken(egress);
+      const site = worker ? this.core.site(worker.siteKey) : undefined;
+      if (site) return outboundIps(site)[0];
+    }
+    const chosen = req.headers['x-sim-caller-ip'];
+    if (req.headers['x-sim-control-marker'] === this.core.controlMarker && typeof chosen === 'string' && chosen)
+      return chosen;
+    return (req.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  }
+
   private frontDoor(simReq: SimRequest, req: IncomingMessage, res: ServerResponse, m: RegExpExecArray): void {
     const core = this.core;
     const site = core.siteByName(decodeURIComponent(m[1]));
     const slot = m[2] ? decodeURIComponent(m[2]).toLowerCase() : PRODUCTION;
     const rest = `${m[3] ?? '/'}${simReq.url.search}`;
-    const record = (status: number) =>
+    const started = core.now();
+    const record = (status: number) => {
       core.record({ surface: 'frontdoor', method: simReq.method, path: simReq.path, status });
+      if (site?.slots[slot]) core.telemetry.recordFrontDoor(slotResourceId(site, slot), started, status);
+    };
     if (!site || !site.slots[slot]) {
       record(404);
       send(res, { status: 404, text: `<h1>404 Web Site not found.</h1>`, headers: { 'content-type': 'text/html' } });

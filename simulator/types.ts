@@ -37,6 +37,10 @@ export interface SimulatorInfo {
   caCertPath: string;
   caCert: string;
   controlUrl: string;
+  /** Log Analytics query API: `LogsQueryClient`'s `endpoint` option (`https://127.0.0.1:PORT/loganalytics/v1`). */
+  logsEndpoint: string;
+  /** Azure Monitor metrics batch API: `MetricsClient`'s endpoint (`https://127.0.0.1:PORT/metrics`). */
+  metricsEndpoint: string;
   /** The credentials file, when `credentialsFile` was given. */
   credentialsFile?: string;
 }
@@ -83,6 +87,29 @@ export interface SimulatorControl {
   secrets(): string[];
   credentials(principalName: string): ServicePrincipalCredentials;
   siteUrl(resourceGroup: string, name: string, slot?: string): string;
+  /**
+   * The AzureDiagnostics rows written so far (ingested or not), of one workspace (name, ARM id or customerId) or of
+   * all; each with the workspace's name. Rows hold no secrets.
+   */
+  logs(workspace?: string): (Record<string, string | number> & { workspace: string })[];
+  /**
+   * Calls an account's real Azure OpenAI data-plane route (chat completions) as a caller outside the simulated
+   * apps: with one of the account's keys (`key: 1 | 2`), any other key string, or a bearer token; `ip` and
+   * `userAgent` are what its diagnostic row shows (a script on a laptop at 203.0.113.7). Only these calls may choose
+   * their IP: the marker that allows it is the simulator's secret.
+   */
+  callAccount(options: CallAccountOptions): Promise<{ status: number; code?: string }>;
+}
+
+export interface CallAccountOptions {
+  account: string;
+  key?: 1 | 2 | string;
+  token?: string;
+  ip?: string;
+  userAgent?: string;
+  /** Default: the account's first deployment. */
+  deployment?: string;
+  message?: string;
 }
 
 export interface Simulator {

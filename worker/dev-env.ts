@@ -20,6 +20,9 @@ export interface DevEnvironment {
     readonly credentialsFile: string;
     readonly principal: string;
     readonly controlUrl: string;
+    /** The simulator's Log Analytics query and metrics endpoints (absent in files of older versions). */
+    readonly logsEndpoint?: string;
+    readonly metricsEndpoint?: string;
   };
   readonly taskQueue: string;
   readonly evidenceDir: string;

@@ -85,6 +85,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       armEndpoint: sim.info.armEndpoint,
       authorityHost: sim.info.authorityHost,
       caCert: sim.info.caCert,
+      logsEndpoint: sim.info.logsEndpoint,
+      metricsEndpoint: sim.info.metricsEndpoint,
     };
     connection = await NativeConnection.connect({ address: server.address });
     const simulator = sim;
@@ -120,6 +122,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
         credentialsFile: sim.info.credentialsFile ?? '',
         principal: WORKER_PRINCIPAL,
         controlUrl: sim.info.controlUrl,
+        logsEndpoint: sim.info.logsEndpoint,
+        metricsEndpoint: sim.info.metricsEndpoint,
       },
       taskQueue: config.taskQueue,
       evidenceDir: config.evidenceDir,

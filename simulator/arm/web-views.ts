@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { type Site, type SlotState, PRODUCTION, key, slotResourceId } from '../model';
 import { type ArmContext } from './router';
+import { outboundIps } from '../monitor';
 
 export const DEFAULT_SITE_KIND = 'app,linux';
 
@@ -258,8 +259,8 @@ export function siteView(ctx: ArmContext, site: Site, slotName: string) {
       possibleInboundIpv6Addresses: '::1',
       ftpUsername: `${site.name}\\$${site.name}`,
       ftpsHostName: `ftps://${stamp}.ftp.azurewebsites.windows.net/site/wwwroot`,
-      outboundIpAddresses: '127.0.0.1',
-      possibleOutboundIpAddresses: '127.0.0.1',
+      outboundIpAddresses: outboundIps(site)[0],
+      possibleOutboundIpAddresses: outboundIps(site).join(','),
       outboundIpv6Addresses: '::1',
       possibleOutboundIpv6Addresses: '::1',
       containerSize: 0,

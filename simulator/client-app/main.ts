@@ -23,6 +23,10 @@ const apiKey = env.AZURE_OPENAI_API_KEY;
 // identity must not leave it where the SDK looks.
 delete env.AZURE_OPENAI_API_KEY;
 const supportsIdentity = env.SIM_APP_SUPPORTS_IDENTITY !== 'false';
+// The simulated App Service egress (the simulator maps it to this site's outbound IP in diagnostic logs): a
+// platform concern, not the app's, so it rides on every Azure OpenAI call this worker makes.
+const egressHeaders: Record<string, string> = env.SIM_EGRESS_TOKEN ? { 'x-sim-egress': env.SIM_EGRESS_TOKEN } : {};
+delete env.SIM_EGRESS_TOKEN;
 
 /** Old code (supportsIdentity false) only knows keys; new code prefers the explicit mode, then a key, then identity. */
 const authMode: AuthMode = !supportsIdentity
@@ -54,7 +58,14 @@ function makeClient(mode: AuthMode, tokenProvider?: () => Promise<string>): Azur
     throw Object.assign(new Error('AZURE_OPENAI_DEPLOYMENT is not set'), { code: 'ConfigurationMissing' });
   if (mode === 'key') {
     if (!apiKey) throw Object.assign(new Error('AZURE_OPENAI_API_KEY is not set'), { code: 'ConfigurationMissing' });
-    return new AzureOpenAI({ endpoint, deployment, apiVersion: API_VERSION, apiKey, maxRetries: 0 });
+    return new AzureOpenAI({
+      endpoint,
+      deployment,
+      apiVersion: API_VERSION,
+      apiKey,
+      maxRetries: 0,
+      defaultHeaders: egressHeaders,
+    });
   }
   return new AzureOpenAI({
     endpoint,
@@ -62,6 +73,7 @@ function makeClient(mode: AuthMode, tokenProvider?: () => Promise<string>): Azur
     apiVersion: API_VERSION,
     azureADTokenProvider: tokenProvider,
     maxRetries: 0,
+    defaultHeaders: egressHeaders,
   });
 }
 

@@ -62,6 +62,8 @@ describe('cutover worker, as its own process', () => {
       CUTOVER_EVIDENCE_DIR: path.join(dir, 'evidence'),
       CUTOVER_SHUTDOWN_GRACE: '30s',
       CUTOVER_ARM_ENDPOINT: estate.sim.info.armEndpoint,
+      CUTOVER_LOGS_ENDPOINT: estate.sim.info.logsEndpoint,
+      CUTOVER_METRICS_ENDPOINT: estate.sim.info.metricsEndpoint,
       AZURE_AUTHORITY_HOST: estate.sim.info.authorityHost,
       CUTOVER_CA_CERT: caPath,
       AZURE_TENANT_ID: principal.tenantId,

@@ -43,6 +43,8 @@ export async function startTestSimulator(options: StartSimulatorOptions = {}): P
     armEndpoint: sim.info.armEndpoint,
     authorityHost: sim.info.authorityHost,
     caCert: sim.info.caCert,
+    logsEndpoint: sim.info.logsEndpoint,
+    metricsEndpoint: sim.info.metricsEndpoint,
   };
   const credentialOf = (principal: string) => clientSecretCredential(endpoints, sim.control.credentials(principal));
   return {

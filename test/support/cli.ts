@@ -45,6 +45,8 @@ function productionEnv(estate: Estate, home: string, caPath: string): NodeJS.Pro
     CUTOVER_HOME: path.join(home, '.cutover'),
     CUTOVER_WEB_UI_URL: testEnv('temporalUiUrl'),
     CUTOVER_ARM_ENDPOINT: estate.sim.info.armEndpoint,
+    CUTOVER_LOGS_ENDPOINT: estate.sim.info.logsEndpoint,
+    CUTOVER_METRICS_ENDPOINT: estate.sim.info.metricsEndpoint,
     AZURE_AUTHORITY_HOST: estate.sim.info.authorityHost,
     CUTOVER_CA_CERT: caPath,
     AZURE_TENANT_ID: principal.tenantId,

@@ -47,6 +47,8 @@ export async function startEstate(name: string, scenario = ESTATE): Promise<Esta
     armEndpoint: sim.info.armEndpoint,
     authorityHost: sim.info.authorityHost,
     caCert: sim.info.caCert,
+    logsEndpoint: sim.info.logsEndpoint,
+    metricsEndpoint: sim.info.metricsEndpoint,
   };
   const credential = clientSecretCredential(endpoints, sim.control.credentials('cutover-worker'));
   const temporal = await temporalHarness(name);
