@@ -28,7 +28,8 @@ export async function logSources(ctx: AzureContext, account: AccountRef): Promis
   const clients = ctx.clients(account.subscriptionId);
   const settings = [];
   try {
-    for await (const s of clients.monitor.diagnosticSettings.list(id)) settings.push(s);
+    // The SDK's URL template is `/{+resourceUri}/…`: the id goes without its leading slash.
+    for await (const s of clients.monitor.diagnosticSettings.list(id.replace(/^\/+/, ''))) settings.push(s);
   } catch (err) {
     if (denied(err))
       return {

@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import type { PlanReport } from '../../cli/commands/plan';
 import type { InventoryResult } from '../../cli/commands/inventory';
 import { assertUsageError, assertUserError, type Cli, cliFor } from '../support/cli';
-import { type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/estate';
+import { appHealth, type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/estate';
+import { WAIT_MS } from '../support/wait';
 
 describe('cutover plan, inventory and mistakes', () => {
   let estate: Estate;
@@ -173,6 +174,36 @@ describe('cutover plan, inventory and mistakes', () => {
     assert.match(text.stdout, /sites\/shared-bot\s+AZURE_OPENAI_API_KEY/);
 
     assertUserError(await cli.run('inventory', '--account', 'legacy-openai', '--resource-group', RG), /--subscription/);
+    assertUserError(await cli.run(...args, '--window', 'forever'), /--window forever is not a duration/);
+  });
+
+  test('inventory shows who called the account, from its diagnostic logs: known apps and unknown key callers', async () => {
+    await appHealth(estate, RG, 'legacy-bot'); // calls the account with its key, from its outbound address
+    const notebook = { account: 'legacy-openai', key: 1 as const, ip: '203.0.113.9', userAgent: 'notebook/3' };
+    assert.equal((await estate.sim.control.callAccount(notebook)).status, 200);
+    const args = ['inventory', '--account', 'legacy-openai', '--resource-group', RG, '--subscription', SUB];
+    const deadline = Date.now() + WAIT_MS;
+    let inv = await cli.json<InventoryResult>(...args, '--window', '1h');
+    // The rows reach the workspace after its ingestion delay.
+    while (inv.observed.status === 'observed' && inv.observed.callers.length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      inv = await cli.json<InventoryResult>(...args, '--window', '1h');
+    }
+    assert.equal(inv.observed.status, 'observed');
+    const callers = inv.observed.status === 'observed' ? inv.observed.callers : [];
+    const unknown = callers.find((c) => c.ip === '203.0.113.9');
+    assert.deepEqual(
+      unknown && [unknown.objectId, unknown.userAgent, unknown.calls, unknown.knownAs],
+      [undefined, 'notebook/3', 1, undefined],
+    );
+    assert.ok(
+      callers.some((c) => c.knownAs === 'app legacy-bot' && !c.objectId),
+      `legacy-bot known by its address: ${JSON.stringify(callers)}`,
+    );
+    const text = await cli.run(...args, '--window', '1h');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Seen calling it over the last 1h \(diagnostic logs, \d+\):/);
+    assert.match(text.stdout, /KEY\s+unknown\s+203\.0\.113\.9\s+notebook\/3\s+1\s+0/);
   });
 
   test('a malformed command line exits 2 with one error line', async () => {
