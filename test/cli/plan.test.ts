@@ -192,10 +192,12 @@ describe('cutover plan, inventory and mistakes', () => {
     assert.equal(inv.observed.status, 'observed');
     const callers = inv.observed.status === 'observed' ? inv.observed.callers : [];
     const unknown = callers.find((c) => c.ip === '203.0.113.9');
-    assert.deepEqual(
-      unknown && [unknown.objectId, unknown.userAgent, unknown.calls, unknown.knownAs],
-      [undefined, 'notebook/3', 1, undefined],
-    );
+    assert.deepEqual(unknown && [unknown.objectId, unknown.userAgent, unknown.calls, unknown.knownAs], [
+      undefined,
+      'notebook/3',
+      1,
+      undefined,
+    ]);
     assert.ok(
       callers.some((c) => c.knownAs === 'app legacy-bot' && !c.objectId),
       `legacy-bot known by its address: ${JSON.stringify(callers)}`,
