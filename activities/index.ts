@@ -9,11 +9,13 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { CutoverFailure } from '../contracts/failures';
+import type { RevokeEvidence } from '../contracts/access';
 import type { Evidence } from '../contracts/model';
 import type { MigrationPlan } from '../plan/schema';
 import type { AzureEndpoints, CredentialSource } from '../azure/clients';
 import { createAzureContext } from '../azure/context';
 import { runPreflight } from '../azure/preflight';
+import { accessActivities } from './access';
 import { accountActivities } from './account';
 import { cancellationSignal, heartbeat, pause } from './context';
 import { writeEvidenceFile } from './evidence';
@@ -51,8 +53,12 @@ export function createActivities(deps: ActivityDeps) {
     ...targetActivities(ctx),
     ...accountActivities(ctx, deps.temporal),
     ...observeActivities(ctx),
+    ...accessActivities(ctx),
     ...notifyActivities({ webhooks: deps.webhooks ?? {}, ...(deps.webUiUrl ? { webUiUrl: deps.webUiUrl } : {}) }),
     writeEvidence: async (evidence: Evidence) => ({ path: await writeEvidenceFile(deps.evidenceDir, evidence) }),
+    writeRevokeEvidence: async (evidence: RevokeEvidence) => ({
+      path: await writeEvidenceFile(deps.evidenceDir, evidence),
+    }),
   });
 }
 

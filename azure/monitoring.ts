@@ -232,3 +232,34 @@ export async function metricTotal(
     throw toFailure(`reading metric ${metric} of ${resource.id.split('/').pop()}`, err);
   }
 }
+
+/** One principal's calls of the account over the window, newest first (at most 1,000): time and status. */
+export function principalCallsQuery(account: AccountRef, objectId: string): string {
+  return [
+    'AzureDiagnostics',
+    `| where ResourceId =~ '${accountResourceId(account)}' and Category == 'RequestResponse'`,
+    '| extend objectId = tostring(parse_json(properties_s).objectId)',
+    `| where objectId =~ '${objectId.replace(/[^0-9a-fA-F-]/g, '')}'`,
+    '| project TimeGenerated, ResultSignature',
+    '| order by TimeGenerated desc',
+    '| take 1000',
+  ].join('\n');
+}
+
+/** A principal's calls of the account over the window: each call's time and HTTP status, newest first. */
+export async function principalCalls(
+  ctx: AzureContext,
+  account: AccountRef,
+  sources: Extract<LogSources, { status: 'observable' }>,
+  objectId: string,
+  window: TimeWindow,
+): Promise<QueryOutcome<{ at: string; status: number }[]>> {
+  const r = await queryAll(ctx, sources, principalCallsQuery(account, objectId), window);
+  if (!r.ok) return r;
+  return {
+    ok: true,
+    rows: r.rows
+      .map((row) => ({ at: iso(row.TimeGenerated), status: Number(text(row.ResultSignature)) }))
+      .sort((a, b) => b.at.localeCompare(a.at)),
+  };
+}

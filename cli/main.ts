@@ -21,6 +21,8 @@ import { registerInventory } from './definitions/inventory';
 import { registerList } from './definitions/list';
 import { registerPlan } from './definitions/plan';
 import { registerRetry } from './definitions/retry';
+import { registerReview } from './definitions/review';
+import { registerRevoke } from './definitions/revoke';
 import { registerSim } from './definitions/sim';
 import { registerSkip } from './definitions/skip';
 import { registerStart } from './definitions/start';
@@ -86,6 +88,8 @@ export function buildProgram(run: Run): Command {
   registerRetry(program, run);
   registerSkip(program, run);
   registerList(program, run);
+  registerRevoke(program, run);
+  registerReview(program, run);
   registerHistory(program, run);
   registerEvidence(program, run);
   registerInventory(program, run);

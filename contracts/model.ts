@@ -235,7 +235,7 @@ export interface StageProgress {
 }
 
 /** `key-usage`: acknowledge switching keys off without log evidence; `analysis`, `key-analysis`: an inconclusive analysis. */
-export type GateId = 'settings' | 'local-auth' | 'key-usage' | 'analysis' | 'key-analysis';
+export type GateId = 'settings' | 'local-auth' | 'key-usage' | 'analysis' | 'key-analysis' | 'revoke';
 
 export interface PendingGate {
   readonly gate: GateId;

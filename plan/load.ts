@@ -7,6 +7,11 @@ import { type MigrationPlan, parsePlan, PlanValidationError } from './schema';
 export const MAX_PLAN_BYTES = 64 * 1024;
 
 export function parsePlanText(text: string, source?: string): MigrationPlan {
+  return parsePlan(parseYamlText(text, source), source);
+}
+
+/** A document of YAML (or JSON) with the plan's guards: size, duplicate keys, alias bombs; errors with line numbers. */
+export function parseYamlText(text: string, source?: string): unknown {
   if (Buffer.byteLength(text) > MAX_PLAN_BYTES)
     throw new PlanValidationError(
       [{ field: '', message: `the file is larger than ${MAX_PLAN_BYTES / 1024} KiB` }],
@@ -27,7 +32,7 @@ export function parsePlanText(text: string, source?: string): MigrationPlan {
     // The yaml package refuses alias bombs ("billion laughs") with a plain ReferenceError.
     throw new PlanValidationError([{ field: '', message: `not valid YAML: ${(err as Error).message}` }], source);
   }
-  return parsePlan(document, source);
+  return document;
 }
 
 /** A YAML error as one line: what is wrong in a plan author's words, and where (line and column, 1-based). */
@@ -71,7 +76,12 @@ export class PlanFileUnreadableError extends Error {
   }
 }
 
-export async function loadPlanFile(file: string): Promise<MigrationPlan> {
+export function loadPlanFile(file: string): Promise<MigrationPlan> {
+  return loadYamlFile(file, parsePlan);
+}
+
+/** Reads a YAML document the user wrote (a plan, an approved-access list) and validates it with `parse`. */
+export async function loadYamlFile<T>(file: string, parse: (document: unknown, source: string) => T): Promise<T> {
   let size: number;
   try {
     const st = await stat(file);
@@ -86,5 +96,5 @@ export async function loadPlanFile(file: string): Promise<MigrationPlan> {
       [{ field: '', message: `the file is larger than ${MAX_PLAN_BYTES / 1024} KiB` }],
       file,
     );
-  return parsePlanText(await readFile(file, 'utf8'), file);
+  return parse(parseYamlText(await readFile(file, 'utf8'), file), file);
 }

@@ -2,3 +2,5 @@
 export { healthCheck } from './health';
 export { accountLock } from './lock/workflow';
 export { migrateToManagedIdentity } from './migration/workflow';
+export { revokeAccess } from './revoke/workflow';
+export { revokeReviewed } from './revoke/batch';

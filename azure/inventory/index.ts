@@ -23,4 +23,4 @@ export async function findKeyHolders(ctx: AzureContext, query: KeyHolderQuery): 
 
 export { parseKeyVaultReference, type KeyVaultReference } from './key-holders';
 export { tokenCallers, type TokenCaller } from './token-callers';
-export { observedInventory, type ObservedInventory } from './observed';
+export { identityNames, observedInventory, type ObservedInventory } from './observed';

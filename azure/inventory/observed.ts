@@ -15,7 +15,7 @@ export type ObservedInventory =
   | { readonly status: 'unobservable'; readonly window: TimeWindow; readonly why: string };
 
 /** Object ids of the identities of the subscription's apps (system- and user-assigned) and its UAMIs, by name. */
-async function identityNames(ctx: AzureContext, subscriptionId: string): Promise<Map<string, string>> {
+export async function identityNames(ctx: AzureContext, subscriptionId: string): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   const { web, msi } = ctx.clients(subscriptionId);
   try {

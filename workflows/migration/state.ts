@@ -41,7 +41,10 @@ export const STAGE_TITLES: Record<StageId, string> = {
   evidence: 'Evidence record',
 };
 
-const GATE_STAGE: Record<GateId, StageId> = {
+/** The migration's gates (a revoke has its own). */
+type MigrationGate = Exclude<GateId, 'revoke'>;
+
+const GATE_STAGE: Record<MigrationGate, StageId> = {
   settings: 'approve-settings',
   'local-auth': 'approve-local-auth',
   'key-usage': 'key-holders',
@@ -55,7 +58,7 @@ export class MigrationRun {
   readonly info = workflowInfo();
   readonly startedAt = new Date().toISOString();
   readonly board: StageBoard<StageId>;
-  readonly gates: Gates<GateId, StageId>;
+  readonly gates: Gates<MigrationGate, StageId>;
   readonly saga = new Saga<Compensation>();
   readonly notices: Notifications = new Notifications(this);
 
