@@ -18,8 +18,10 @@
  *   GET    /_control/credentials/{principal}   a service principal's { tenantId, clientId, clientSecret }
  *   GET    /_control/site-url?resourceGroup=&name=&slot=
  *   GET    /_control/logs[?workspace=]               AzureDiagnostics rows written (ingested or not; no secrets)
+ *   PUT    /_control/groups/{group}/members    replace an Entra group's members (JSON array of member specs)
  *   POST   /_control/call-account              { account, key?|token?, ip?, userAgent?, deployment?, message? }
  */
+import { type MemberSpec } from './groups';
 import { type SimRequest, type SimResponse, SimError, isRecord } from './http';
 import { parseScenarioText, throttlingSchema } from './scenario-schema';
 import { type CallAccountOptions, type SimulatorControl, type SimulatorInfo } from './types';
@@ -124,6 +126,12 @@ export async function handleControl(
         status: 200,
         body: { url: control.siteUrl(q.get('resourceGroup') ?? '', q.get('name') ?? '', q.get('slot') ?? undefined) },
       };
+    }
+    const members = /^\/groups\/([^/]+)\/members$/.exec(path);
+    if (members && (m === 'PUT' || m === 'POST')) {
+      const list = parseJson(req);
+      if (!Array.isArray(list)) throw new SimError(400, 'InvalidGroupMembers', 'The body is a JSON array of members.');
+      return { status: 200, body: control.setGroupMembers(decodeURIComponent(members[1]), list as MemberSpec[]) };
     }
     if (path === '/logs' && m === 'GET')
       return { status: 200, body: control.logs(req.url.searchParams.get('workspace') ?? undefined) };

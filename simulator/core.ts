@@ -135,6 +135,9 @@ export class SimCore {
       this.initial.workspaces ??= {};
       this.state.diagnosticSettings ??= {};
       this.initial.diagnosticSettings ??= {};
+      // … and before groups.
+      this.state.groups ??= {};
+      this.initial.groups ??= {};
       this.log(`state restored from ${file}`);
     } else {
       const parsed = loadScenario(input);

@@ -11,6 +11,7 @@ import { localAuthDisabledNow } from './arm/cognitive';
 import { type SimCore } from './core';
 import { type SimRequest, type SimResponse, SimError, isRecord, jsonBody } from './http';
 import { type Account, type RoleAssignment, key } from './model';
+import { effectivePrincipalIds } from './groups';
 import { findRole, roleGrants, scopeCovers } from './rbac';
 import { sameAudience } from './tokens';
 
@@ -41,7 +42,10 @@ export function keysRefusedNow(core: SimCore, account: Account, now = core.now()
   return newAnswer ? account.disableLocalAuth : change.previous;
 }
 
-/** Data-plane RBAC: assignments that have propagated in, and deleted ones that have not yet propagated out. */
+/**
+ * Data-plane RBAC: assignments that have propagated in, and deleted ones that have not yet propagated out — to the
+ * principal itself or to a group it is a member of (transitively) at the time of the request.
+ */
 export function principalHasDataAction(
   core: SimCore,
   principalId: string,
@@ -52,10 +56,10 @@ export function principalHasDataAction(
   const prop = core.delays.propagationMs;
   const effective = (ra: RoleAssignment) =>
     now - ra.createdOn >= prop && (ra.deletedOn === undefined || now - ra.deletedOn < prop);
+  const ids = effectivePrincipalIds(core.state, principalId);
   const candidates = [...Object.values(core.state.roleAssignments), ...core.state.revokedAssignments];
   return candidates.some((ra) => {
-    if (ra.principalId.toLowerCase() !== principalId.toLowerCase() || !scopeCovers(ra.scope, scope) || !effective(ra))
-      return false;
+    if (!ids.has(ra.principalId.toLowerCase()) || !scopeCovers(ra.scope, scope) || !effective(ra)) return false;
     const def = findRole(ra.roleDefinitionId);
     return def !== undefined && roleGrants(def, action, true);
   });

@@ -24,6 +24,20 @@ export interface Principal {
   resourceId?: string;
 }
 
+/**
+ * A Microsoft Entra security group. Role assignments to it apply to its members, transitively (a member group's
+ * members too), evaluated at request time.
+ */
+export interface Group {
+  objectId: string;
+  tenantId: string;
+  /** displayName (scenario name). */
+  name: string;
+  /** objectIds of the direct members: service principals, managed identities or other groups. */
+  members: string[];
+  createdAt: number;
+}
+
 export interface ResourceGroup {
   name: string;
   location: string;
@@ -217,6 +231,8 @@ export interface DiagnosticSetting {
 export interface SimState {
   tenants: Record<string, Tenant>;
   principals: Record<string, Principal>;
+  /** Entra security groups by objectId (absent in older state files). */
+  groups: Record<string, Group>;
   subscriptions: Record<string, Subscription>;
   sites: Record<string, Site>;
   identities: Record<string, UserAssignedIdentity>;
@@ -269,6 +285,7 @@ export function emptyState(): SimState {
   return {
     tenants: {},
     principals: {},
+    groups: {},
     subscriptions: {},
     sites: {},
     identities: {},

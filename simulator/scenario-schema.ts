@@ -129,6 +129,27 @@ const scopeSchema = z.union([
   vaultScopeSchema,
 ]);
 
+/**
+ * A group member: a principal name (service principal, user-assigned identity, or a system-assigned identity as
+ * `site` / `site/slot`), a group name, a user-assigned identity's ARM id, or one of the explicit forms.
+ */
+export const memberSchema = z.union([
+  name,
+  z.strictObject({ identity: name, resourceGroup: name.optional() }),
+  z.strictObject({ site: name, slot: name.optional() }),
+  z.strictObject({ group: name }),
+  z.strictObject({ objectId: guid }),
+]);
+
+export const membersSchema = z.array(memberSchema);
+
+const groupSchema = z.strictObject({
+  name,
+  tenant: name.optional(),
+  objectId: guid.optional(),
+  members: z.array(memberSchema).optional(),
+});
+
 /** Every delay of `Delays`, in milliseconds; the profile's keys are the single source of truth. */
 const delayKeys = Object.keys(PROFILES.fast) as (keyof Delays)[];
 const delaysSchema = z
@@ -163,6 +184,8 @@ export const scenarioSchema = z.strictObject({
       }),
     )
     .optional(),
+  /** Entra security groups; `roleAssignments[].principal` may name one. */
+  groups: z.array(groupSchema).optional(),
   subscriptions: z
     .array(
       z.strictObject({
@@ -243,4 +266,5 @@ export type SiteSpec = z.output<typeof siteSchema>;
 export type SettingValueSpec = z.output<typeof settingValue>;
 export type IdentitySpec = z.output<typeof identitySchema>;
 export type ScopeSpec = z.output<typeof scopeSchema>;
+export type GroupSpec = z.output<typeof groupSchema>;
 export type DiagnosticSettingSpec = z.output<typeof diagnosticSettingSchema>;

@@ -22,6 +22,7 @@ import {
   diagnosticSettingKey,
 } from './model';
 import { findRole } from './rbac';
+import { resolveMember, setMembers } from './groups';
 import { type PendingVault, buildVaults, renderReference, vaultScope } from './scenario-keyvault';
 import {
   type IdentitySpec,
@@ -106,6 +107,23 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
       createdAt: longAgo,
     });
     servicePrincipals.push(p.name);
+  }
+
+  // Groups exist before their members are resolved (members may be groups named later, or identities of sites).
+  const groupByName = new Map<string, string>();
+  for (const [gi, g] of (scenario.groups ?? []).entries()) {
+    const objectId = g.objectId ?? randomUUID();
+    const k = g.name.toLowerCase();
+    if (groupByName.has(k)) fail(`groups.${gi}: group name '${g.name}' is used twice`);
+    if (state.principals[objectId] || state.groups[objectId]) fail(`groups.${gi}: objectId ${objectId} is taken`);
+    state.groups[objectId] = {
+      objectId,
+      tenantId: tenantOf(g.tenant, `groups.${gi}.tenant`),
+      name: g.name,
+      members: [],
+      createdAt: longAgo,
+    };
+    groupByName.set(k, objectId);
   }
 
   const accountsByName = new Map<string, Account>();
@@ -324,6 +342,18 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     for (const slot of spec.slots ?? []) site.slots[slot.name.toLowerCase()] = makeSlot(slot.name, slot);
   }
 
+  // Group members once every principal (system-assigned identities included) exists.
+  for (const [gi, g] of (scenario.groups ?? []).entries()) {
+    const where = `groups.${gi} (${g.name})`;
+    const fromGroup = (m: string): never => fail(`${where}: ${m}`);
+    if (principalByName.has(g.name.toLowerCase())) fail(`${where}: '${g.name}' is also a principal's name`);
+    const group = state.groups[groupByName.get(g.name.toLowerCase()) as string];
+    const members = (g.members ?? []).map((m, mi) =>
+      resolveMember(state, m, (msg) => fail(`${where}.members.${mi}: ${msg}`)),
+    );
+    setMembers(state, group, members, fromGroup);
+  }
+
   const firstSub = Object.keys(state.subscriptions)[0];
   const resolveScope = (scope: ScopeSpec, where: string): string => {
     if (typeof scope === 'string') {
@@ -349,9 +379,11 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
   };
   for (const [i, ra] of (scenario.roleAssignments ?? []).entries()) {
     const where = `roleAssignments.${i}`;
+    const groupId = groupByName.get(ra.principal.toLowerCase());
     const principalId =
       principalByName.get(ra.principal.toLowerCase()) ??
-      fail(`${where}.principal: unknown principal '${ra.principal}'`);
+      groupId ??
+      fail(`${where}.principal: unknown principal or group '${ra.principal}'`);
     const role = findRole(ra.role) ?? fail(`${where}.role: unknown role '${ra.role}'`);
     const scope = resolveScope(ra.scope, `${where}.scope`);
     const name = ra.name ?? randomUUID();
@@ -362,7 +394,7 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
       scope,
       roleDefinitionId: role.id,
       principalId,
-      principalType: 'ServicePrincipal',
+      principalType: groupId ? 'Group' : 'ServicePrincipal',
       createdOn: longAgo,
       updatedOn: longAgo,
       createdBy: null,

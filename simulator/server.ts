@@ -34,7 +34,8 @@ import { type SimRequest, type SimResponse, SimError, errorResponse, readBody, s
 import { type Delays, type Throttling } from './knobs';
 import { PRODUCTION, key, slotResourceId } from './model';
 import { handleMsi } from './msi';
-import { type Scenario } from './scenario-schema';
+import { type Scenario, membersSchema } from './scenario-schema';
+import { type MemberSpec, findGroup, resolveMember, setMembers } from './groups';
 import {
   type ServicePrincipalCredentials,
   type Simulator,
@@ -175,6 +176,21 @@ class SimulatorServer implements Simulator {
       setThrottling: (t: Partial<Throttling>) => {
         core.throttler.set(t);
         return structuredClone(core.throttler.config);
+      },
+      setGroupMembers: (name: string, members: MemberSpec[]) => {
+        const group = findGroup(core.state, name);
+        if (!group) throw new SimError(404, 'GroupNotFound', `No group '${name}'.`);
+        const fail = (m: string): never => {
+          throw new SimError(400, 'InvalidGroupMembers', m);
+        };
+        const parsed = membersSchema.safeParse(members);
+        if (!parsed.success)
+          return fail(parsed.error.issues.map((i) => `members.${i.path.join('.')}: ${i.message}`).join('; '));
+        const ids = parsed.data.map((m, i) => resolveMember(core.state, m, (msg) => fail(`members.${i}: ${msg}`)));
+        setMembers(core.state, group, ids, fail);
+        core.persist();
+        core.log(`group ${group.name}: ${group.members.length} member(s)`);
+        return structuredClone(group);
       },
       setPaging: (p) => {
         if (p.pageSize !== undefined && !(Number.isInteger(p.pageSize) && p.pageSize >= 1))

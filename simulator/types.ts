@@ -3,7 +3,8 @@ import { type Behavior } from './behavior';
 import { type RequestLogEntry } from './core';
 import { type Paging } from './arm/paging';
 import { type Delays, type Fault, type FaultSpec, type Profile, type Throttling } from './knobs';
-import { type SimState } from './model';
+import { type MemberSpec } from './groups';
+import { type Group, type SimState } from './model';
 import { type Scenario } from './scenario-schema';
 
 export interface StartSimulatorOptions {
@@ -80,6 +81,12 @@ export interface SimulatorControl {
   setBehavior(behavior: Partial<Behavior>): Behavior;
   /** A key vault's URI, `https://127.0.0.1:VAULTPORT/` (each vault has its own port). */
   vaultUri(vaultName: string): string;
+  /**
+   * Replaces the direct members of an Entra group (by name or objectId); members as a scenario names them. Role
+   * assignments to the group apply to the new members from the next request on (no propagation delay); returns the
+   * group. Unknown names, another tenant's members and cycles are refused (404 / 400) and leave the group unchanged.
+   */
+  setGroupMembers(group: string, members: MemberSpec[]): Group;
   /** Items per page of every ARM list (`nextLink` beyond). */
   setPaging(paging: Partial<Paging>): Paging;
   requests(): RequestLogEntry[];

@@ -3,9 +3,12 @@
  * assignments at any scope with Azure's semantics — GUID names, idempotent PUT (201 then 200), 409
  * `RoleAssignmentExists` for the same (principal, role, scope) under another name, 400
  * `RoleAssignmentUpdateNotPermitted`, `PrincipalNotFound` while a new principal replicates, DELETE 200/204.
+ * Assignments to Entra groups carry `principalType: 'Group'`; `$filter=assignedTo('{id}')` lists the principal's
+ * own assignments and its groups' (transitively, membership as of now), `principalId eq '{id}'` only its own.
  */
 import { type SimResponse, SimError, isRecord, jsonBody } from '../http';
 import { type RoleAssignment, key } from '../model';
+import { effectivePrincipalIds, groupById } from '../groups';
 import { type RoleDefinition, BUILT_IN_ROLES, findRole, isGuid, scopeCovers } from '../rbac';
 import { pageOf } from './paging';
 import { type ArmContext, type ArmRoute, badRequest } from './router';
@@ -64,15 +67,25 @@ function assignmentView(ra: RoleAssignment) {
   };
 }
 
+interface Filter {
+  atScope: boolean;
+  /** `principalId eq '…'`: the assignments to that principal or group itself. */
+  principalId?: string;
+  /** `assignedTo('…')`: the principal's own assignments and those of the groups it is a (transitive) member of. */
+  assignedTo?: string;
+  roleName?: string;
+  type?: string;
+}
+
 /** Parses the `$filter` forms the SDKs send; unknown filters are Azure's 400 `InvalidFilter`. */
-function parseFilter(raw: string | null): { atScope: boolean; principalId?: string; roleName?: string; type?: string } {
-  const out: { atScope: boolean; principalId?: string; roleName?: string; type?: string } = { atScope: false };
+function parseFilter(raw: string | null): Filter {
+  const out: Filter = { atScope: false };
   if (!raw) return out;
   for (const clause of raw.split(/\s+and\s+/i)) {
     const c = clause.trim();
     let m: RegExpExecArray | null;
     if (/^atScope\(\)$/i.test(c)) out.atScope = true;
-    else if ((m = /^assignedTo\('([^']+)'\)$/i.exec(c))) out.principalId = m[1];
+    else if ((m = /^assignedTo\('([^']+)'\)$/i.exec(c))) out.assignedTo = m[1];
     else if ((m = /^principalId\s+eq\s+'([^']+)'$/i.exec(c))) out.principalId = m[1];
     else if ((m = /^roleName\s+eq\s+'([^']*)'$/i.exec(c))) out.roleName = m[1];
     else if ((m = /^type\s+eq\s+'([^']*)'$/i.exec(c))) out.type = m[1];
@@ -111,10 +124,13 @@ function getDefinition(ctx: ArmContext): SimResponse {
 function listAssignments(ctx: ArmContext): SimResponse {
   const scope = ctx.params.scope;
   const filter = parseFilter(ctx.req.url.searchParams.get('$filter'));
+  // Membership as it is now (a group removed from it no longer lists, one added does).
+  const assignedTo = filter.assignedTo ? effectivePrincipalIds(ctx.core.state, filter.assignedTo) : undefined;
   const value = Object.values(ctx.core.state.roleAssignments)
     // at or above the scope; below it too unless atScope()
     .filter((ra) => scopeCovers(ra.scope, scope) || (!filter.atScope && scopeCovers(scope, ra.scope)))
     .filter((ra) => !filter.principalId || ra.principalId.toLowerCase() === filter.principalId.toLowerCase())
+    .filter((ra) => !assignedTo || assignedTo.has(ra.principalId.toLowerCase()))
     .sort((a, b) => a.createdOn - b.createdOn)
     .map(assignmentView);
   return { status: 200, body: pageOf(ctx, value) };
@@ -192,7 +208,8 @@ function putAssignment(ctx: ArmContext): SimResponse {
   }
 
   // Without principalType, Azure looks the principal up in the directory, where a new one may not be yet.
-  const principal = core.principal(principalId.toLowerCase()) ?? core.principal(principalId);
+  const principal =
+    core.principal(principalId.toLowerCase()) ?? core.principal(principalId) ?? groupById(core.state, principalId);
   const young = principal && core.now() - principal.createdAt < core.delays.principalReplicationMs;
   if (principalType === undefined && (!principal || young)) {
     const tenantId = ctx.subscription?.tenantId ?? ctx.caller.tenantId;
@@ -201,7 +218,7 @@ function putAssignment(ctx: ArmContext): SimResponse {
       'PrincipalNotFound',
     );
   }
-  const actualType = principal ? 'ServicePrincipal' : undefined;
+  const actualType = principal ? ('members' in principal ? 'Group' : 'ServicePrincipal') : undefined;
   if (principalType !== undefined && actualType && principalType !== actualType) {
     throw badRequest(
       `The PrincipalId '${principalId.replace(/-/g, '')}' has type '${actualType}' , which is different from specified PrincipalType '${principalType}'.`,

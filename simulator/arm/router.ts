@@ -10,6 +10,7 @@ import { type SimRequest, type SimResponse, SimError, errorResponse, sleep } fro
 import { type Fault, defaultError, kindOf } from '../knobs';
 import { type Subscription, PRODUCTION } from '../model';
 import { roleGrants, findRole, scopeCovers } from '../rbac';
+import { effectivePrincipalIds } from '../groups';
 import {
   authenticate,
   gatewayError,
@@ -304,10 +305,14 @@ export function authorizationFailed(caller: Caller, action: string, scope: strin
   );
 }
 
-/** Control-plane RBAC: active (not deleted) assignments at the scope or above, with a role granting the action. */
+/**
+ * Control-plane RBAC: active (not deleted) assignments at the scope or above, to the principal or to one of its
+ * groups (transitively), with a role granting the action.
+ */
 export function callerCan(core: SimCore, principalId: string, action: string, scope: string): boolean {
+  const ids = effectivePrincipalIds(core.state, principalId);
   for (const ra of Object.values(core.state.roleAssignments)) {
-    if (ra.principalId !== principalId || !scopeCovers(ra.scope, scope)) continue;
+    if (!ids.has(ra.principalId.toLowerCase()) || !scopeCovers(ra.scope, scope)) continue;
     const def = findRole(ra.roleDefinitionId);
     if (def && roleGrants(def, action, false)) return true;
   }

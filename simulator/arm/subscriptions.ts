@@ -6,6 +6,7 @@
  */
 import { type SimResponse } from '../http';
 import { type Subscription, key } from '../model';
+import { effectivePrincipalIds } from '../groups';
 import { scopeCovers } from '../rbac';
 import { type ArmContext, type ArmRoute, SUB, authorizationFailed } from './router';
 
@@ -14,10 +15,9 @@ const READ = 'Microsoft.Resources/subscriptions/read';
 function visible(ctx: ArmContext, sub: Subscription): boolean {
   if (sub.tenantId !== ctx.caller.tenantId) return false;
   const scope = `/subscriptions/${sub.id}`;
+  const ids = effectivePrincipalIds(ctx.core.state, ctx.caller.objectId);
   return Object.values(ctx.core.state.roleAssignments).some(
-    (ra) =>
-      ra.principalId.toLowerCase() === ctx.caller.objectId.toLowerCase() &&
-      (scopeCovers(ra.scope, scope) || scopeCovers(scope, ra.scope)),
+    (ra) => ids.has(ra.principalId.toLowerCase()) && (scopeCovers(ra.scope, scope) || scopeCovers(scope, ra.scope)),
   );
 }
 

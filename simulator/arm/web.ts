@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { type SimResponse, SimError, isRecord, jsonBody } from '../http';
 import { type Site, type SlotState, PRODUCTION, key, siteId, slotResourceId } from '../model';
+import { removeFromGroups } from '../groups';
 import {
   type ArmContext,
   type ArmRoute,
@@ -112,7 +113,9 @@ function applyIdentity(ctx: ArmContext, site: Site, slotName: string, slot: Slot
     };
     slot.systemPrincipalId = objectId;
   } else if (!want.system && slot.systemPrincipalId) {
-    // Disabling the system identity deletes its service principal; its role assignments dangle.
+    // Disabling the system identity deletes its service principal (and so its group memberships); its role
+    // assignments dangle.
+    removeFromGroups(core.state, slot.systemPrincipalId);
     delete core.state.principals[slot.systemPrincipalId];
     delete slot.systemPrincipalId;
   }
