@@ -23,8 +23,8 @@ export function accessActivities(ctx: AzureContext) {
       probePath: string;
     }) {
       const subscriptionIds = input.subscriptionIds.length ? input.subscriptionIds : await readableSubscriptions(ctx);
-      const subject = await resolveSubject(ctx, { ...input, subscriptionIds });
       const accounts = input.accounts ?? (await openAiAccounts(ctx, subscriptionIds));
+      const subject = await resolveSubject(ctx, { ...input, subscriptionIds, accounts });
       return { accounts, findings: await findGrants(ctx, { subject, accounts }) };
     },
     /** Removes one role assignment (idempotent). */

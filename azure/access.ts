@@ -27,7 +27,13 @@ function notFound(what: string): CutoverFailure {
 /** The subject's object id, and the identity probe of every app of `subscriptionIds` calling with it. */
 export async function resolveSubject(
   ctx: AzureContext,
-  input: { readonly subject: AccessSubject; readonly subscriptionIds: readonly string[]; readonly probePath: string },
+  input: {
+    readonly subject: AccessSubject;
+    readonly subscriptionIds: readonly string[];
+    readonly probePath: string;
+    /** The accounts in scope: an app's probe names those its settings point at. */
+    readonly accounts?: readonly AccountRef[];
+  },
 ): Promise<ResolvedSubject> {
   const { subject } = input;
   const probe = (host: string | undefined, clientId?: string) =>
@@ -50,7 +56,12 @@ export async function resolveSubject(
         nonRetryable: true,
       });
     const label = `app ${subject.name}${subject.slot ? `/${subject.slot}` : ''}`;
-    return { objectId, label, probes: withProbes ? [{ app: label, url: probe(site.defaultHostName) }] : [] };
+    const calls = await accountsCalledBy(ctx, site.id ?? '', input.accounts ?? []);
+    return {
+      objectId,
+      label,
+      probes: withProbes ? [{ app: label, url: probe(site.defaultHostName), accounts: calls }] : [],
+    };
   }
   const m = UAMI.exec(subject.resourceId);
   if (!m) throw notFound(`user-assigned identity ${subject.resourceId}`);
@@ -61,14 +72,19 @@ export async function resolveSubject(
       throw statusOf(err) === 404 ? notFound(`identity ${m[3]}`) : toFailure(`reading identity ${m[3]}`, err);
     });
   if (!uami.principalId) throw notFound(`the principal of identity ${m[3]}`);
-  const probes: { app: string; url: string }[] = [];
+  const probes: { app: string; url: string; accounts: string[] }[] = [];
   if (withProbes)
     for (const sub of input.subscriptionIds)
       for await (const site of ctx.clients(sub).web.webApps.list()) {
         const attached = Object.keys(site.identity?.userAssignedIdentities ?? {}).some(
           (id) => id.toLowerCase() === subject.resourceId.toLowerCase(),
         );
-        if (attached) probes.push({ app: `app ${site.name}`, url: probe(site.defaultHostName, uami.clientId) });
+        if (attached)
+          probes.push({
+            app: `app ${site.name}`,
+            url: probe(site.defaultHostName, uami.clientId),
+            accounts: await accountsCalledBy(ctx, site.id ?? '', input.accounts ?? []),
+          });
       }
   return { objectId: uami.principalId.toLowerCase(), label: `identity ${m[3]}`, probes };
 }
@@ -78,6 +94,31 @@ export async function readableSubscriptions(ctx: AzureContext): Promise<string[]
   const out: string[] = [];
   for await (const s of createSubscriptionClient(ctx.credential(), ctx.endpoints).subscriptions.list())
     if (s.subscriptionId) out.push(s.subscriptionId);
+  return out;
+}
+
+const SITE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Web\/sites\/([^/]+)$/i;
+
+/** Which of the accounts an app's settings point at (an endpoint setting naming the account's host). */
+async function accountsCalledBy(ctx: AzureContext, siteId: string, accounts: readonly AccountRef[]): Promise<string[]> {
+  const m = SITE_ID.exec(siteId);
+  if (!m || accounts.length === 0) return [];
+  let values: string[];
+  try {
+    const settings = await ctx.clients(m[1]).web.webApps.listApplicationSettings(m[2], m[3]);
+    values = Object.values(settings.properties ?? {}).map((v) => v.toLowerCase());
+  } catch {
+    return []; // unreadable settings: which account it calls stays unknown
+  }
+  const out: string[] = [];
+  for (const a of accounts) {
+    const acc = await ctx
+      .clients(a.subscriptionId)
+      .cognitive.accounts.get(a.resourceGroup, a.name)
+      .catch(() => undefined);
+    const endpoint = acc?.properties?.endpoint?.toLowerCase().replace(/\/+$/, '');
+    if (endpoint && values.some((v) => v.replace(/\/+$/, '').startsWith(endpoint))) out.push(a.name);
+  }
   return out;
 }
 
@@ -151,7 +192,8 @@ export async function findGrants(
 export async function deleteGrant(ctx: AzureContext, grant: Grant): Promise<{ deleted: boolean; at: string }> {
   const { authorization } = ctx.clients(subscriptionOf(grant.id));
   try {
-    const res = await authorization.roleAssignments.deleteById(grant.id);
+    // The SDK's URL template is `/{roleAssignmentId}`: the id goes without its leading slash.
+    const res = await authorization.roleAssignments.deleteById(grant.id.replace(/^\/+/, ''));
     return { deleted: !!res?.id, at: new Date().toISOString() };
   } catch (err) {
     if (statusOf(err) === 404) return { deleted: false, at: new Date().toISOString() };

@@ -77,7 +77,10 @@ export async function reviewAccess(
         for (const c of seen.rows.filter((x) => x.objectId)) {
           const k = c.objectId!.toLowerCase();
           const u = usage.get(k) ?? { calls: 0, lastSeen: '' };
-          usage.set(k, { calls: u.calls + c.calls - c.failed, lastSeen: c.lastSeen > u.lastSeen ? c.lastSeen : u.lastSeen });
+          usage.set(k, {
+            calls: u.calls + c.calls - c.failed,
+            lastSeen: c.lastSeen > u.lastSeen ? c.lastSeen : u.lastSeen,
+          });
         }
       else {
         readable = false;
@@ -115,5 +118,11 @@ export async function reviewAccess(
   }
   const order: Record<ReviewStatus, number> = { unapproved: 0, expired: 1, unused: 2, approved: 3 };
   rows.sort((a, b) => order[a.status] - order[b.status] || a.who.localeCompare(b.who));
-  return { reviewedAt: input.now.toISOString(), unusedDays: input.unusedDays, accounts: input.accounts.map((a) => a.name), rows, logs };
+  return {
+    reviewedAt: input.now.toISOString(),
+    unusedDays: input.unusedDays,
+    accounts: input.accounts.map((a) => a.name),
+    rows,
+    logs,
+  };
 }

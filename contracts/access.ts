@@ -36,7 +36,8 @@ export type AccessSubject =
 export interface ResolvedSubject {
   readonly objectId: string;
   readonly label: string;
-  readonly probes: readonly { readonly app: string; readonly url: string }[];
+  /** Each app calling with it: its identity probe, and the accounts its settings point at (empty: unknown). */
+  readonly probes: readonly { readonly app: string; readonly url: string; readonly accounts: readonly string[] }[];
 }
 
 export interface RevokeRequest {
@@ -138,6 +139,7 @@ export interface RevokeEvidence {
   readonly removals: readonly (CompensationRecord & { readonly grant: Grant; readonly removedAt?: string })[];
   readonly remaining: readonly Grant[];
   readonly refusal?: RefusalMeasurement;
+  readonly warnings: readonly string[];
   readonly stages: readonly RevokeStageProgress[];
 }
 

@@ -29,7 +29,7 @@ export async function identityNames(ctx: AzureContext, subscriptionId: string): 
       if (uami.principalId && !names.has(uami.principalId.toLowerCase()))
         names.set(uami.principalId.toLowerCase(), `identity ${uami.name}`);
   } catch (err) {
-    if (statusOf(err) !== 403) throw err; // what cannot be read stays unresolved
+    if (![403, 404, 405].includes(statusOf(err) ?? 0)) throw err; // what cannot be read stays unresolved
   }
   return names;
 }

@@ -189,17 +189,30 @@ function getIdentity(ctx: ArmContext): SimResponse {
   const u = ctx.core.state.identities[key(identityId(ctx.subscription!.id, rg.name, ctx.params.identity))];
   if (!u)
     throw resourceNotFound('Microsoft.ManagedIdentity/userAssignedIdentities', ctx.params.identity, ctx.params.rg);
+  return { status: 200, body: identityView(u) };
+}
+
+type IdentityState = ArmContext['core']['state']['identities'][string];
+
+function identityView(u: IdentityState) {
   return {
-    status: 200,
-    body: {
-      id: u.id,
-      name: u.name,
-      type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
-      location: u.location,
-      tags: { ...u.tags },
-      properties: { tenantId: u.tenantId, principalId: u.principalId, clientId: u.clientId, isolationScope: 'None' },
-    },
+    id: u.id,
+    name: u.name,
+    type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+    location: u.location,
+    tags: { ...u.tags },
+    properties: { tenantId: u.tenantId, principalId: u.principalId, clientId: u.clientId, isolationScope: 'None' },
   };
+}
+
+/** `GET …/providers/Microsoft.ManagedIdentity/userAssignedIdentities` at a subscription or resource group (paged). */
+function listIdentities(ctx: ArmContext): SimResponse {
+  if (ctx.params.rg) resourceGroupOf(ctx);
+  const prefix = `/subscriptions/${ctx.params.sub}/${ctx.params.rg ? `resourcegroups/${ctx.params.rg}/` : ''}`.toLowerCase();
+  const value = Object.values(ctx.core.state.identities)
+    .filter((u) => u.id.toLowerCase().startsWith(prefix))
+    .map(identityView);
+  return { status: 200, body: pageOf(ctx, value) };
 }
 
 const ops = (name: string) => ({
@@ -288,5 +301,21 @@ export const cognitiveRoutes: ArmRoute[] = [
     action: 'Microsoft.ManagedIdentity/userAssignedIdentities/read',
     scope: (p) => identityId(p.sub, p.rg, p.identity),
     handler: getIdentity,
+  },
+  {
+    method: 'GET',
+    template: `${SUB}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`,
+    operation: 'Microsoft.ManagedIdentity/userAssignedIdentities/read',
+    action: 'Microsoft.ManagedIdentity/userAssignedIdentities/read',
+    scope: (p) => `/subscriptions/${p.sub}`,
+    handler: listIdentities,
+  },
+  {
+    method: 'GET',
+    template: `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`,
+    operation: 'Microsoft.ManagedIdentity/userAssignedIdentities/read',
+    action: 'Microsoft.ManagedIdentity/userAssignedIdentities/read',
+    scope: (p) => `/subscriptions/${p.sub}/resourceGroups/${p.rg}`,
+    handler: listIdentities,
   },
 ];

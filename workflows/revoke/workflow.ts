@@ -84,6 +84,7 @@ class RevokeRun {
   lastRemovalAt: string | undefined;
   readonly removedAt = new Map<string, string>();
   refusal: RefusalMeasurement | undefined;
+  readonly warnings: string[] = [];
 
   constructor(readonly input: RevokeInput) {
     this.request = input.request;
@@ -216,13 +217,23 @@ class RevokeRun {
     if (!this.lastRemovalAt) return;
     board.begin('refused', 'waiting for the data plane to refuse the subject');
     const f = this.findings!;
-    board.waitingFor = `the data plane to refuse ${f.subject.label} (${f.subject.probes.length ? `${f.subject.probes.length} app probe(s)` : 'from the logs'})`;
+    // Accounts a group grant still opens are not waited for: the subject keeps access there, as reported.
+    const stillOpen = new Set(f.inherited.flatMap((g) => g.accounts));
+    const waited = f.subject.probes.filter((p) =>
+      p.accounts.length ? p.accounts.every((a) => !stillOpen.has(a)) : stillOpen.size === 0,
+    );
+    for (const p of f.subject.probes.filter((x) => !waited.includes(x)))
+      this.warnings.push(
+        `${p.app} keeps its access to ${p.accounts.join(', ') || 'its account'} through a group grant: not waited for`,
+      );
+    const accounts = this.accounts.filter((a) => !stillOpen.has(a.name));
+    board.waitingFor = `the data plane to refuse ${f.subject.label} (${waited.length ? `${waited.length} app probe(s)` : 'from the logs'})`;
     this.refusal = await keyHolderWait.waitUntilRefused.executeWithOptions(
       { ...keyHolderWaitCall, summary: `until ${f.subject.label} is refused` },
       [
         {
-          subject: f.subject,
-          accounts: this.accounts,
+          subject: { ...f.subject, probes: waited },
+          accounts,
           since: this.lastRemovalAt,
           timeoutMs: request.refusalTimeoutMs,
           intervalMs: request.pollIntervalMs,
@@ -297,6 +308,7 @@ class RevokeRun {
       removals,
       remaining,
       ...(this.refusal ? { refusal: this.refusal } : {}),
+      warnings: this.warnings,
       stages: board.stages.map((s) => ({ ...s })),
     });
     let path: string | undefined;
