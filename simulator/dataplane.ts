@@ -111,7 +111,6 @@ function authenticate(
     );
   }
   const check = core.tokens.verify(bearer, now);
-  if (check.ok) seen.objectId = check.claims.oid;
   const tenantId = core.state.subscriptions[key(account.subscriptionId)]?.tenantId;
   if (!check.ok || !sameAudience(check.claims.aud, COGNITIVE_AUDIENCE) || check.claims.tid !== tenantId) {
     throw new SimError(
@@ -120,6 +119,8 @@ function authenticate(
       `Access token is missing, invalid, audience is incorrect (${COGNITIVE_AUDIENCE}), or have expired.`,
     );
   }
+  // A token valid for this resource names its caller in the row even when refused for lack of a role.
+  seen.objectId = check.claims.oid;
   if (!principalHasDataAction(core, check.claims.oid, CHAT_ACTION, account.id, now)) {
     throw new SimError(401, 'PermissionDenied', 'Principal does not have access to API/Operation.');
   }

@@ -92,6 +92,18 @@ const NAMES = {
   res: 'b0f43c54-e787-4862-89b1-a653fa9cf747',
 };
 const v = (api: string) => `?api-version=${api}`;
+const diagnosticSetting = () => `${account()}/providers/Microsoft.Insights/diagnosticSettings/mysetting`;
+/**
+ * A diagnostic setting of an example on the estate's account: the example's is on a Logic App, whose metric
+ * category (WorkflowMetrics) an account does not have; an account's is AllMetrics.
+ */
+const onAccount = (properties: unknown) => {
+  const p = structuredClone(properties) as { metrics?: { category?: string }[] };
+  for (const m of p.metrics ?? []) m.category = 'AllMetrics';
+  return { properties: p };
+};
+const exampleProperties = (file: string, pick: (body: Record<string, unknown>) => unknown) =>
+  pick(readExample(file).responses['200'].body as Record<string, unknown>);
 
 const CASES: Case[] = [
   { file: 'web/GetWebApp.json', status: '200', method: 'GET', path: () => `${site()}${v('2025-05-01')}` },
@@ -334,6 +346,38 @@ const CASES: Case[] = [
     path: () =>
       `${account()}/providers/Microsoft.Authorization/roleDefinitions${v('2022-04-01')}&$filter=${encodeURIComponent("roleName eq 'Cognitive Services OpenAI User'")}`,
   },
+  {
+    file: 'monitor/createOrUpdateDiagnosticSetting.json',
+    status: '200',
+    method: 'PUT',
+    path: () => `${diagnosticSetting()}${v('2021-05-01-preview')}`,
+    body: (ex) => onAccount((ex.parameters.parameters as { properties: unknown }).properties),
+  },
+  {
+    file: 'monitor/getDiagnosticSetting.json',
+    status: '200',
+    method: 'GET',
+    path: () => `${diagnosticSetting()}${v('2021-05-01-preview')}`,
+    setup: async () => {
+      const body = onAccount(exampleProperties('monitor/getDiagnosticSetting.json', (b) => b.properties));
+      const res = await replay('PUT', `${diagnosticSetting()}${v('2021-05-01-preview')}`, body);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    },
+  },
+  {
+    file: 'monitor/listDiagnosticSettings.json',
+    status: '200',
+    method: 'GET',
+    path: () => `${account()}/providers/Microsoft.Insights/diagnosticSettings${v('2021-05-01-preview')}`,
+    setup: async () => {
+      const properties = exampleProperties(
+        'monitor/listDiagnosticSettings.json',
+        (b) => (b.value as { properties: unknown }[])[0].properties,
+      );
+      const res = await replay('PUT', `${diagnosticSetting()}${v('2021-05-01-preview')}`, onAccount(properties));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    },
+  },
 ];
 
 /** Examples of operations the simulator does not offer (creating resources is outside a cutover). */
@@ -342,6 +386,10 @@ const NOT_APPLICABLE: Record<string, string> = {
   'web/CreateOrUpdateWebAppSlot.json': 'slot creation is not simulated',
   'cognitiveservices/CreateAccount.json': 'account creation is not simulated',
   'cognitiveservices/CreateAccountMin.json': 'account creation is not simulated',
+  'monitor/GetMetric.json':
+    'Metrics_List (ARM GET {resourceUri}/providers/Microsoft.Insights/metrics) is not simulated: the simulator serves the metrics:getBatch API (monitor-query-metrics), and the example needs dimensions (Tier) of storage metrics, which the simulator has none of',
+  'loganalytics/batch-query-example.json':
+    'Query_Batch ($batch) is not simulated: the product queries one workspace at a time',
 };
 
 describe('Azure REST examples', () => {
@@ -351,12 +399,18 @@ describe('Azure REST examples', () => {
         .filter((f) => f.endsWith('.json'))
         .map((f) => `${prefix}${dir}/${f}`);
     const files = [
-      ...['web', 'cognitiveservices', 'cognitiveservices/lists', 'authorization', 'managedidentity'].flatMap((dir) =>
-        list(EXAMPLES, dir),
-      ),
+      ...[
+        'web',
+        'cognitiveservices',
+        'cognitiveservices/lists',
+        'authorization',
+        'managedidentity',
+        'monitor',
+        'loganalytics',
+      ].flatMap((dir) => list(EXAMPLES, dir)),
       ...list(FIXTURE_EXAMPLES, 'web', 'fixtures/'),
     ];
-    const covered = new Set([...CASES.map((c) => c.file), ...Object.keys(NOT_APPLICABLE)]);
+    const covered = new Set([...CASES.map((c) => c.file), ...Object.keys(NOT_APPLICABLE), LOG_QUERY_EXAMPLE]);
     assert.deepEqual(
       files.filter((f) => !covered.has(f)),
       [],
@@ -378,6 +432,58 @@ describe('Azure REST examples', () => {
       assertShape(c.file, expected.body, res.body, c.dictionaries);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Log Analytics query data plane
+
+const LOG_QUERY_EXAMPLE = 'loganalytics/oms-post-example.json';
+/** The JSON types Log Analytics gives each column type in `rows` (numbers and booleans native, as the API sends now). */
+const CELL_TYPES: Record<string, string[]> = {
+  string: ['string'],
+  datetime: ['string', 'null'],
+  long: ['number', 'null'],
+  int: ['number', 'null'],
+  real: ['number', 'null'],
+  bool: ['boolean', 'null'],
+  dynamic: ['string', 'object', 'null'],
+};
+
+describe('Azure REST examples: Log Analytics query', () => {
+  test(`${LOG_QUERY_EXAMPLE} → 200 (its query's table replaced by AzureDiagnostics)`, async () => {
+    const ex = readExample(LOG_QUERY_EXAMPLE);
+    const put = await replay('PUT', `${diagnosticSetting()}${v('2021-05-01-preview')}`, {
+      properties: {
+        workspaceId: `${rgScope()}/providers/Microsoft.OperationalInsights/workspaces/log-claims`,
+        logs: [{ category: 'RequestResponse', enabled: true }],
+      },
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    t.sim.control.setDelays({ logIngestionMs: 0 });
+    assert.equal((await t.sim.control.callAccount({ account: 'claims-openai', key: 1 })).status, 200);
+    const params = ex.parameters.body as { query: string; timespan: string };
+    const token = (await t.credentialOf('owner').getToken('https://api.loganalytics.io/.default'))!.token;
+    const customerId = '5b02755b-5bf4-430c-9487-45502a2a7e62';
+    const res = await httpsJson(`${t.sim.info.logsEndpoint}/workspaces/${customerId}/query`, t.sim.info.caCert, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: params.query.replace(/^Usage\b/, 'AzureDiagnostics'), timespan: params.timespan }),
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    // The example's rows are of another table (Usage) and in the API's old all-strings form: compared by column type.
+    const expected = structuredClone(ex.responses['200'].body) as { tables: { rows: unknown[] }[] };
+    for (const table of expected.tables) table.rows = [];
+    assertShape(LOG_QUERY_EXAMPLE, expected, res.body);
+    const [table] = (res.body as { tables: { columns: { name: string; type: string }[]; rows: unknown[][] }[] }).tables;
+    assert.ok(table.rows.length >= 1);
+    for (const row of table.rows)
+      for (const [i, cell] of row.entries()) {
+        const type = table.columns[i].type;
+        assert.ok(CELL_TYPES[type], `column type ${type}`);
+        const json = cell === null ? 'null' : typeof cell;
+        assert.ok(CELL_TYPES[type].includes(json), `${table.columns[i].name} (${type}) holds a ${json}`);
+      }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -68,10 +68,18 @@ describe('scenarios', () => {
     assert.equal(site.settings?.AZURE_OPENAI_DEPLOYMENT, 'gpt-4o-mini');
     assert.equal(rg.userAssignedIdentities?.[0].name, 'id-claims-bot');
     assert.equal(rg.accounts?.[0].customSubDomainName, 'claims-openai');
+    assert.equal(rg.workspaces?.[0].name, 'log-claims');
+    assert.deepEqual(
+      rg.accounts?.[0].diagnosticSettings?.[0].workspace,
+      'log-claims',
+      'the account logs to the workspace',
+    );
     const roles = demo.roleAssignments!.filter((r) => r.principal === 'cutover-worker').map((r) => r.role);
     assert.deepEqual(roles.sort(), [
       'Cognitive Services Contributor',
+      'Log Analytics Reader',
       'Managed Identity Operator',
+      'Monitoring Reader',
       'Reader',
       'Role Based Access Control Administrator',
       'Website Contributor',
