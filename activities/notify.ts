@@ -27,8 +27,9 @@ export function notifyActivities(deps: NotifyDeps) {
         { nonRetryable: true },
       );
     const info = currentInfo();
+    // The run's User Metadata tab: it opens with the current details, whose first line says what is awaited.
     const link = deps.webUiUrl
-      ? `${deps.webUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(info?.workflowNamespace ?? 'default')}/workflows/${encodeURIComponent(notice.workflowId)}/${encodeURIComponent(notice.runId)}`
+      ? `${deps.webUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(info?.workflowNamespace ?? 'default')}/workflows/${encodeURIComponent(notice.workflowId)}/${encodeURIComponent(notice.runId)}/user-metadata`
       : undefined;
     let res: Response;
     try {

@@ -9,6 +9,12 @@ export interface DecisionInput {
   readonly gate?: GateId;
 }
 
+/**
+ * What an `approve` or `reject` update may carry: the decision, or just the approver's name as a JSON string (what
+ * a person types into the Web UI's Send an Update dialog: `"bob"`).
+ */
+export type DecisionArg = DecisionInput | string;
+
 export interface AbortInput {
   readonly by: string;
   readonly reason: string;

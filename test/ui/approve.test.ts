@@ -1,13 +1,18 @@
 /**
- * A change manager approves a migration in the Temporal Web UI, in headless Debian Chromium: the workflow page
- * shows the summary and the stage table while the settings gate waits, the `approve` update is listed with its
- * description, and sending it from the UI's Send an Update dialog moves the migration on to success, with the
- * approver and comment in the evidence. Screenshots of the page go to the run's work dir.
+ * A change manager approves a migration in the Temporal Web UI, in headless Debian Chromium at 1280×800:
+ * - the gate notice's link (the run's User Metadata tab) shows "WAITING FOR APPROVAL: …" within the window, checked
+ *   on the element's box and on the screenshot's pixels there;
+ * - the workflow list shows ticket, app, stage and outcome (the Cutover search-attribute columns);
+ * - an approval with no name is refused with the reason; the wrong gate too;
+ * - from the list, the approval takes at most APPROVE_CLICKS clicks and the Data `"bob"` (no JSON object to type);
+ * - pressing R on the User Metadata tab (no reload) shows the gate approved, then the run succeeded.
+ * Screenshots go to the run's work dir (and to docs/images with `npm run screenshots`).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
 import { migrateToManagedIdentity } from '../../workflows';
 import { migrationWorkflowId } from '../../contracts/ids';
 import { MESSAGE_DESCRIPTIONS, progressQuery } from '../../workflows/migration/messages';
@@ -16,10 +21,31 @@ import { chromiumOrSkip } from '../support/browser';
 import { waitForProgress } from '../support/progress';
 import { testEnv } from '../support/env';
 import { estatePlan, startEstate } from '../support/estate';
-import { WorkflowPage, withPage } from './workflow-page';
+import { type Box, forReadme, inkIn, withinViewport } from './screenshots';
+import { VIEWPORT, WorkflowPage, withPage } from './workflow-page';
+
+/**
+ * Clicks from the workflow list to a sent approval: the workflow's id, More Actions, Send an Update, Select an
+ * Update, `approve`, the Data field, Submit. It was 8 (and a JSON object to type) when the README sent people to the
+ * User Metadata tab first to read the input's shape; the update's description in the list now says it.
+ */
+const APPROVE_CLICKS = 7;
+
+/** What the line count below uses of an element, typed here because this project compiles without the DOM lib. */
+interface TextBoxes {
+  readonly ownerDocument: {
+    createRange(): { selectNodeContents(node: unknown): void; getClientRects(): ArrayLike<{ top: number }> };
+  };
+}
+
+async function shot(page: Page, file: string, what: string, target?: Locator): Promise<Buffer> {
+  const png = target ? await target.screenshot({ path: file }) : await page.screenshot({ path: file });
+  console.log(`screenshot (${what}): ${file}`);
+  return png;
+}
 
 describe('Temporal Web UI', () => {
-  test('a change manager approves the settings gate in the Web UI', { timeout: 900_000 }, async (t) => {
+  test('a change manager sees the waiting gate and approves it in the Web UI', { timeout: 900_000 }, async (t) => {
     const skip = chromiumOrSkip();
     if (skip) {
       console.log(`browser test skipped: ${skip}`);
@@ -34,7 +60,6 @@ describe('Temporal Web UI', () => {
       localAuth: { disable: false },
     });
     const summary = `${plan.changeTicket}: ${plan.target.name} → managed identity on ${plan.account.name}`;
-    const approval = { approver: 'bob', comment: 'approved in the UI' };
 
     const estate = await startEstate('ui');
     try {
@@ -50,56 +75,117 @@ describe('Temporal Web UI', () => {
         await waitForProgress(handle, (p) => p.pendingGate?.gate === 'settings', 'the settings gate');
 
         await withPage(path.join(shots, 'approve-failure.png'), async (page) => {
-          const ui = new WorkflowPage(page, testEnv('temporalUiUrl'), workflowId);
-          await ui.open();
-          await ui.waitForMetadata((p) => p.summary().getByText(summary, { exact: true }), 'the summary');
-          await ui.waitForMetadata(
-            (p) => p.currentDetails().getByRole('row', { name: /^Approval: swap settings \S+ waiting / }),
-            'the settings gate waiting in the stage table',
-          );
-          await ui.currentDetails().getByText('Waiting for approval:').waitFor();
-          await ui.waitForMetadata((p) => p.status('Running'), 'the Running status');
-          const atGate = path.join(shots, 'approve-at-gate.png');
-          await page.screenshot({ path: atGate, fullPage: true });
-          console.log(`screenshot (gate open): ${atGate}`);
+          const browser = page.context().browser()!;
+          const uiUrl = testEnv('temporalUiUrl');
 
-          // Approving the wrong gate is refused in the dialog, with the validator's reason, and changes nothing.
-          const wrongGate = await ui.sendUpdate('approve', MESSAGE_DESCRIPTIONS.approve, {
-            ...approval,
-            gate: 'local-auth',
-          });
-          assert.deepEqual(wrongGate, {
+          // 1. The gate notice's link: the run's User Metadata tab. The gate is named in the first line, in the window.
+          const notice = new WorkflowPage(page, uiUrl, workflowId);
+          await notice.openUserMetadata(handle.firstExecutionRunId);
+          await notice.summary().getByText(summary, { exact: true }).waitFor();
+          const waiting = notice
+            .currentDetails()
+            .getByText(/^WAITING FOR APPROVAL: Swap settings \(remove the key\)$/)
+            .first();
+          await notice.waitForMetadata(() => waiting, 'the waiting gate');
+          const firstLine = (await notice.currentDetails().locator('p').first().innerText()).trim();
+          assert.match(
+            firstLine,
+            /^WAITING FOR APPROVAL: Swap settings \(remove the key\) — approve with cutover approve claims-bot --gate settings --as NAME or Send an Update → approve$/,
+          );
+          await notice
+            .currentDetails()
+            .getByRole('row', { name: /^Approval: settings\s+… wait\b/ })
+            .waitFor();
+          const box = await waiting.boundingBox();
+          assert.ok(withinViewport(box, VIEWPORT), `the waiting gate is within the window: ${JSON.stringify(box)}`);
+          const atGate = await shot(page, path.join(shots, 'approve-at-gate.png'), 'gate open, 1280×800');
+          const inkAtGate = await inkIn(browser, atGate, box);
+          assert.ok(
+            inkAtGate.dark > 0.02 && inkAtGate.colours > 2,
+            `text where the gate is: ${JSON.stringify(inkAtGate)}`,
+          );
+          const inkAll = await inkIn(browser, atGate, { x: 0, y: 0, ...VIEWPORT });
+          assert.ok(inkAll.colours > 50, `the screenshot is not blank: ${JSON.stringify(inkAll)}`);
+          // For the README: the page without the navigation bar on the left.
+          await forReadme(page, 'ui-gate.png', { x: 256, y: 0, width: VIEWPORT.width - 256, height: VIEWPORT.height });
+          // The compact table: the panel shows every stage's status on one line (one row per line).
+          const rows = notice.currentDetails().locator('tbody tr');
+          for (const row of await rows.all()) {
+            const status = row.getByRole('cell').nth(1);
+            // Lines the status text takes in the page: the distinct tops of its boxes.
+            const lines = await status.evaluate((el) => {
+              const range = (el as unknown as TextBoxes).ownerDocument.createRange();
+              range.selectNodeContents(el);
+              return new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size;
+            });
+            assert.equal(lines, 1, `status "${await status.innerText()}" on one line`);
+          }
+
+          // 2. Refusals, shown in the dialog, change nothing: no name (the UI sends no caller identity), wrong gate.
+          assert.deepEqual(await notice.sendUpdate('approve', MESSAGE_DESCRIPTIONS.approve, undefined), {
             accepted: false,
-            message: 'gate "local-auth" is not open; the open gate is "settings"',
+            message: 'approver is required: send your name, e.g. "bob" or {"approver": "bob", "comment": "…"}',
+          });
+          assert.deepEqual(
+            await notice.sendUpdate('approve', MESSAGE_DESCRIPTIONS.approve, { approver: 'bob', gate: 'local-auth' }),
+            { accepted: false, message: 'gate "local-auth" is not open; the open gate is "settings"' },
+          );
+          assert.deepEqual(await notice.sendUpdate('approve', MESSAGE_DESCRIPTIONS.approve, 'alice'), {
+            accepted: false,
+            message: 'four-eyes rule: alice started this migration and cannot approve it',
           });
           assert.equal((await handle.query(progressQuery)).pendingGate?.gate, 'settings', 'the gate is still open');
 
-          assert.deepEqual(await ui.sendUpdate('approve', MESSAGE_DESCRIPTIONS.approve, approval), {
-            accepted: true,
-          });
+          // 3. From the workflow list to a sent approval, every click counted, in a second tab.
+          const listPage = await page.context().newPage();
+          const ui = new WorkflowPage(listPage, uiUrl, workflowId);
+          await ui.openList();
+          const row = ui.listRow();
+          await row.getByRole('cell', { name: plan.changeTicket, exact: true }).waitFor();
+          await row.getByRole('cell', { name: 'approve-settings', exact: true }).waitFor();
+          await row.getByRole('cell', { name: 'running', exact: true }).waitFor();
+          await forReadme(listPage, 'ui-list.png', await listShot(listPage, path.join(shots, 'list.png')));
+          await ui.openFromList();
+          ui.beforeSubmit = async (dialog) => {
+            await shot(listPage, path.join(shots, 'approve-dialog.png'), 'Send an Update', dialog);
+            await forReadme(listPage, 'ui-approve.png', dialog);
+          };
+          assert.deepEqual(await ui.sendUpdate('approve', MESSAGE_DESCRIPTIONS.approve, 'bob'), { accepted: true });
+          console.log(`clicks from the workflow list to a sent approval: ${ui.clicks}`);
+          assert.ok(ui.clicks <= APPROVE_CLICKS, `${ui.clicks} clicks, at most ${APPROVE_CLICKS}`);
 
           const result = await handle.result();
           assert.equal(result.outcome, 'succeeded', result.reason);
-          const expected = [{ gate: 'settings', decision: 'approved', by: 'bob', comment: 'approved in the UI' }];
-          const approvals = (e: Evidence) =>
-            e.approvals.map(({ gate, decision, by, comment }) => ({ gate, decision, by, comment }));
+          const expected = [{ gate: 'settings', decision: 'approved', by: 'bob' }];
+          const approvals = (e: Evidence) => e.approvals.map(({ gate, decision, by }) => ({ gate, decision, by }));
           assert.deepEqual(approvals(result.evidence), expected);
           assert.ok(result.evidencePath, 'evidence file written');
           assert.deepEqual(approvals(JSON.parse(readFileSync(result.evidencePath, 'utf8')) as Evidence), expected);
 
-          // What the change manager sees afterwards: the run completed, the gate approved by bob.
-          await ui.waitForMetadata(
-            (p) =>
-              p.currentDetails().getByRole('row', {
-                name: /^Approval: swap settings \S+ done .* approved by bob: approved in the UI$/,
-              }),
+          // 4. Back on the first tab, never reloaded: R re-runs the details query and the gate shows approved.
+          await page.bringToFront();
+          await notice.waitForMetadata(
+            (p) => p.currentDetails().getByRole('row', { name: /^Approval: settings\s+✔ done\s.*approved by bob$/ }),
             'the approval in the stage table',
           );
-          await ui.currentDetails().getByText('succeeded', { exact: true }).waitFor();
-          await ui.waitForMetadata((p) => p.status('Completed'), 'the Completed status');
+          await notice.waitForMetadata((p) => p.currentDetails().getByText(/^SUCCEEDED$/), 'the outcome');
+          assert.equal(
+            await notice
+              .currentDetails()
+              .getByText(/WAITING FOR APPROVAL/)
+              .count(),
+            0,
+          );
+          await notice.waitForMetadata((p) => p.status('Completed'), 'the Completed status', { reload: true });
           const done = path.join(shots, 'approve-done.png');
-          await page.screenshot({ path: done, fullPage: true });
-          console.log(`screenshot (approved, completed): ${done}`);
+          await page.setViewportSize({ width: VIEWPORT.width, height: 1400 });
+          await shot(
+            page,
+            done,
+            'approved, completed: the details panel',
+            page.locator('iframe#user-metadata-current-details'),
+          );
+          await forReadme(page, 'ui-done.png', page.locator('iframe#user-metadata-current-details'));
         });
       });
     } finally {
@@ -108,3 +194,19 @@ describe('Temporal Web UI', () => {
     console.log(`Web UI approval test took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 });
+
+/** The list's header and first rows, without the navigation: what the README shows. */
+async function listShot(page: Page, file: string): Promise<Box> {
+  const table = page.getByRole('table').first();
+  const box = await table.boundingBox();
+  assert.ok(box, 'the workflow table is shown');
+  const clip = {
+    x: box.x,
+    y: Math.max(0, box.y - 100),
+    width: Math.min(box.width, VIEWPORT.width - box.x),
+    height: 200,
+  };
+  await page.screenshot({ path: file, clip });
+  console.log(`screenshot (workflow list): ${file}`);
+  return clip;
+}

@@ -5,7 +5,7 @@
  */
 import { condition } from '@temporalio/workflow';
 import type { ApprovalRecord, PendingGate } from '../../contracts/model';
-import type { DecisionInput } from '../../contracts/messages';
+import type { DecisionArg, DecisionInput } from '../../contracts/messages';
 import { filled, refuse, StageFailure } from './failures';
 import type { StageBoard } from './run-state';
 
@@ -30,17 +30,23 @@ export class Gates<G extends string, Id extends string> {
     private readonly policy: GatePolicy,
   ) {}
 
-  /** The update validator: throws the refusal the caller reads. */
-  validate(d: DecisionInput): void {
+  /**
+   * The update validator: throws the refusal the caller reads. No caller identity reaches workflow code (the Web UI
+   * sends none, and an update handler cannot read the request's identity), so the approver must be named.
+   */
+  validate(arg: DecisionArg | undefined): void {
     if (!this.pending) throw refuse('no approval gate is open');
-    if (!filled(d?.approver)) throw refuse('approver is required');
+    const d = decisionOf(arg);
+    if (!filled(d?.approver))
+      throw refuse('approver is required: send your name, e.g. "bob" or {"approver": "bob", "comment": "…"}');
     if (d.gate !== undefined && d.gate !== this.pending.gate)
       throw refuse(`gate "${d.gate}" is not open; the open gate is "${this.pending.gate}"`);
     if (this.policy.fourEyes && d.approver.trim().toLowerCase() === this.policy.initiatedBy.trim().toLowerCase())
       throw refuse(`four-eyes rule: ${d.approver} started this migration and cannot approve it`);
   }
 
-  decide(kind: ApprovalRecord['decision'], d: DecisionInput): ApprovalRecord {
+  decide(kind: ApprovalRecord['decision'], arg: DecisionArg): ApprovalRecord {
+    const d = decisionOf(arg)!;
     const record: ApprovalRecord = {
       gate: this.pending!.gate,
       decision: kind,
@@ -89,4 +95,13 @@ export class Gates<G extends string, Id extends string> {
     }
     board.end(stageId, 'done', `approved by ${by}`);
   }
+}
+
+/**
+ * An update's argument as a decision: a JSON string is the approver's name. Anything else is taken as sent (the
+ * validator checks it). Accepting the string needs no `patched()`: histories recorded before hold only objects,
+ * which this passes through unchanged, and a refused update writes nothing to history.
+ */
+export function decisionOf(arg: DecisionArg | undefined): DecisionInput | undefined {
+  return typeof arg === 'string' ? { approver: arg } : arg;
 }

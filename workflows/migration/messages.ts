@@ -5,21 +5,22 @@
  * handlers are registered, so the Web UI lists them.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { AbortInput, DecisionInput, OperatorInput } from '../../contracts/messages';
+import type { AbortInput, DecisionArg, DecisionInput, OperatorInput } from '../../contracts/messages';
 import type { ApprovalRecord, MigrationProgress } from '../../contracts/model';
 
-export type { AbortInput, DecisionInput, OperatorInput };
+export type { AbortInput, DecisionArg, DecisionInput, OperatorInput };
 
-export const approveUpdate = defineUpdate<ApprovalRecord, [DecisionInput]>('approve');
-export const rejectUpdate = defineUpdate<ApprovalRecord, [DecisionInput]>('reject');
+export const approveUpdate = defineUpdate<ApprovalRecord, [DecisionArg]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalRecord, [DecisionArg]>('reject');
 export const abortUpdate = defineUpdate<MigrationProgress, [AbortInput]>('abort');
 export const retryCompensationUpdate = defineUpdate<MigrationProgress, [OperatorInput]>('retryCompensation');
 export const skipCompensationUpdate = defineUpdate<MigrationProgress, [OperatorInput]>('skipCompensation');
 export const progressQuery = defineQuery<MigrationProgress>('progress');
 
 export const MESSAGE_DESCRIPTIONS = {
-  approve: 'Approve the open gate. Input: {"approver": "name", "comment": "optional"}',
-  reject: 'Reject the open gate: the migration rolls back. Input: {"approver": "name", "comment": "why"}',
+  approve: 'Approve the open gate. Data: "your name", or {"approver": "name", "comment": "optional"}',
+  reject:
+    'Reject the open gate: the migration rolls back. Data: {"approver": "name", "comment": "why"}, or "your name"',
   abort: 'Abort the migration and roll back what it changed. Input: {"by": "name", "reason": "why"}',
   retryCompensation: 'Retry the rollback step that failed. Input: {"by": "name"}',
   skipCompensation:
