@@ -208,7 +208,8 @@ function identityView(u: IdentityState) {
 /** `GET …/providers/Microsoft.ManagedIdentity/userAssignedIdentities` at a subscription or resource group (paged). */
 function listIdentities(ctx: ArmContext): SimResponse {
   if (ctx.params.rg) resourceGroupOf(ctx);
-  const prefix = `/subscriptions/${ctx.params.sub}/${ctx.params.rg ? `resourcegroups/${ctx.params.rg}/` : ''}`.toLowerCase();
+  const prefix =
+    `/subscriptions/${ctx.params.sub}/${ctx.params.rg ? `resourcegroups/${ctx.params.rg}/` : ''}`.toLowerCase();
   const value = Object.values(ctx.core.state.identities)
     .filter((u) => u.id.toLowerCase().startsWith(prefix))
     .map(identityView);

@@ -279,8 +279,8 @@ describe('AzureDiagnostics rows of the data plane', () => {
     assert.equal(laptopRow.calls, 3);
     assert.equal(laptopRow.failed, 1);
     assert.ok(laptopRow.firstSeen instanceof Date && laptopRow.lastSeen instanceof Date);
-    assert.ok((laptopRow.firstSeen) <= (laptopRow.lastSeen));
-    assert.ok((laptopRow.firstSeen) >= new Date(since.getTime() - 1));
+    assert.ok(laptopRow.firstSeen <= laptopRow.lastSeen);
+    assert.ok(laptopRow.firstSeen >= new Date(since.getTime() - 1));
     assert.equal(byKey[`${oid}|192.0.2.1|svc/2`].failed, 0);
     assert.equal(byKey['|192.0.2.2|svc/3'].failed, 1, 'a token of the wrong audience: no verified oid, refused');
 

@@ -28,9 +28,11 @@ export const SHORT_STAGE: Record<StageId, string> = {
   propagation: 'Propagation',
   'approve-settings': 'Approval: settings',
   settings: 'Settings swap',
-  'key-holders': 'Key holders',
+  analysis: 'Analysis',
+  'key-holders': 'Key holders & usage',
   'approve-local-auth': 'Approval: local auth',
   'local-auth': 'Local auth off',
+  'key-analysis': 'Analysis (keys off)',
   rollback: 'Rollback',
   evidence: 'Evidence',
 };
