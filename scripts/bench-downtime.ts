@@ -45,6 +45,10 @@ function plan(strategy: 'in-place' | 'slot-swap'): MigrationPlan {
     smokeTest: { interval: '250ms' },
     budgets: { propagationWait: '5m', downtime: '5m' },
     approvals: { beforeSettingsSwap: false, beforeDisableLocalAuth: false },
+    // What is measured is the outage of the switch: the simulator's Azure Monitor data arrives within seconds, and
+    // analyses (which only watch) would add their minutes to every run.
+    observability: { logIngestionDelay: '2s', metricsDelay: '0s' },
+    analysis: { after: [] },
   });
 }
 

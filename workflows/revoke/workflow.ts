@@ -5,7 +5,7 @@
  * operator retries or skips it, so a revoke never ends with half the assignments silently left: the evidence lists
  * exactly what remains. Then it waits durably until the data plane refuses the subject and measures how long that took.
  */
-import { setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type {
   AccessFindings,
   Grant,
@@ -74,7 +74,7 @@ class RevokeRun {
   readonly request: RevokeInput['request'];
   readonly info = workflowInfo();
   readonly startedAt = new Date().toISOString();
-  readonly board = new StageBoard<RevokeStage>(TITLES, 'find', () => undefined);
+  readonly board = new StageBoard<RevokeStage>(TITLES, 'find', () => this.refresh());
   readonly gates: Gates<'revoke', RevokeStage>;
   readonly saga = new Saga<RemovalStep>();
   outcome: RevokeOutcome = 'running';
@@ -258,6 +258,25 @@ class RevokeRun {
     this.why = failureMessage(err);
     const stage = this.board.get(this.board.current);
     if (stage.status === 'running' || stage.status === 'waiting') this.board.end(stage.id, 'failed', this.why);
+  }
+
+  /** The Web UI's current details: what a person must do first, then the stages. */
+  refresh(): void {
+    const p = this.progress();
+    const first = p.pendingGate
+      ? `**WAITING FOR APPROVAL:** ${p.pendingGate.title} — approve with \`cutover approve ${p.workflowId} --as NAME\` or Send an Update → approve`
+      : p.blocked
+        ? `**REMOVAL BLOCKED:** ${p.blocked.compensation}: ${p.blocked.error} — \`cutover retry\` or \`cutover skip\``
+        : `**${p.outcome.toUpperCase()}**${p.waitingFor ? `: waiting for ${p.waitingFor}` : ''}`;
+    setCurrentDetails(
+      [
+        first,
+        '',
+        '| Stage | Status | Detail |',
+        '|---|---|---|',
+        ...p.stages.map((s) => `| ${s.title} | ${s.status} | ${(s.detail ?? '').replace(/\|/g, '\\|')} |`),
+      ].join('\n'),
+    );
   }
 
   progress(): RevokeProgress {
