@@ -39,8 +39,29 @@ export async function resolveSubject(
   const probe = (host: string | undefined, clientId?: string) =>
     `https://${host ?? ''}${input.probePath}${clientId ? `?clientId=${encodeURIComponent(clientId)}` : ''}`;
   const withProbes = input.probePath !== 'none';
-  if (subject.kind === 'principal')
-    return { objectId: subject.objectId.toLowerCase(), label: subject.objectId, probes: [] };
+  if (subject.kind === 'principal') {
+    // A principal named by object id may be an app's identity: its apps are found by the identities they carry.
+    const objectId = subject.objectId.toLowerCase();
+    const probes: { app: string; url: string; accounts: string[] }[] = [];
+    let label = `principal ${objectId}`;
+    for (const sub of input.subscriptionIds)
+      for await (const site of ctx.clients(sub).web.webApps.list()) {
+        const system = site.identity?.principalId?.toLowerCase() === objectId;
+        const uami = Object.entries(site.identity?.userAssignedIdentities ?? {}).find(
+          ([, u]) => u.principalId?.toLowerCase() === objectId,
+        );
+        if (!system && !uami) continue;
+        if (uami) label = `identity ${uami[0].split('/').pop()}`;
+        else label = `app ${site.name}`;
+        if (withProbes)
+          probes.push({
+            app: `app ${site.name}`,
+            url: probe(site.defaultHostName, uami?.[1].clientId),
+            accounts: await accountsCalledBy(ctx, site.id ?? '', input.accounts ?? []),
+          });
+      }
+    return { objectId, label, probes };
+  }
   if (subject.kind === 'app') {
     const { web } = ctx.clients(subject.subscriptionId);
     const site = await (
@@ -251,6 +272,7 @@ export async function waitUntilRefused(
       const r = await refusedInLogs(ctx, input);
       detail = r.detail;
       ctx.progress({ checks, refusedAt });
+      if (r.silent) return { method, refused: true, checks, detail };
       if (r.refusedAt)
         return {
           method,
@@ -266,8 +288,15 @@ export async function waitUntilRefused(
   }
 }
 
-/** The first refusal of the subject after its last success since the removal, from the accounts' logs. */
-async function refusedInLogs(ctx: AzureContext, input: RefusalWait): Promise<{ refusedAt?: string; detail: string }> {
+/**
+ * From the accounts' logs: the first refusal of the subject after its last success since the removal — or, when the
+ * subject made no call at all, no success over a window the logs have fully received (twice the ingestion delay)
+ * while no direct grant is left: refused as far as anyone can observe, without a measured time.
+ */
+async function refusedInLogs(
+  ctx: AzureContext,
+  input: RefusalWait,
+): Promise<{ refusedAt?: string; silent?: boolean; detail: string }> {
   const window = { start: input.since, end: new Date().toISOString() };
   const calls: { at: string; status: number }[] = [];
   for (const account of input.accounts) {
@@ -281,9 +310,18 @@ async function refusedInLogs(ctx: AzureContext, input: RefusalWait): Promise<{ r
   const lastOk = calls.filter((c) => c.status < 400).at(-1)?.at ?? '';
   const refused = calls.find((c) => (c.status === 401 || c.status === 403) && c.at > lastOk);
   if (refused) return { refusedAt: refused.at, detail: `refused in the logs at ${refused.at}` };
+  const settled = Date.now() - Date.parse(input.since) >= 2 * input.logIngestionDelayMs + input.intervalMs;
+  if (!lastOk && settled) {
+    const grants = await findGrants(ctx, { subject: input.subject, accounts: input.accounts });
+    if (grants.toRemove.length === 0)
+      return {
+        silent: true,
+        detail: 'no call of the subject since the removal (logs) and no direct grant left (RBAC): not measured',
+      };
+  }
   return {
     detail: lastOk
       ? `still calling successfully at ${lastOk} (logs, ${Math.round(input.logIngestionDelayMs / 1000)}s ingestion delay)`
-      : 'no call of the subject in the logs since the removal',
+      : 'no call of the subject in the logs since the removal yet',
   };
 }

@@ -16,7 +16,7 @@ import { type CliContext, withTemporal } from '../context';
 import { UserError } from '../errors';
 import { personActing } from '../person';
 import { renderPlanProblems, table } from '../render';
-import { subjectOf } from './revoke';
+import { durationOption, subjectOf } from './revoke';
 
 export interface ReviewOptions {
   readonly approved: string;
@@ -25,6 +25,7 @@ export interface ReviewOptions {
   readonly subscription?: string;
   readonly unusedDays: number;
   readonly revoke?: boolean;
+  readonly logIngestionDelay: string;
   readonly ticket?: string;
   readonly as?: string;
 }
@@ -105,8 +106,8 @@ export async function reviewCommand(ctx: CliContext, opts: ReviewOptions): Promi
       approvalTimeoutMs: 24 * 3_600_000,
       refusalTimeoutMs: 30 * 60_000,
       pollIntervalMs: 2000,
-      probePath: 'none',
-      logIngestionDelayMs: 5 * 60_000,
+      probePath: '/health/identity',
+      logIngestionDelayMs: durationOption('--log-ingestion-delay', opts.logIngestionDelay),
     }));
     revokes = await withTemporal(ctx, async (t) => {
       const workflowId = `cutover/review/${opts.ticket!}`;

@@ -36,6 +36,7 @@ export interface RevokeOptions {
   readonly refusalTimeout: string;
   readonly poll: string;
   readonly probePath: string;
+  readonly logIngestionDelay: string;
   readonly wait?: boolean;
 }
 
@@ -49,6 +50,10 @@ function duration(flag: string, text: string): number {
 }
 
 /** The subject the options name (exactly one of --identity, --app, --principal). */
+export function durationOption(flag: string, text: string): number {
+  return duration(flag, text);
+}
+
 export function subjectOf(
   opts: Pick<RevokeOptions, 'identity' | 'app' | 'principal'>,
   subscriptionId?: string,
@@ -136,9 +141,11 @@ export function renderRevoke(p: RevokeProgress | RevokeResult['evidence'], statu
   if ('refusal' in p && p.refusal)
     lines.push(
       '',
-      p.refusal.refused
-        ? `Refused ${((p.refusal.measuredMs ?? 0) / 1000).toFixed(1)} s after the last removal (${p.refusal.method}, ${p.refusal.checks} checks)`
-        : `Not refused yet: ${p.refusal.detail}`,
+      p.refusal.refused && p.refusal.measuredMs === undefined
+        ? `Refused as far as can be observed: ${p.refusal.detail}`
+        : p.refusal.refused
+          ? `Refused ${((p.refusal.measuredMs ?? 0) / 1000).toFixed(1)} s after the last removal (${p.refusal.method}, ${p.refusal.checks} checks)`
+          : `Not refused yet: ${p.refusal.detail}`,
     );
   if ('remaining' in p && p.remaining.length)
     lines.push(
@@ -180,7 +187,7 @@ export async function revokeCommand(
     refusalTimeoutMs: duration('--refusal-timeout', opts.refusalTimeout),
     pollIntervalMs: duration('--poll', opts.poll),
     probePath: opts.probePath,
-    logIngestionDelayMs: 5 * 60_000,
+    logIngestionDelayMs: duration('--log-ingestion-delay', opts.logIngestionDelay),
   };
   const label =
     subject.kind === 'principal'

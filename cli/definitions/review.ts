@@ -24,6 +24,7 @@ export function registerReview(program: Command, run: Run): void {
     .option('--subscription <id>', 'the accounts’ subscription (default: the dev environment’s)')
     .option('--unused-days <n>', 'an approved identity with no call in this many days is reported unused', positive, 30)
     .option('--revoke', 'start revokes of everything reported, behind one approval (four-eyes)')
+    .option('--log-ingestion-delay <duration>', 'how late the accounts’ Log Analytics rows arrive (for --revoke)', '5m')
     .option('--ticket <id>', 'the ticket of the revokes (with --revoke)')
     .option('--as <name>', `who starts the revokes ${AS_HELP}`)
     .addHelpText(

@@ -30,6 +30,7 @@ export function registerRevoke(program: Command, run: Run): void {
       'identity probe of the apps using it, or "none" to read the logs instead',
       '/health/identity',
     )
+    .option('--log-ingestion-delay <duration>', 'how late the accounts’ Log Analytics rows arrive', '5m')
     .option('--no-wait', 'print the workflow id and return; follow it with `cutover status`')
     .addHelpText(
       'after',

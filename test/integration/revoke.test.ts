@@ -13,7 +13,9 @@ import { stringify } from 'yaml';
 import type { ReviewResult } from '../../cli/commands/review';
 import type { RevokeProgress, RevokeResult } from '../../contracts/access';
 import { revokeWorkflowId } from '../../contracts/access';
-import type { revokeAccess } from '../../workflows';
+import type { revokeAccess, revokeReviewed } from '../../workflows';
+import { reviewedRevokesProgressQuery } from '../../workflows/revoke/batch';
+import { saveHistory } from '../support/histories';
 import { httpRequest } from '../../azure/http';
 import { revokeProgressQuery } from '../../workflows/revoke/messages';
 import { cliFor, type Cli } from '../support/cli';
@@ -177,6 +179,7 @@ describe('revoke and review against the simulator', () => {
       await fleet.kill();
       await fleet.start();
       const result = await handle.result();
+      await saveHistory('revoke-worker-killed', await handle.fetchHistory());
       assert.equal(result.outcome, 'revoked', result.evidence.why);
       assert.equal(result.evidence.emergency, true);
       assert.deepEqual(result.evidence.approvals, [], 'no gate in emergency mode');
@@ -248,6 +251,24 @@ describe('revoke and review against the simulator', () => {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /EXPIRED\s+identity id-docs/);
     assert.match(text.stdout, /UNUSED\s+identity id-old/);
+    // What the review reported goes, behind one approval: the expired id-docs and the unused id-old.
+    const started = await estate.temporal.withWorker(estate.activities(), async () => {
+      const run = await cli.json<ReviewResult>(...args, '--revoke', '--ticket', 'REV-Q4', '--log-ingestion-delay', '2s');
+      const workflowId = run.revokes!.workflowId;
+      const handle = estate.temporal.client.workflow.getHandle<typeof revokeReviewed>(workflowId);
+      await until(async () => (await handle.query(reviewedRevokesProgressQuery)).pendingGate !== undefined, 'the gate');
+      assert.ok(assignments().includes(ra(5)) && assignments().includes(ra(6)), 'nothing removed before it');
+      const ok = await cli.run('approve', workflowId, '--as', 'bob');
+      assert.equal(ok.code, 0, ok.stderr);
+      const result = await handle.result();
+      await saveHistory('review-revokes', await handle.fetchHistory());
+      return result;
+    });
+    assert.equal(started.outcome, 'done');
+    assert.deepEqual(started.revokes.map((r) => r.outcome).sort(), ['revoked', 'revoked'], JSON.stringify(started));
+    assert.ok(!assignments().includes(ra(5)) && !assignments().includes(ra(6)), 'both grants gone');
+    assert.ok(assignments().includes(ra(1)) && assignments().includes(ra(4)), 'the approved ones stay');
+
     const bad = path.join(cli.dir, 'bad.yaml');
     writeFileSync(
       bad,

@@ -248,7 +248,13 @@ class RevokeRun {
         'refused',
         `not refused within ${Math.round(request.refusalTimeoutMs / 1000)}s: ${r.detail}`,
       );
-    board.end('refused', 'done', `refused ${Math.round((r.measuredMs ?? 0) / 1000)}s after the removal (${r.method})`);
+    board.end(
+      'refused',
+      'done',
+      r.measuredMs !== undefined
+        ? `refused ${Math.round(r.measuredMs / 1000)}s after the removal (${r.method})`
+        : r.detail,
+    );
     if (this.outcome === 'running') this.outcome = 'revoked';
   }
 
