@@ -88,7 +88,9 @@ async function main() {
   console.log(
     `\nTime until a revoked identity is refused (simulator propagation ${s(propagationMs)}, poll ${pollMs} ms; bound: the propagation delay, target: ≤ bound + one poll)\n`,
   );
-  console.log('| run | outcome | revoke start → first refused call | last removal → refused | over the bound | within one poll |');
+  console.log(
+    '| run | outcome | revoke start → first refused call | last removal → refused | over the bound | within one poll |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) {
     const over = r.removalToRefusedMs - propagationMs;

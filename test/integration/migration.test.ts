@@ -5,14 +5,18 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { migrateToManagedIdentity } from '../../workflows';
-import { migrationWorkflowId } from '../../contracts/ids';
 import { abortUpdate, rejectUpdate } from '../../workflows/migration/messages';
-import type { MigrationInput, MigrationResult } from '../../contracts/model';
 import type { MigrationPlan } from '../../plan/schema';
-import { saveHistory } from '../support/histories';
 import { waitForProgress } from '../support/progress';
-import { appHealth as sharedAppHealth, type Estate, estatePlan, RG, startEstate, UAMI_ID } from '../support/estate';
+import {
+  appHealth as sharedAppHealth,
+  type Estate,
+  estatePlan,
+  RG,
+  startEstate,
+  UAMI_ID,
+  runMigration,
+} from '../support/estate';
 
 /** The parts of the simulator state a migration may change, for exact before/after comparisons. */
 function footprint(estate: Estate, accountName: string) {
@@ -59,27 +63,8 @@ describe('migration against the simulator', () => {
     await estate.sim.control.reset();
   });
 
-  async function run(
-    name: string,
-    plan: MigrationPlan,
-    during?: (handle: Awaited<ReturnType<typeof start>>) => Promise<void>,
-  ): Promise<MigrationResult> {
-    return estate.temporal.withWorker(estate.activities(), async () => {
-      const handle = await start(plan);
-      await during?.(handle);
-      const result = await handle.result();
-      await saveHistory(name, await handle.fetchHistory());
-      return result;
-    });
-  }
-  function start(plan: MigrationPlan) {
-    const input: MigrationInput = { plan, initiatedBy: 'alice' };
-    return estate.temporal.client.workflow.start(migrateToManagedIdentity, {
-      taskQueue: estate.temporal.taskQueue,
-      workflowId: `${migrationWorkflowId(plan)}/${Date.now()}`,
-      args: [input],
-    });
-  }
+  const run = (name: string, plan: MigrationPlan, during?: Parameters<typeof runMigration>[3]) =>
+    runMigration(estate, name, plan, during);
 
   test('system-assigned, in place: the app calls with its identity, the key is gone, local auth is off', async () => {
     assert.equal((await appHealth(estate, 'inplace-bot')).body.authMode, 'key');

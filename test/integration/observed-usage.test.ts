@@ -8,14 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { clientSecretCredential, createAzureClients } from '../../azure/clients';
-import { migrateToManagedIdentity } from '../../workflows';
-import { migrationWorkflowId } from '../../contracts/ids';
 import { approveUpdate, rejectUpdate } from '../../workflows/migration/messages';
-import type { MigrationInput, MigrationResult } from '../../contracts/model';
 import type { MigrationPlan } from '../../plan/schema';
-import { saveHistory } from '../support/histories';
 import { waitForProgress } from '../support/progress';
-import { appHealth, type Estate, estatePlan, RG, SUB, startEstate } from '../support/estate';
+import { appHealth, type Estate, estatePlan, RG, SUB, startEstate, runMigration } from '../support/estate';
 
 /** Azure Monitor as the simulator's fast profile delivers it (rows ingested 1.5 s after the call). */
 const observability = { logIngestionDelay: '2s', metricsDelay: '0s' };
@@ -35,27 +31,8 @@ describe('observed key usage and analysis against the simulator', () => {
     await estate.sim.control.reset();
   });
 
-  function start(plan: MigrationPlan) {
-    const input: MigrationInput = { plan, initiatedBy: 'alice' };
-    return estate.temporal.client.workflow.start(migrateToManagedIdentity, {
-      taskQueue: estate.temporal.taskQueue,
-      workflowId: `${migrationWorkflowId(plan)}/${Date.now()}`,
-      args: [input],
-    });
-  }
-  async function run(
-    name: string,
-    plan: MigrationPlan,
-    during?: (handle: Awaited<ReturnType<typeof start>>) => Promise<void>,
-  ): Promise<MigrationResult> {
-    return estate.temporal.withWorker(estate.activities(), async () => {
-      const handle = await start(plan);
-      await during?.(handle);
-      const result = await handle.result();
-      await saveHistory(name, await handle.fetchHistory());
-      return result;
-    });
-  }
+  const run = (name: string, plan: MigrationPlan, during?: Parameters<typeof runMigration>[3]) =>
+    runMigration(estate, name, plan, during);
   /** The platform team turns the account's diagnostic logs off. */
   async function removeDiagnosticSetting(account: string) {
     const admin = clientSecretCredential(estate.endpoints, estate.sim.control.credentials('monitoring-admin'));

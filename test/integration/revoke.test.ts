@@ -253,7 +253,14 @@ describe('revoke and review against the simulator', () => {
     assert.match(text.stdout, /UNUSED\s+identity id-old/);
     // What the review reported goes, behind one approval: the expired id-docs and the unused id-old.
     const started = await estate.temporal.withWorker(estate.activities(), async () => {
-      const run = await cli.json<ReviewResult>(...args, '--revoke', '--ticket', 'REV-Q4', '--log-ingestion-delay', '2s');
+      const run = await cli.json<ReviewResult>(
+        ...args,
+        '--revoke',
+        '--ticket',
+        'REV-Q4',
+        '--log-ingestion-delay',
+        '2s',
+      );
       const workflowId = run.revokes!.workflowId;
       const handle = estate.temporal.client.workflow.getHandle<typeof revokeReviewed>(workflowId);
       await until(async () => (await handle.query(reviewedRevokesProgressQuery)).pendingGate !== undefined, 'the gate');

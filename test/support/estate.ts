@@ -16,6 +16,10 @@ import { type ActivityDeps, createActivities } from '../../activities';
 import { httpRequest } from '../../azure/http';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { type Simulator, startSimulator } from '../../simulator';
+import { migrationWorkflowId } from '../../contracts/ids';
+import type { MigrationInput, MigrationResult } from '../../contracts/model';
+import { migrateToManagedIdentity } from '../../workflows';
+import { saveHistory } from './histories';
 import { testEnv } from './env';
 import { temporalHarness, type TemporalHarness } from './temporal';
 import { WAIT_MS } from './wait';
@@ -133,4 +137,33 @@ export async function appHealth(estate: Estate, resourceGroup: string, name: str
     if (body.authMode || Date.now() > deadline) return { status: res.status, body };
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Starts the migration of `plan` (a fresh workflow id each time) as alice, on `estate`'s task queue. */
+export function startMigrationOf(estate: Estate, plan: MigrationPlan) {
+  const input: MigrationInput = { plan, initiatedBy: 'alice' };
+  return estate.temporal.client.workflow.start(migrateToManagedIdentity, {
+    taskQueue: estate.temporal.taskQueue,
+    workflowId: `${migrationWorkflowId(plan)}/${Date.now()}`,
+    args: [input],
+  });
+}
+
+/**
+ * Runs a migration to its end on a worker of real activities, `during` it whatever the test does meanwhile, and
+ * saves its history under `name` (when recording, see ./histories.ts).
+ */
+export async function runMigration(
+  estate: Estate,
+  name: string,
+  plan: MigrationPlan,
+  during?: (handle: Awaited<ReturnType<typeof startMigrationOf>>) => Promise<void>,
+): Promise<MigrationResult> {
+  return estate.temporal.withWorker(estate.activities(), async () => {
+    const handle = await startMigrationOf(estate, plan);
+    await during?.(handle);
+    const result = await handle.result();
+    await saveHistory(name, await handle.fetchHistory());
+    return result;
+  });
 }
