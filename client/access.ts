@@ -54,3 +54,19 @@ export async function revokeProgress(t: Pick<TemporalAccess, 'client'>, workflow
 export async function revokeResult(t: Pick<TemporalAccess, 'client'>, workflowId: string): Promise<RevokeResult> {
   return (await t.client.workflow.getHandle(workflowId).result()) as RevokeResult;
 }
+
+/** Whether a workflow id is a revoke's (`cutover/revoke/…`). */
+export function isRevokeWorkflowId(workflowId: string): boolean {
+  return workflowId.startsWith('cutover/revoke/');
+}
+
+/** A revoke's progress while it runs, or its evidence once it has completed. */
+export async function revokeStatus(
+  t: Pick<TemporalAccess, 'client'>,
+  workflowId: string,
+): Promise<{ status: string; progress?: RevokeProgress; evidence?: RevokeResult['evidence'] }> {
+  const handle = t.client.workflow.getHandle(workflowId);
+  const status = (await handle.describe()).status.name;
+  if (status === 'COMPLETED') return { status, evidence: ((await handle.result()) as RevokeResult).evidence };
+  return { status, progress: await handle.query(revokeProgressQuery) };
+}

@@ -137,6 +137,9 @@ describe('revoke and review against the simulator', () => {
       const self = await cli.run('approve', workflowId, '--as', 'alice');
       assert.equal(self.code, 1);
       assert.match(self.stderr, /four-eyes/);
+      const waiting = await cli.run('status', workflowId);
+      assert.equal(waiting.code, 0, waiting.stderr);
+      assert.match(waiting.stdout, /Waiting for approval: Remove identity id-docs's access/);
       const ok = await cli.run('approve', workflowId, '--as', 'bob');
       assert.equal(ok.code, 0, ok.stderr);
       const result = await handle.result();
