@@ -3,6 +3,8 @@ import type { TemporalAccess } from '../../client/connect';
 import { migrationStatus, resolveMigrationRun } from '../../client/migrations';
 import { type CliContext, withTemporal } from '../context';
 import { renderProgress } from '../render';
+import { isRevokeWorkflowId, revokeStatus } from '../../client/access';
+import { renderRevoke } from './revoke';
 import type { StatusOptions, StatusResult } from './status';
 
 /**
@@ -31,8 +33,28 @@ export async function watchLoop(
   }
 }
 
-export async function watchCommand(ctx: CliContext, opts: StatusOptions): Promise<StatusResult> {
+/** Follows a revoke until it ends, printing its stages whenever they change. */
+async function watchRevoke(ctx: CliContext, t: TemporalAccess, workflowId: string) {
+  let last = '';
+  for (;;) {
+    const r = await revokeStatus(t, workflowId);
+    const text = renderRevoke((r.evidence ?? r.progress)!, r.status);
+    if (text !== last) {
+      if (ctx.out.format === 'json') process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(`${text}\n\n`);
+      last = text;
+    }
+    if (r.status !== 'RUNNING') return r;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+export async function watchCommand(
+  ctx: CliContext,
+  opts: StatusOptions,
+): Promise<StatusResult | Awaited<ReturnType<typeof revokeStatus>>> {
   return withTemporal(ctx, async (t) => {
+    if (isRevokeWorkflowId(opts.workflowId)) return watchRevoke(ctx, t, opts.workflowId);
     const { workflowId, runId } = await resolveMigrationRun(t, opts.workflowId, opts.run);
     return watchLoop(ctx, t, workflowId, runId);
   });

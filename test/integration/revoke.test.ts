@@ -183,6 +183,9 @@ describe('revoke and review against the simulator', () => {
       await fleet.start();
       const result = await handle.result();
       await saveHistory('revoke-worker-killed', await handle.fetchHistory());
+      const watched = await cli.run('watch', started.workflowId);
+      assert.equal(watched.code, 0, watched.stderr);
+      assert.match(watched.stdout, /Revoke identity id-docs \(SEC-1\) — revoked \[COMPLETED\]/);
       assert.equal(result.outcome, 'revoked', result.evidence.why);
       assert.equal(result.evidence.emergency, true);
       assert.deepEqual(result.evidence.approvals, [], 'no gate in emergency mode');
