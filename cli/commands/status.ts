@@ -16,7 +16,10 @@ export interface StatusOptions {
 
 export type StatusResult = MigrationStatus;
 
-export async function statusCommand(ctx: CliContext, opts: StatusOptions): Promise<StatusResult | Awaited<ReturnType<typeof revokeStatus>>> {
+export async function statusCommand(
+  ctx: CliContext,
+  opts: StatusOptions,
+): Promise<StatusResult | Awaited<ReturnType<typeof revokeStatus>>> {
   return withTemporal(ctx, async (t) => {
     if (isRevokeWorkflowId(opts.workflowId)) {
       const r = await revokeStatus(t, opts.workflowId);
