@@ -13,6 +13,7 @@ import { statusOf, toFailure } from './errors';
 import { httpRequest } from './http';
 import { logSources, principalCalls } from './monitoring';
 import { accountResourceId, authorizationScope, subscriptionOf } from './resources';
+import { roleDefinitionReader } from './roles';
 
 /** Data actions that let a principal call Azure OpenAI. */
 const OPENAI_DATA_ACTION =
@@ -39,6 +40,9 @@ export async function resolveSubject(
   const probe = (host: string | undefined, clientId?: string) =>
     `https://${host ?? ''}${input.probePath}${clientId ? `?clientId=${encodeURIComponent(clientId)}` : ''}`;
   const withProbes = input.probePath !== 'none';
+  let endpoints: Promise<Map<string, string>> | undefined; // read once, when the first app is found
+  const called = async (siteId: string | undefined) =>
+    accountsCalledBy(ctx, siteId ?? '', await (endpoints ??= accountEndpoints(ctx, input.accounts ?? [])));
   if (subject.kind === 'principal') {
     // A principal named by object id may be an app's identity: its apps are found by the identities they carry.
     const objectId = subject.objectId.toLowerCase();
@@ -57,7 +61,7 @@ export async function resolveSubject(
           probes.push({
             app: `app ${site.name}`,
             url: probe(site.defaultHostName, uami?.[1].clientId),
-            accounts: await accountsCalledBy(ctx, site.id ?? '', input.accounts ?? []),
+            accounts: await called(site.id),
           });
       }
     return { objectId, label, probes };
@@ -77,7 +81,7 @@ export async function resolveSubject(
         nonRetryable: true,
       });
     const label = `app ${subject.name}${subject.slot ? `/${subject.slot}` : ''}`;
-    const calls = await accountsCalledBy(ctx, site.id ?? '', input.accounts ?? []);
+    const calls = await called(site.id);
     return {
       objectId,
       label,
@@ -104,7 +108,7 @@ export async function resolveSubject(
           probes.push({
             app: `app ${site.name}`,
             url: probe(site.defaultHostName, uami.clientId),
-            accounts: await accountsCalledBy(ctx, site.id ?? '', input.accounts ?? []),
+            accounts: await called(site.id),
           });
       }
   return { objectId: uami.principalId.toLowerCase(), label: `identity ${m[3]}`, probes };
@@ -120,27 +124,36 @@ export async function readableSubscriptions(ctx: AzureContext): Promise<string[]
 
 const SITE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Web\/sites\/([^/]+)$/i;
 
-/** Which of the accounts an app's settings point at (an endpoint setting naming the account's host). */
-async function accountsCalledBy(ctx: AzureContext, siteId: string, accounts: readonly AccountRef[]): Promise<string[]> {
-  const m = SITE_ID.exec(siteId);
-  if (!m || accounts.length === 0) return [];
-  let values: string[];
-  try {
-    const settings = await ctx.clients(m[1]).web.webApps.listApplicationSettings(m[2], m[3]);
-    values = Object.values(settings.properties ?? {}).map((v) => v.toLowerCase());
-  } catch {
-    return []; // unreadable settings: which account it calls stays unknown
-  }
-  const out: string[] = [];
+/** Each account's endpoint (lower case, no trailing slash), by name; an unreadable account is left out. */
+async function accountEndpoints(ctx: AzureContext, accounts: readonly AccountRef[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
   for (const a of accounts) {
     const acc = await ctx
       .clients(a.subscriptionId)
       .cognitive.accounts.get(a.resourceGroup, a.name)
       .catch(() => undefined);
     const endpoint = acc?.properties?.endpoint?.toLowerCase().replace(/\/+$/, '');
-    if (endpoint && values.some((v) => v.replace(/\/+$/, '').startsWith(endpoint))) out.push(a.name);
+    if (endpoint) out.set(a.name, endpoint);
   }
   return out;
+}
+
+/** Which of the accounts an app's settings point at (an endpoint setting naming the account's host). */
+async function accountsCalledBy(
+  ctx: AzureContext,
+  siteId: string,
+  endpoints: ReadonlyMap<string, string>,
+): Promise<string[]> {
+  const m = SITE_ID.exec(siteId);
+  if (!m || endpoints.size === 0) return [];
+  let values: string[];
+  try {
+    const settings = await ctx.clients(m[1]).web.webApps.listApplicationSettings(m[2], m[3]);
+    values = Object.values(settings.properties ?? {}).map((v) => v.toLowerCase().replace(/\/+$/, ''));
+  } catch {
+    return []; // unreadable settings: which account it calls stays unknown
+  }
+  return [...endpoints].filter(([, endpoint]) => values.some((v) => v.startsWith(endpoint))).map(([name]) => name);
 }
 
 /** The Azure OpenAI accounts (and AI Services accounts) of the subscriptions. */
@@ -161,7 +174,7 @@ export async function findGrants(
   input: { readonly subject: ResolvedSubject; readonly accounts: readonly AccountRef[] },
 ): Promise<AccessFindings> {
   const grants = new Map<string, Grant & { accounts: string[]; data: boolean }>();
-  const roles = new Map<string, { name: string; data: boolean }>();
+  const roleOf = roleDefinitionReader();
   for (const account of input.accounts) {
     const { authorization } = ctx.clients(account.subscriptionId);
     const scope = authorizationScope(accountResourceId(account));
@@ -172,15 +185,8 @@ export async function findGrants(
         filter: `assignedTo('${input.subject.objectId}')`,
       })) {
         if (!ra.id) continue;
-        const defId = ra.roleDefinitionId ?? '';
-        if (!roles.has(defId)) {
-          const def = await authorization.roleDefinitions.getById(authorizationScope(defId));
-          const data = (def.permissions ?? []).some((p) =>
-            (p.dataActions ?? []).some((a) => OPENAI_DATA_ACTION.test(a)),
-          );
-          roles.set(defId, { name: def.roleName ?? defId, data });
-        }
-        const role = roles.get(defId)!;
+        const def = await roleOf(authorization, ra.roleDefinitionId ?? '');
+        const role = { name: def.name, data: def.dataActions.some((a) => OPENAI_DATA_ACTION.test(a)) };
         const g = grants.get(ra.id.toLowerCase()) ?? {
           id: ra.id,
           scope: ra.scope ?? '',

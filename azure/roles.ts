@@ -2,6 +2,7 @@
  * Role assignments on the account: created under a deterministic name (so a retry never makes a second one), an
  * existing equivalent assignment found from Azure's own listing, and deleted only when this migration created it.
  */
+import type { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { RoleAssignmentResult } from '../contracts/model';
 import type { AzureContext } from './context';
 import { codeOf, statusOf, toFailure } from './errors';
@@ -81,4 +82,29 @@ export async function deleteRoleAssignment(
     if (statusOf(err) === 404) return { deleted: false };
     throw toFailure(`deleting role assignment ${name}`, err);
   }
+}
+
+/** A role definition as the access checks read it: its name and its data actions. */
+export interface RoleDataActions {
+  readonly name: string;
+  readonly dataActions: readonly string[];
+}
+
+/** Reads role definitions by id, each once per reader (assignments of one role repeat across scopes). */
+export function roleDefinitionReader(): (
+  authorization: AuthorizationManagementClient,
+  roleDefinitionId: string,
+) => Promise<RoleDataActions> {
+  const cache = new Map<string, Promise<RoleDataActions>>();
+  return (authorization, id) => {
+    let role = cache.get(id.toLowerCase());
+    if (!role) {
+      role = authorization.roleDefinitions.getById(authorizationScope(id)).then((def) => ({
+        name: def.roleName ?? id,
+        dataActions: (def.permissions ?? []).flatMap((p) => p.dataActions ?? []),
+      }));
+      cache.set(id.toLowerCase(), role);
+    }
+    return role;
+  };
 }

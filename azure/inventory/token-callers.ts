@@ -2,6 +2,7 @@
 import type { AccountRef } from '../../contracts/model';
 import type { AzureContext } from '../context';
 import { accountResourceId, authorizationScope } from '../resources';
+import { roleDefinitionReader } from '../roles';
 
 export interface TokenCaller {
   readonly principalId: string;
@@ -15,22 +16,14 @@ export interface TokenCaller {
 export async function tokenCallers(ctx: AzureContext, account: AccountRef): Promise<TokenCaller[]> {
   const { authorization } = ctx.clients(account.subscriptionId);
   const out: TokenCaller[] = [];
-  const roles = new Map<string, { name: string; data: boolean }>();
+  const roleOf = roleDefinitionReader();
   for await (const ra of authorization.roleAssignments.listForScope(authorizationScope(accountResourceId(account)))) {
-    const defId = ra.roleDefinitionId ?? '';
-    if (!roles.has(defId)) {
-      const def = await authorization.roleDefinitions.getById(authorizationScope(defId));
-      const data = (def.permissions ?? []).some((p) =>
-        (p.dataActions ?? []).some((a) => /^Microsoft\.CognitiveServices\/|^\*$/i.test(a)),
-      );
-      roles.set(defId, { name: def.roleName ?? defId, data });
-    }
-    const role = roles.get(defId)!;
-    if (role.data)
+    const def = await roleOf(authorization, ra.roleDefinitionId ?? '');
+    if (def.dataActions.some((a) => /^Microsoft\.CognitiveServices\/|^\*$/i.test(a)))
       out.push({
         principalId: ra.principalId ?? '',
         ...(ra.principalType ? { principalType: ra.principalType } : {}),
-        role: role.name,
+        role: def.name,
         scope: ra.scope ?? '',
         roleAssignmentId: ra.id ?? '',
       });

@@ -42,7 +42,8 @@ export interface RevokeOptions {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function duration(flag: string, text: string): number {
+/** A duration option (`--poll 2s`) in milliseconds; a clear error otherwise. */
+export function durationOption(flag: string, text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0)
     throw new UserError(`${flag} ${text} is not a duration`, 'for example 30m, 90s or 2s');
@@ -50,10 +51,6 @@ function duration(flag: string, text: string): number {
 }
 
 /** The subject the options name (exactly one of --identity, --app, --principal). */
-export function durationOption(flag: string, text: string): number {
-  return duration(flag, text);
-}
-
 export function subjectOf(
   opts: Pick<RevokeOptions, 'identity' | 'app' | 'principal'>,
   subscriptionId?: string,
@@ -184,10 +181,10 @@ export async function revokeCommand(
     approval: opts.approval !== false,
     fourEyes: true,
     approvalTimeoutMs: 24 * 3_600_000,
-    refusalTimeoutMs: duration('--refusal-timeout', opts.refusalTimeout),
-    pollIntervalMs: duration('--poll', opts.poll),
+    refusalTimeoutMs: durationOption('--refusal-timeout', opts.refusalTimeout),
+    pollIntervalMs: durationOption('--poll', opts.poll),
     probePath: opts.probePath,
-    logIngestionDelayMs: duration('--log-ingestion-delay', opts.logIngestionDelay),
+    logIngestionDelayMs: durationOption('--log-ingestion-delay', opts.logIngestionDelay),
   };
   const label =
     subject.kind === 'principal'

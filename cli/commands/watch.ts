@@ -8,45 +8,42 @@ import { renderRevoke } from './revoke';
 import type { StatusOptions, StatusResult } from './status';
 
 /**
- * Prints the status (of the latest run, or `runId`) whenever it changes — redrawn in place on a terminal, one JSON
- * line each in json mode.
+ * Prints what `read` returns whenever its rendering changes — redrawn in place on a terminal, one JSON line each in
+ * json mode — until the workflow no longer runs.
  */
-export async function watchLoop(
+async function follow<T extends { readonly status: string }>(
+  ctx: CliContext,
+  read: () => Promise<T>,
+  render: (value: T) => string,
+): Promise<T> {
+  const live = ctx.out.format === 'text' && ctx.terminal.stdoutIsTTY;
+  let last = '';
+  for (;;) {
+    const value = await read();
+    const text = render(value);
+    if (text !== last) {
+      if (live) process.stdout.write('\x1b[2J\x1b[H');
+      if (ctx.out.format === 'json') process.stdout.write(`${JSON.stringify(value)}\n`);
+      else process.stdout.write(`${text}\n${live ? '' : '\n'}`);
+      last = text;
+    }
+    if (value.status !== 'RUNNING') return value;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Follows a migration (its latest run, or `runId`) until it ends. */
+export function watchLoop(
   ctx: CliContext,
   t: TemporalAccess,
   workflowId: string,
   runId?: string,
 ): Promise<StatusResult> {
-  const live = ctx.out.format === 'text' && ctx.terminal.stdoutIsTTY;
-  let last = '';
-  for (;;) {
-    const s = await migrationStatus(t, workflowId, runId);
-    const text = renderProgress(s.progress, s.status, runId);
-    if (text !== last) {
-      if (live) process.stdout.write('\x1b[2J\x1b[H');
-      if (ctx.out.format === 'json') process.stdout.write(`${JSON.stringify(s)}\n`);
-      else process.stdout.write(`${text}\n${live ? '' : '\n'}`);
-      last = text;
-    }
-    if (s.status !== 'RUNNING') return s;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-/** Follows a revoke until it ends, printing its stages whenever they change. */
-async function watchRevoke(ctx: CliContext, t: TemporalAccess, workflowId: string) {
-  let last = '';
-  for (;;) {
-    const r = await revokeStatus(t, workflowId);
-    const text = renderRevoke((r.evidence ?? r.progress)!, r.status);
-    if (text !== last) {
-      if (ctx.out.format === 'json') process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`${text}\n\n`);
-      last = text;
-    }
-    if (r.status !== 'RUNNING') return r;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+  return follow(
+    ctx,
+    () => migrationStatus(t, workflowId, runId),
+    (s) => renderProgress(s.progress, s.status, runId),
+  );
 }
 
 export async function watchCommand(
@@ -54,7 +51,12 @@ export async function watchCommand(
   opts: StatusOptions,
 ): Promise<StatusResult | Awaited<ReturnType<typeof revokeStatus>>> {
   return withTemporal(ctx, async (t) => {
-    if (isRevokeWorkflowId(opts.workflowId)) return watchRevoke(ctx, t, opts.workflowId);
+    if (isRevokeWorkflowId(opts.workflowId))
+      return follow(
+        ctx,
+        () => revokeStatus(t, opts.workflowId),
+        (r) => renderRevoke((r.evidence ?? r.progress)!, r.status),
+      );
     const { workflowId, runId } = await resolveMigrationRun(t, opts.workflowId, opts.run);
     return watchLoop(ctx, t, workflowId, runId);
   });

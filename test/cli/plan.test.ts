@@ -11,7 +11,7 @@ import type { PlanReport } from '../../cli/commands/plan';
 import type { InventoryResult } from '../../cli/commands/inventory';
 import { assertUsageError, assertUserError, type Cli, cliFor } from '../support/cli';
 import { appHealth, type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/estate';
-import { WAIT_MS } from '../support/wait';
+import { pollUntil } from '../support/wait';
 
 describe('cutover plan, inventory and mistakes', () => {
   let estate: Estate;
@@ -182,13 +182,11 @@ describe('cutover plan, inventory and mistakes', () => {
     const notebook = { account: 'legacy-openai', key: 1 as const, ip: '203.0.113.9', userAgent: 'notebook/3' };
     assert.equal((await estate.sim.control.callAccount(notebook)).status, 200);
     const args = ['inventory', '--account', 'legacy-openai', '--resource-group', RG, '--subscription', SUB];
-    const deadline = Date.now() + WAIT_MS;
-    let inv = await cli.json<InventoryResult>(...args, '--window', '1h');
     // The rows reach the workspace after its ingestion delay.
-    while (inv.observed.status === 'observed' && inv.observed.callers.length < 2 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-      inv = await cli.json<InventoryResult>(...args, '--window', '1h');
-    }
+    const inv = await pollUntil(async () => {
+      const r = await cli.json<InventoryResult>(...args, '--window', '1h');
+      return r.observed.status !== 'observed' || r.observed.callers.length >= 2 ? r : undefined;
+    }, 'both callers in the inventory');
     assert.equal(inv.observed.status, 'observed');
     const callers = inv.observed.status === 'observed' ? inv.observed.callers : [];
     const unknown = callers.find((c) => c.ip === '203.0.113.9');

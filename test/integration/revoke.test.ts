@@ -22,7 +22,7 @@ import { cliFor, type Cli } from '../support/cli';
 import { testEnv } from '../support/env';
 import { type Estate, startEstate } from '../support/estate';
 import { WorkerFleet } from '../support/reliability';
-import { WAIT_MS } from '../support/wait';
+import { pollUntil } from '../support/wait';
 
 const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'access.yaml');
 const SUB = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
@@ -132,7 +132,7 @@ describe('revoke and review against the simulator', () => {
         }),
       );
       const handle = estate.temporal.client.workflow.getHandle<typeof revokeAccess>(workflowId);
-      await until(async () => (await handle.query(revokeProgressQuery)).pendingGate !== undefined, 'the revoke gate');
+      await pollUntil(async () => (await handle.query(revokeProgressQuery)).pendingGate, 'the revoke gate');
       assert.deepEqual(assignments().includes(ra(5)), true, 'nothing removed before the approval');
       const self = await cli.run('approve', workflowId, '--as', 'alice');
       assert.equal(self.code, 1);
@@ -178,7 +178,10 @@ describe('revoke and review against the simulator', () => {
       );
       const handle = estate.temporal.client.workflow.getHandle<typeof revokeAccess>(started.workflowId);
       const running = (p: RevokeProgress) => p.stages.some((s) => s.id === 'refused' && s.status === 'running');
-      await until(async () => running(await handle.query(revokeProgressQuery)), 'the refusal wait');
+      await pollUntil(
+        async () => (running(await handle.query(revokeProgressQuery)) ? true : undefined),
+        'the refusal wait',
+      );
       await fleet.kill();
       await fleet.start();
       const result = await handle.result();
@@ -234,13 +237,11 @@ describe('revoke and review against the simulator', () => {
       }),
     );
     const args = ['review', '--approved', file, '--subscription', SUB];
-    let report = await cli.json<ReviewResult>(...args);
-    const deadline = Date.now() + WAIT_MS;
     // The apps' calls reach the logs after the ingestion delay.
-    while (report.rows.some((r) => r.objectId === ID_RESEARCH && r.status === 'unused') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-      report = await cli.json<ReviewResult>(...args);
-    }
+    const report = await pollUntil(async () => {
+      const r = await cli.json<ReviewResult>(...args);
+      return r.rows.some((x) => x.objectId === ID_RESEARCH && x.status === 'unused') ? undefined : r;
+    }, 'the apps’ calls in the review');
     const status = (who: string, account: string) =>
       report.rows.find((r) => r.who.includes(who) && r.account === account)?.status;
     assert.equal(status('id-research', 'research-openai'), 'approved');
@@ -269,7 +270,7 @@ describe('revoke and review against the simulator', () => {
       );
       const workflowId = run.revokes!.workflowId;
       const handle = estate.temporal.client.workflow.getHandle<typeof revokeReviewed>(workflowId);
-      await until(async () => (await handle.query(reviewedRevokesProgressQuery)).pendingGate !== undefined, 'the gate');
+      await pollUntil(async () => (await handle.query(reviewedRevokesProgressQuery)).pendingGate, 'the gate');
       assert.ok(assignments().includes(ra(5)) && assignments().includes(ra(6)), 'nothing removed before it');
       const ok = await cli.run('approve', workflowId, '--as', 'bob');
       assert.equal(ok.code, 0, ok.stderr);
@@ -293,12 +294,3 @@ describe('revoke and review against the simulator', () => {
     assert.match(refused.stderr, /expires: must be a date, YYYY-MM-DD/);
   });
 });
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${WAIT_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
