@@ -6,9 +6,11 @@ import type { IdentitySnapshot, SettingSnapshot, SiteRef, SwapMarker, AccountRef
 import type { MigrationPlan } from '../plan/schema';
 import type { AzureContext } from '../azure/context';
 import * as identity from '../azure/identity';
-import { probe, type ProbeInput } from '../azure/probes';
+import { pollProbe, probe } from '../azure/probes';
+import type { PollProbeInput, PollProgress, ProbeInput } from '../contracts/probes';
 import * as settings from '../azure/settings';
 import { targetAdapter } from '../azure/targets';
+import { previousHeartbeat } from './context';
 
 export function targetActivities(ctx: AzureContext) {
   /** Refs recorded before plans named a kind are App Service. */
@@ -36,5 +38,8 @@ export function targetActivities(ctx: AzureContext) {
 
     /** The caller's identity probe (propagation) or its health endpoint (smoke test). */
     probeApp: (input: ProbeInput) => probe(ctx, input),
+
+    /** Polls the identity probe or the health endpoint until it passes or the budget runs out, resuming a predecessor. */
+    pollApp: (input: PollProbeInput) => pollProbe(ctx, input, previousHeartbeat<PollProgress>()),
   };
 }

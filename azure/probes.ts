@@ -5,18 +5,19 @@
  */
 import { CutoverFailure, FailureType } from '../contracts/failures';
 import type { ProbeResult } from '../contracts/model';
+import {
+  describeAnswer,
+  type PollProbeInput,
+  type PollProbeResult,
+  type PollProgress,
+  type ProbeAnswer,
+  type ProbeInput,
+} from '../contracts/probes';
 import type { AzureContext } from './context';
 import { httpRequest } from './http';
 
 /** Data-plane API version for the key-refusal check. */
 const OPENAI_API_VERSION = '2024-10-21';
-
-export interface ProbeInput {
-  readonly url: string;
-  readonly expectStatus: number;
-  readonly expectJson: Readonly<Record<string, string | number | boolean>>;
-  readonly timeoutMs: number;
-}
 
 export async function probe(ctx: AzureContext, input: ProbeInput): Promise<ProbeResult> {
   const at = new Date().toISOString();
@@ -50,6 +51,48 @@ export async function probe(ctx: AzureContext, input: ProbeInput): Promise<Probe
   } catch (err) {
     return { ok: false, errorCode: 'Unreachable', message: (err as Error).message, at };
   }
+}
+
+/** Answers kept in a poll's record: the first and the latest. */
+const MAX_ANSWERS = 40;
+
+/**
+ * Polls a caller's endpoint every `intervalMs` until it answers as expected or the budget runs out, inside one
+ * activity (Temporal's pattern for frequent polling): the history records one activity however many attempts it
+ * took, and the heartbeat carries the clock, the count and the record for a successor to resume.
+ */
+export async function pollProbe(
+  ctx: AzureContext,
+  input: PollProbeInput,
+  resumed?: PollProgress,
+): Promise<PollProbeResult> {
+  const startedAt = resumed?.startedAt ?? Date.now();
+  let attempts = resumed?.attempts ?? 0;
+  let answers = [...(resumed?.answers ?? [])];
+  for (;;) {
+    const result = await probe(ctx, input);
+    attempts++;
+    if (input.record) answers = recordAnswer(answers, result);
+    const elapsedMs = Date.now() - startedAt;
+    const last = describeAnswer(result);
+    ctx.progress({ startedAt, attempts, answers, last } satisfies PollProgress);
+    if (result.ok || elapsedMs + input.intervalMs > input.budgetMs)
+      return { passed: result.ok, attempts, elapsedMs, last: result, answers };
+    await ctx.pause(input.intervalMs);
+  }
+}
+
+function sameAnswer(a: ProbeResult, b: ProbeResult): boolean {
+  return a.ok === b.ok && a.status === b.status && a.errorCode === b.errorCode && a.authMode === b.authMode;
+}
+
+function recordAnswer(answers: ProbeAnswer[], result: ProbeResult): ProbeAnswer[] {
+  const previous = answers.at(-1);
+  if (previous && sameAnswer(previous, result))
+    return [...answers.slice(0, -1), { ...previous, repeats: previous.repeats + 1 }];
+  const next = [...answers, { ...result, repeats: 1 }];
+  // The first answers say how it began, the latest how it ended: drop from the middle.
+  return next.length > MAX_ANSWERS ? [...next.slice(0, MAX_ANSWERS / 2), ...next.slice(-MAX_ANSWERS / 2 + 1)] : next;
 }
 
 export interface KeysRefusedInput {

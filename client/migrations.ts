@@ -8,7 +8,9 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
+import type { PollProgress } from '../contracts/probes';
 import { migrationWorkflowId } from '../contracts/ids';
 import type { AbortInput, DecisionInput, OperatorInput } from '../contracts/messages';
 import type {
@@ -270,6 +272,26 @@ function progressFromResult(r: MigrationResult): MigrationProgress {
 }
 
 /**
+ * How far a poll running inside an activity has got ("attempt 37, last: PermissionDenied: …"), from the
+ * heartbeat of the pending `pollApp` activity: the workflow itself only knows that it waits.
+ */
+export async function pollProgress(
+  t: Pick<TemporalAccess, 'client'>,
+  desc: Awaited<ReturnType<typeof describe>>,
+): Promise<string | undefined> {
+  const pending = desc.raw.pendingActivities?.find((a) => a.activityType?.name === 'pollApp');
+  const payloads = pending?.heartbeatDetails?.payloads;
+  if (!payloads?.length) return undefined;
+  const details = await decodeFromPayloadsAtIndex<PollProgress>(
+    t.client.workflow.options.loadedDataConverter,
+    0,
+    payloads,
+  ).catch(() => undefined);
+  if (!details?.attempts) return undefined;
+  return `attempt ${details.attempts}${details.last ? `, last: ${details.last}` : ''}`;
+}
+
+/**
  * Where a migration (its latest run, or `runId`) is: from its result once completed, from its worker while it runs,
  * else what is known.
  */
@@ -300,6 +322,10 @@ export async function migrationStatus(t: TemporalAccess, workflowId: string, run
       outcome: 'running' as const,
       approvals: [],
     }));
+  }
+  if (status === 'RUNNING' && progress.waitingFor) {
+    const polling = await pollProgress(t, desc);
+    if (polling) progress = { ...progress, waitingFor: `${progress.waitingFor} — ${polling}` };
   }
   const outcome = effectiveOutcome(status, progress.outcome);
   const note = closedFromOutsideNote(status);

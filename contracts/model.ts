@@ -296,7 +296,10 @@ export interface SmokeTestRecord {
   readonly status?: number;
   readonly requestId?: string;
   readonly errorCode?: string;
+  /** When this answer came (the first of its repeats). */
   readonly at: string;
+  /** Attempts in a row that gave this answer, when more than one: a poll inside one activity records changes. */
+  readonly repeats?: number;
 }
 
 /** The audit record every run leaves, whatever its outcome. Names and ids only. */

@@ -31,6 +31,20 @@ export const appProbe = {
   retry: { ...retry, maximumAttempts: 3 },
 } satisfies ActivityOptions;
 
+/**
+ * Polling a caller inside one activity (the propagation wait, a smoke test): the budget is the plan's, so the
+ * start-to-close timeout is set per call (`pollTimeout`); a successor resumes from the heartbeat.
+ */
+export const appPoll = {
+  heartbeatTimeout: '10s',
+  retry: { ...retry, maximumAttempts: 5 },
+} satisfies Omit<ActivityOptions, 'startToCloseTimeout'>;
+
+/** The budget plus room for the last request and a successor taking over. */
+export function pollTimeout(budgetMs: number, requestTimeoutMs: number): number {
+  return budgetMs + requestTimeoutMs + 60_000;
+}
+
 /** Compensations retry less before blocking, so an operator sees a stuck rollback within a minute. */
 export const compensationCall = {
   startToCloseTimeout: '45 minutes',

@@ -7,7 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { abortUpdate, rejectUpdate } from '../../workflows/migration/messages';
 import type { MigrationPlan } from '../../plan/schema';
+import { pollProgress } from '../../client/migrations';
 import { waitForProgress } from '../support/progress';
+import { pollUntil } from '../support/wait';
 import {
   appHealth as sharedAppHealth,
   type Estate,
@@ -212,7 +214,11 @@ describe('migration against the simulator', () => {
     estate.sim.control.setDelays({ propagationMs: 24 * 3600_000 });
     const beforeState = footprint(estate, 'claims-openai');
     const result = await run('aborted-propagation', estatePlan('claims-bot', 'claims-openai'), async (handle) => {
-      await waitForProgress(handle, (p) => p.stage === 'propagation' && (p.waitingFor ?? '').includes('attempt'));
+      // What `cutover status` shows: the poll's attempts, from the heartbeat of the activity that polls.
+      await pollUntil(async () => {
+        const polling = await pollProgress(estate.temporal, await handle.describe());
+        return /^attempt [3-9]\d*, last: PermissionDenied/.test(polling ?? '') ? polling : undefined;
+      }, 'the identity probe refused a few times, as the poll’s heartbeat tells');
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'oncall', reason: 'incident 42' }] });
     });
     estate.sim.control.setDelays({ propagationMs: 1500 });

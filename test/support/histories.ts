@@ -13,7 +13,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
 /** The workflow version new recordings belong to: the newest `patched()` id of the migration workflow. */
-export const CURRENT_ERA = 'observed-usage';
+export const CURRENT_ERA = 'poll-in-activity';
 
 export async function saveHistory(name: string, history: temporal.api.history.v1.IHistory): Promise<void> {
   if (process.env.CUTOVER_RECORD_HISTORIES !== '1') return;

@@ -84,6 +84,10 @@ test(`a ${SIMULATED_DAYS}-day wait for other key holders keeps its history bound
     enableIdentity: async () => ({ principalId: 'p', changed: true }),
     assignRole: async () => ({ roleAssignmentId: 'ra', name: 'ra', scope: account, principalId: 'p', ours: true }),
     probeApp: async () => ({ ok: true, status: 200, authMode: 'identity', at: new Date().toISOString() }),
+    pollApp: async () => {
+      const last = { ok: true, status: 200, authMode: 'identity', at: new Date().toISOString() };
+      return { passed: true, attempts: 1, elapsedMs: 0, last, answers: [{ ...last, repeats: 1 }] };
+    },
     updateSettings: async () => ({ changed: ['AZURE_OPENAI_API_KEY'] }),
     findKeyHolders: async () => {
       checks++;

@@ -13,7 +13,8 @@ import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { FailureType } from '../../contracts/failures';
 import { migrateToManagedIdentity } from '../../workflows';
 import { abortUpdate, approveUpdate, rejectUpdate, skipCompensationUpdate } from '../../workflows/migration/messages';
-import type { BeforeState, KeyHolderScan } from '../../contracts/model';
+import type { BeforeState, KeyHolderScan, ProbeResult } from '../../contracts/model';
+import type { ProbeAnswer } from '../../contracts/probes';
 import type { KeyUsageObservation } from '../../contracts/observation';
 import { ACCOUNT_LOCK_WORKFLOW } from '../../contracts/lock';
 import { requestLockSignal } from '../../workflows/lock/workflow';
@@ -124,6 +125,23 @@ function fakeAzure(options: FakeOptions = {}) {
     roleAssignments: [],
     warnings: [],
   };
+  const probeApp = async ({ url }: { url: string }): Promise<ProbeResult> => {
+    const at = new Date().toISOString();
+    if (url.endsWith('/health/identity')) {
+      calls.push('probe:identity');
+      probes++;
+      return probes > (options.probeFailures ?? 0)
+        ? { ok: true, status: 200, authMode: 'identity', at }
+        : { ok: false, status: 503, errorCode: 'PermissionDenied', at };
+    }
+    calls.push('probe:health');
+    const usesIdentity = !('AZURE_OPENAI_API_KEY' in state.settings);
+    if (options.smokeFailsWithoutKeys && calls.includes('readAccountState') && account.localAuthDisabled)
+      return { ok: false, status: 503, errorCode: 'AuthenticationTypeDisabled', at };
+    return usesIdentity && options.smokePasses !== false
+      ? { ok: true, status: 200, authMode: 'identity', requestId: 'req-1', at }
+      : { ok: false, status: 503, errorCode: 'MissingKey', at };
+  };
   // Only the migration's activities: the revoke's are not faked here.
   const activities: Omit<
     MigrationActivities,
@@ -154,22 +172,18 @@ function fakeAzure(options: FakeOptions = {}) {
       calls.push('deleteRoleAssignment');
       return { deleted: state.roles.delete(principalId) };
     },
-    async probeApp({ url }) {
-      const at = new Date().toISOString();
-      if (url.endsWith('/health/identity')) {
-        calls.push('probe:identity');
-        probes++;
-        return probes > (options.probeFailures ?? 0)
-          ? { ok: true, status: 200, authMode: 'identity', at }
-          : { ok: false, status: 503, errorCode: 'PermissionDenied', at };
+    probeApp,
+    /** Like the real activity: polls at the interval, heartbeating (so an abort reaches it), until pass or budget. */
+    async pollApp(input) {
+      const answers: ProbeAnswer[] = [];
+      for (let attempts = 1; ; attempts++) {
+        const last = await probeApp(input);
+        if (input.record) answers.push({ ...last, repeats: 1 });
+        Context.current().heartbeat({ attempts });
+        if (last.ok || attempts * input.intervalMs >= input.budgetMs)
+          return { passed: last.ok, attempts, elapsedMs: attempts * input.intervalMs, last, answers };
+        await Context.current().sleep(Math.min(input.intervalMs, 50));
       }
-      calls.push('probe:health');
-      const usesIdentity = !('AZURE_OPENAI_API_KEY' in state.settings);
-      if (options.smokeFailsWithoutKeys && calls.includes('readAccountState') && account.localAuthDisabled)
-        return { ok: false, status: 503, errorCode: 'AuthenticationTypeDisabled', at };
-      return usesIdentity && options.smokePasses !== false
-        ? { ok: true, status: 200, authMode: 'identity', requestId: 'req-1', at }
-        : { ok: false, status: 503, errorCode: 'MissingKey', at };
     },
     async updateSettings({ remove, set }) {
       calls.push('updateSettings');

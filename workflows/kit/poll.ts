@@ -1,9 +1,12 @@
 /**
- * Durable polling of a probe: timers survive worker restarts, and every attempt is an activity the history shows.
+ * Durable polling of a probe from the workflow: timers survive worker restarts, and every attempt is an activity
+ * the history shows (about 11 events an attempt). Executions since `POLL_IN_ACTIVITY` poll inside one heartbeating
+ * activity instead (`probeUntilPass`); this loop remains for the ones that started before.
  * Gives up, failing the stage, when the next attempt would fall outside the budget.
  */
 import { sleep } from '@temporalio/workflow';
 import type { ProbeResult } from '../../contracts/model';
+import { describeAnswer } from '../../contracts/probes';
 import { StageFailure } from './failures';
 
 export interface PollOptions {
@@ -35,14 +38,23 @@ export async function pollUntilPass(
     options.onResult?.(result);
     if (result.ok) return result;
     const elapsed = Date.now() - startedAt;
-    const last = [result.errorCode, result.message].filter(Boolean).join(': ') || `HTTP ${result.status}`;
-    if (elapsed + interval > options.budgetMs)
-      throw new StageFailure(
-        options.stage,
-        `${options.what} did not pass within ${options.budgetText ?? `${Math.round(options.budgetMs / 1000)}s`} (${n} attempts; last: ${last})`,
-      );
+    const last = describeAnswer(result);
+    if (elapsed + interval > options.budgetMs) throw pollFailure(options, n, result);
     options.onRetry(`${options.what}: attempt ${n} failed (${last}); next in ${Math.round(interval / 1000)}s`);
     await sleep(interval, { summary: `next ${options.what}` });
     if (options.backoff) interval = Math.min(Math.round(interval * 1.5), 30_000);
   }
+}
+
+/** The stage's failure when a probe did not pass within its budget. */
+export function pollFailure(
+  options: Pick<PollOptions, 'stage' | 'what' | 'budgetMs' | 'budgetText'>,
+  attempts: number,
+  last: ProbeResult,
+): StageFailure {
+  const budget = options.budgetText ?? `${Math.round(options.budgetMs / 1000)}s`;
+  return new StageFailure(
+    options.stage,
+    `${options.what} did not pass within ${budget} (${attempts} attempts; last: ${describeAnswer(last)})`,
+  );
 }

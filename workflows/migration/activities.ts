@@ -1,7 +1,15 @@
 /** The migration's activities, one proxy per timeout profile (types only: the workflow bundle has no activity code). */
 import { proxyActivities } from '@temporalio/workflow';
 import type { MigrationActivities } from '../../activities';
-import { appProbe, armCall, armLongRunning, compensationCall, keyHolderWaitCall } from '../activity-options';
+import {
+  appPoll,
+  appProbe,
+  armCall,
+  armLongRunning,
+  compensationCall,
+  keyHolderWaitCall,
+  pollTimeout,
+} from '../activity-options';
 
 export const arm = proxyActivities<MigrationActivities>(armCall);
 export const armLong = proxyActivities<MigrationActivities>(armLongRunning);
@@ -9,4 +17,4 @@ export const probes = proxyActivities<MigrationActivities>(appProbe);
 export const undo = proxyActivities<MigrationActivities>(compensationCall);
 export const keyHolderWait = proxyActivities<MigrationActivities>(keyHolderWaitCall);
 
-export { appProbe, armCall, armLongRunning, compensationCall, keyHolderWaitCall };
+export { appPoll, appProbe, armCall, armLongRunning, compensationCall, keyHolderWaitCall, pollTimeout };

@@ -52,6 +52,13 @@ const GATE_STAGE: Record<MigrationGate, StageId> = {
   'key-analysis': 'key-analysis',
 };
 
+/** Which of the workflow's changes (versions.ts) this execution runs: decided once, at its start. */
+export interface RunVersions {
+  readonly keySwitchV2: boolean;
+  readonly observedUsage: boolean;
+  readonly pollInActivity: boolean;
+}
+
 export class MigrationRun {
   readonly plan: MigrationPlan;
   readonly initiatedBy: string;
@@ -91,13 +98,18 @@ export class MigrationRun {
   readonly settingsSites: string[] = [];
   readonly resourcesTouched = new Set<string>();
 
-  constructor(
-    input: MigrationInput,
-    /** Whether this execution runs the key switch of `KEY_SWITCH_V2` (see versions.ts). */
-    readonly v2: boolean,
-    /** Whether it watches key usage and runs analyses (`OBSERVED_USAGE`). */
-    readonly observed = false,
-  ) {
+  /** Whether this execution runs the key switch of `KEY_SWITCH_V2` (see versions.ts). */
+  readonly v2: boolean;
+  /** Whether it watches key usage and runs analyses (`OBSERVED_USAGE`). */
+  readonly observed: boolean;
+  /** Whether its probes poll inside one activity (`POLL_IN_ACTIVITY`). */
+  readonly pollsInActivity: boolean;
+
+  constructor(input: MigrationInput, versions: RunVersions) {
+    this.v2 = versions.keySwitchV2;
+    this.observed = versions.observedUsage;
+    this.pollsInActivity = versions.pollInActivity;
+    const { observed, v2 } = this;
     this.plan = input.plan;
     this.initiatedBy = input.initiatedBy;
     this.board = new StageBoard(STAGE_TITLES, 'preflight', () => this.refresh());

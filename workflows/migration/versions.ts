@@ -19,3 +19,11 @@ export const NOTIFICATIONS = 'notifications';
  * switch, and an analysis of metrics and logs after the switch and after the key switch.
  */
 export const OBSERVED_USAGE = 'observed-usage';
+
+/**
+ * Probes poll inside one heartbeating activity (issue 14): the propagation wait and each smoke test write one
+ * activity however many attempts they take, poll at the plan's interval without backing off, and resume from the
+ * heartbeat when a worker dies. Executions that started before poll from the workflow, an activity and a timer
+ * per attempt.
+ */
+export const POLL_IN_ACTIVITY = 'poll-in-activity';

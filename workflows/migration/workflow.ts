@@ -26,10 +26,14 @@ import { assignRole } from './stages/role';
 import { stopAndRollBack } from './stages/rollback';
 import { switchToIdentity } from './stages/settings';
 import { MigrationRun } from './state';
-import { KEY_SWITCH_V2, OBSERVED_USAGE } from './versions';
+import { KEY_SWITCH_V2, OBSERVED_USAGE, POLL_IN_ACTIVITY } from './versions';
 
 export async function migrateToManagedIdentity(input: MigrationInput): Promise<MigrationResult> {
-  const run = new MigrationRun(input, patched(KEY_SWITCH_V2), patched(OBSERVED_USAGE));
+  const run = new MigrationRun(input, {
+    keySwitchV2: patched(KEY_SWITCH_V2),
+    observedUsage: patched(OBSERVED_USAGE),
+    pollInActivity: patched(POLL_IN_ACTIVITY),
+  });
   const forward = new CancellationScope();
   registerHandlers(run, forward);
   const lock = new AccountLock(run);

@@ -1,7 +1,8 @@
 /** Probing the caller from a stage: durable polling of its identity probe or its health endpoint. */
-import type { ProbeResult, SiteSnapshot, StageId } from '../../../contracts/model';
-import { pollUntilPass } from '../../kit/poll';
-import { appProbe, probes } from '../activities';
+import type { ProbeResult, SiteSnapshot, SmokeTestRecord, StageId } from '../../../contracts/model';
+import type { ProbeInput } from '../../../contracts/probes';
+import { pollFailure, pollUntilPass } from '../../kit/poll';
+import { appPoll, appProbe, pollTimeout, probes } from '../activities';
 import type { MigrationRun } from '../state';
 
 export function urlOf(site: SiteSnapshot, path: string): string {
@@ -18,7 +19,7 @@ export interface ProbeOptions {
 }
 
 /** Polls `url` until it answers as the plan expects, within `budgetMs`; fails the stage otherwise. */
-export function probeUntilPass(
+export async function probeUntilPass(
   run: MigrationRun,
   stage: StageId,
   what: string,
@@ -27,39 +28,60 @@ export function probeUntilPass(
   options: ProbeOptions,
 ): Promise<ProbeResult> {
   const { smokeTest } = run.plan;
+  const input: ProbeInput = {
+    url,
+    expectStatus: smokeTest.expectStatus,
+    expectJson: options.expectJson ?? smokeTest.expectJson,
+    timeoutMs: smokeTest.requestTimeoutMs,
+  };
+  const budget = {
+    stage,
+    what,
+    budgetMs,
+    ...(options.totalBudgetMs !== undefined ? { budgetText: `${Math.round(options.totalBudgetMs / 1000)}s` } : {}),
+  };
+  if (!run.pollsInActivity) return pollInWorkflow(run, input, budget, options);
+  run.board.wait(stage, `${what}: every ${smokeTest.intervalMs / 1000}s, for up to ${Math.round(budgetMs / 1000)}s`);
+  const poll = await probes.pollApp.executeWithOptions(
+    { ...appPoll, startToCloseTimeout: pollTimeout(budgetMs, smokeTest.requestTimeoutMs), summary: what },
+    [{ ...input, budgetMs, intervalMs: smokeTest.intervalMs, record: options.record }],
+  );
+  for (const answer of poll.answers) run.smokeTests.push(smokeTestRecord(url, answer, answer.repeats));
+  if (!poll.passed) throw pollFailure(budget, poll.attempts, poll.last);
+  return poll.last;
+}
+
+/** Executions that started before `POLL_IN_ACTIVITY`: one activity and one timer per attempt. */
+function pollInWorkflow(
+  run: MigrationRun,
+  input: ProbeInput,
+  budget: { stage: StageId; what: string; budgetMs: number; budgetText?: string },
+  options: ProbeOptions,
+): Promise<ProbeResult> {
   return pollUntilPass(
-    (n) =>
-      probes.probeApp.executeWithOptions({ ...appProbe, summary: `${what} #${n}` }, [
-        {
-          url,
-          expectStatus: smokeTest.expectStatus,
-          expectJson: options.expectJson ?? smokeTest.expectJson,
-          timeoutMs: smokeTest.requestTimeoutMs,
-        },
-      ]),
+    (n) => probes.probeApp.executeWithOptions({ ...appProbe, summary: `${budget.what} #${n}` }, [input]),
     {
-      stage,
-      what,
-      budgetMs,
-      ...(options.totalBudgetMs !== undefined ? { budgetText: `${Math.round(options.totalBudgetMs / 1000)}s` } : {}),
-      intervalMs: smokeTest.intervalMs,
+      ...budget,
+      intervalMs: run.plan.smokeTest.intervalMs,
       backoff: options.backoff,
       ...(options.record
-        ? {
-            onResult: (result: ProbeResult) =>
-              run.smokeTests.push({
-                target: url,
-                passed: result.ok,
-                ...(result.status !== undefined ? { status: result.status } : {}),
-                ...(result.requestId ? { requestId: result.requestId } : {}),
-                ...(result.errorCode ? { errorCode: result.errorCode } : {}),
-                at: result.at,
-              }),
-          }
+        ? { onResult: (result: ProbeResult) => run.smokeTests.push(smokeTestRecord(input.url, result)) }
         : {}),
-      onRetry: (waitingFor) => run.board.wait(stage, waitingFor),
+      onRetry: (waitingFor) => run.board.wait(budget.stage, waitingFor),
     },
   );
+}
+
+function smokeTestRecord(target: string, result: ProbeResult, repeats?: number): SmokeTestRecord {
+  return {
+    target,
+    passed: result.ok,
+    ...(result.status !== undefined ? { status: result.status } : {}),
+    ...(result.requestId ? { requestId: result.requestId } : {}),
+    ...(result.errorCode ? { errorCode: result.errorCode } : {}),
+    at: result.at,
+    ...(repeats !== undefined && repeats > 1 ? { repeats } : {}),
+  };
 }
 
 /** The smoke test: the health endpoint must pass within the downtime budget left. */
