@@ -73,11 +73,9 @@ export async function pollProbe(
     const result = await probe(ctx, input);
     attempts++;
     if (input.record) answers = recordAnswer(answers, result);
-    const elapsedMs = Date.now() - startedAt;
-    const last = describeAnswer(result);
-    ctx.progress({ startedAt, attempts, answers, last } satisfies PollProgress);
-    if (result.ok || elapsedMs + input.intervalMs > input.budgetMs)
-      return { passed: result.ok, attempts, elapsedMs, last: result, answers };
+    ctx.progress({ startedAt, attempts, answers, last: describeAnswer(result) } satisfies PollProgress);
+    if (result.ok || Date.now() - startedAt + input.intervalMs > input.budgetMs)
+      return { passed: result.ok, attempts, last: result, answers };
     await ctx.pause(input.intervalMs);
   }
 }

@@ -24,7 +24,6 @@ export interface ProbeAnswer extends ProbeResult {
 export interface PollProbeResult {
   readonly passed: boolean;
   readonly attempts: number;
-  readonly elapsedMs: number;
   readonly last: ProbeResult;
   /** With `record`: the answers as they changed, at most 40 (the first and the latest kept). */
   readonly answers: readonly ProbeAnswer[];

@@ -86,7 +86,7 @@ test(`a ${SIMULATED_DAYS}-day wait for other key holders keeps its history bound
     probeApp: async () => ({ ok: true, status: 200, authMode: 'identity', at: new Date().toISOString() }),
     pollApp: async () => {
       const last = { ok: true, status: 200, authMode: 'identity', at: new Date().toISOString() };
-      return { passed: true, attempts: 1, elapsedMs: 0, last, answers: [{ ...last, repeats: 1 }] };
+      return { passed: true, attempts: 1, last, answers: [{ ...last, repeats: 1 }] };
     },
     updateSettings: async () => ({ changed: ['AZURE_OPENAI_API_KEY'] }),
     findKeyHolders: async () => {

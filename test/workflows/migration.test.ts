@@ -181,7 +181,7 @@ function fakeAzure(options: FakeOptions = {}) {
         if (input.record) answers.push({ ...last, repeats: 1 });
         Context.current().heartbeat({ attempts });
         if (last.ok || attempts * input.intervalMs >= input.budgetMs)
-          return { passed: last.ok, attempts, elapsedMs: attempts * input.intervalMs, last, answers };
+          return { passed: last.ok, attempts, last, answers };
         await Context.current().sleep(Math.min(input.intervalMs, 50));
       }
     },

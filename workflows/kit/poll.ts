@@ -46,12 +46,11 @@ export async function pollUntilPass(
   }
 }
 
+/** What a poll is and how long it may take: enough to word its failure. */
+export type PollBudget = Pick<PollOptions, 'stage' | 'what' | 'budgetMs' | 'budgetText'>;
+
 /** The stage's failure when a probe did not pass within its budget. */
-export function pollFailure(
-  options: Pick<PollOptions, 'stage' | 'what' | 'budgetMs' | 'budgetText'>,
-  attempts: number,
-  last: ProbeResult,
-): StageFailure {
+export function pollFailure(options: PollBudget, attempts: number, last: ProbeResult): StageFailure {
   const budget = options.budgetText ?? `${Math.round(options.budgetMs / 1000)}s`;
   return new StageFailure(
     options.stage,

@@ -1,7 +1,7 @@
 /** Probing the caller from a stage: durable polling of its identity probe or its health endpoint. */
 import type { ProbeResult, SiteSnapshot, SmokeTestRecord, StageId } from '../../../contracts/model';
 import type { ProbeInput } from '../../../contracts/probes';
-import { pollFailure, pollUntilPass } from '../../kit/poll';
+import { type PollBudget, pollFailure, pollUntilPass } from '../../kit/poll';
 import { appPoll, appProbe, pollTimeout, probes } from '../activities';
 import type { MigrationRun } from '../state';
 
@@ -34,7 +34,7 @@ export async function probeUntilPass(
     expectJson: options.expectJson ?? smokeTest.expectJson,
     timeoutMs: smokeTest.requestTimeoutMs,
   };
-  const budget = {
+  const budget: PollBudget & { stage: StageId } = {
     stage,
     what,
     budgetMs,
@@ -55,7 +55,7 @@ export async function probeUntilPass(
 function pollInWorkflow(
   run: MigrationRun,
   input: ProbeInput,
-  budget: { stage: StageId; what: string; budgetMs: number; budgetText?: string },
+  budget: PollBudget & { stage: StageId },
   options: ProbeOptions,
 ): Promise<ProbeResult> {
   return pollUntilPass(
