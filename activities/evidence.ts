@@ -6,9 +6,13 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { evidenceFileName } from '../contracts/ids';
 import type { RevokeEvidence } from '../contracts/access';
+import type { FleetEvidence } from '../contracts/fleet';
 import type { Evidence } from '../contracts/model';
 
-export async function writeEvidenceFile(dir: string, evidence: Evidence | RevokeEvidence): Promise<string> {
+export async function writeEvidenceFile(
+  dir: string,
+  evidence: Evidence | RevokeEvidence | FleetEvidence,
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, evidenceFileName(evidence.workflowId, evidence.runId));
   const tmp = `${file}.${process.pid}.tmp`;

@@ -10,6 +10,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { CutoverFailure } from '../contracts/failures';
 import type { RevokeEvidence } from '../contracts/access';
+import type { FleetEvidence } from '../contracts/fleet';
 import type { Evidence } from '../contracts/model';
 import type { MigrationPlan } from '../plan/schema';
 import type { AzureEndpoints, CredentialSource } from '../azure/clients';
@@ -56,6 +57,9 @@ export function createActivities(deps: ActivityDeps) {
     ...accessActivities(ctx),
     ...notifyActivities({ webhooks: deps.webhooks ?? {}, ...(deps.webUiUrl ? { webUiUrl: deps.webUiUrl } : {}) }),
     writeEvidence: async (evidence: Evidence) => ({ path: await writeEvidenceFile(deps.evidenceDir, evidence) }),
+    writeFleetEvidence: async (evidence: FleetEvidence) => ({
+      path: await writeEvidenceFile(deps.evidenceDir, evidence),
+    }),
     writeRevokeEvidence: async (evidence: RevokeEvidence) => ({
       path: await writeEvidenceFile(deps.evidenceDir, evidence),
     }),

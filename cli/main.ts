@@ -16,6 +16,7 @@ import { registerDecide } from './definitions/decide';
 import { registerDemo } from './definitions/demo';
 import { registerDev } from './definitions/dev';
 import { registerEvidence } from './definitions/evidence';
+import { registerFleet } from './definitions/fleet';
 import { registerHistory } from './definitions/history';
 import { registerInventory } from './definitions/inventory';
 import { registerList } from './definitions/list';
@@ -92,6 +93,7 @@ export function buildProgram(run: Run): Command {
   registerReview(program, run);
   registerHistory(program, run);
   registerEvidence(program, run);
+  registerFleet(program, run);
   registerInventory(program, run);
   return program;
 }

@@ -144,3 +144,10 @@ export class PreflightTimeoutError extends ClientError {
     super(`the preflight of ${workflowId} has not finished after ${timeoutMs} ms`);
   }
 }
+
+/** A fleet of the same change ticket (the same workflow id) is already running. */
+export class FleetAlreadyRunningError extends ClientError {
+  constructor(readonly workflowId: string) {
+    super(`a fleet with workflow id ${workflowId} is already running`);
+  }
+}

@@ -365,7 +365,11 @@ export async function awaitResult(t: Pick<TemporalAccess, 'client'>, workflowId:
 // Decisions
 
 /** Sends an update; the workflow's refusal (its validator's one line) and an ended workflow become typed errors. */
-async function update<R>(t: Pick<TemporalAccess, 'client'>, workflowId: string, fn: () => Promise<R>): Promise<R> {
+export async function update<R>(
+  t: Pick<TemporalAccess, 'client'>,
+  workflowId: string,
+  fn: () => Promise<R>,
+): Promise<R> {
   try {
     return await fn();
   } catch (err) {

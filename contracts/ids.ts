@@ -1,5 +1,6 @@
 /** Names that several layers must agree on: workflow ids and evidence files. */
 import type { MigrationPlan } from '../plan/schema';
+import type { AccountRef } from './model';
 import { targetOf } from '../plan/targets';
 
 /**
@@ -16,4 +17,9 @@ export function migrationWorkflowId(plan: Pick<MigrationPlan, 'subscriptionId' |
 /** The file an evidence record of one run is written to (the CLI finds it by the same name). */
 export function evidenceFileName(workflowId: string, runId: string): string {
   return `${workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}.${runId}.json`;
+}
+
+/** ARM id of an Azure OpenAI account. */
+export function accountResourceId(ref: AccountRef): string {
+  return `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${ref.name}`;
 }

@@ -235,7 +235,16 @@ export interface StageProgress {
 }
 
 /** `key-usage`: acknowledge switching keys off without log evidence; `analysis`, `key-analysis`: an inconclusive analysis. */
-export type GateId = 'settings' | 'local-auth' | 'key-usage' | 'analysis' | 'key-analysis' | 'revoke';
+/** Fleets add `wave-<n>` (before a wave) and `keys-<n>` (before an account's key switch). */
+export type GateId =
+  | 'settings'
+  | 'local-auth'
+  | 'key-usage'
+  | 'analysis'
+  | 'key-analysis'
+  | 'revoke'
+  | `wave-${number}`
+  | `keys-${number}`;
 
 export interface PendingGate {
   readonly gate: GateId;

@@ -29,15 +29,16 @@ export const PRIVILEGED_ROLES = [
   'Cognitive Services Contributor',
 ] as const;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const RESOURCE_GROUP = /^[-\w._()]{1,89}[-\w_()]$/;
-const SLOT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}$/;
-const ACCOUNT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/;
-const DEPLOYMENT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const RESOURCE_GROUP = /^[-\w._()]{1,89}[-\w_()]$/;
+export const SLOT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}$/;
+export const ACCOUNT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/;
+export const DEPLOYMENT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 const UAMI_ID =
   /^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([-\w._()]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([-\w]{3,128})$/i;
-function duration(min: number, max: number) {
+/** A human duration field ("90s", "15m") checked against a range, as milliseconds. */
+export function duration(min: number, max: number) {
   return z.string({ error: 'must be a duration such as "90s", "15m" or "2h"' }).transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) {
@@ -55,7 +56,7 @@ function duration(min: number, max: number) {
   });
 }
 
-const s = (re: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(re, `must be ${what}`);
+export const s = (re: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(re, `must be ${what}`);
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;

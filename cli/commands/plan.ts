@@ -35,16 +35,25 @@ export interface PlanReport {
 }
 
 /** Reads and validates a plan; a malformed plan is a user error listing every problem. */
-export async function readPlan(file: string): Promise<MigrationPlan> {
+export function readPlan(file: string): Promise<MigrationPlan> {
+  return readPlanFile(file, loadPlanFile, { noun: 'plan', reference: 'the plan reference in the README' });
+}
+
+/** Reads a plan file of any kind with `load`; an unreadable or malformed file is a user error listing every problem. */
+export async function readPlanFile<T>(
+  file: string,
+  load: (file: string) => Promise<T>,
+  words: { readonly noun: string; readonly reference: string },
+): Promise<T> {
   try {
-    return await loadPlanFile(file);
+    return await load(file);
   } catch (err) {
     if (err instanceof PlanFileUnreadableError)
       throw new UserError(err.message, 'check the path (relative to the current folder)');
     if (err instanceof PlanValidationError)
       throw new UserError(
-        `${file} is not a valid plan (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})`,
-        'see the plan reference in the README',
+        `${file} is not a valid ${words.noun} (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})`,
+        `see ${words.reference}`,
         renderPlanProblems(err.problems),
       );
     throw err;

@@ -88,6 +88,27 @@ export function recordSecrets(name: string, secrets: readonly string[]): void {
   writeFileSync(path.join(dir, `${name}-${process.pid}-${Date.now()}.json`), JSON.stringify(secrets), { mode: 0o600 });
 }
 
+/**
+ * Polls and budgets of every test plan (and fleet plan defaults): short polls, generous budgets.
+ */
+export const TEST_PLAN_TIMING = {
+  smokeTest: { interval: '250ms', requestTimeout: '5s' },
+  // Budgets are not what these tests are about, so none may run out on a slow machine. Sized past the worst
+  // recovery a test provokes on a loaded 2-core machine: a SIGKILLed worker's activity is retried only after its
+  // 10 s heartbeat timeout plus the retry backoff, and its replacement process (tsx, the workflow bundle) and the
+  // app workers the simulator forks after every settings change can each take tens of seconds to start while a
+  // second suite runs. Tests about an exhausted budget set a short one and make the simulator slower than it by a
+  // wide margin (an app that cannot pass, a propagation of hours).
+  budgets: { propagationWait: '10m', downtime: '10m', approvalTimeout: '15m', localAuthSwitch: '10m' },
+} as const;
+
+/** A fleet plan's `defaults` for the test estates: TEST_PLAN_TIMING, keys and analyses as in estatePlanFields. */
+export const TEST_FLEET_DEFAULTS = {
+  ...TEST_PLAN_TIMING,
+  localAuth: { quietPeriod: '0s' },
+  analysis: { after: [] },
+};
+
 /** A plan against the test estate; `overrides` are plan-file fields. */
 export function estatePlan(app: string, account: string, overrides: Record<string, unknown> = {}): MigrationPlan {
   return parsePlan(estatePlanFields(app, account, overrides));
@@ -105,14 +126,7 @@ export function estatePlanFields(
     subscriptionId: SUB,
     target: { kind: 'app-service', resourceGroup: RG, name: app },
     account: { name: account, deployment: 'gpt-4o-mini' },
-    smokeTest: { interval: '250ms', requestTimeout: '5s' },
-    // Budgets are not what these tests are about, so none may run out on a slow machine. Sized past the worst
-    // recovery a test provokes on a loaded 2-core machine: a SIGKILLed worker's activity is retried only after its
-    // 10 s heartbeat timeout plus the retry backoff, and its replacement process (tsx, the workflow bundle) and the
-    // app workers the simulator forks after every settings change can each take tens of seconds to start while a
-    // second suite runs. Tests about an exhausted budget set a short one and make the simulator slower than it by a
-    // wide margin (an app that cannot pass, a propagation of hours).
-    budgets: { propagationWait: '10m', downtime: '10m', approvalTimeout: '15m', localAuthSwitch: '10m' },
+    ...TEST_PLAN_TIMING,
     approvals: { beforeSettingsSwap: false, beforeDisableLocalAuth: false },
     // The log check and the analyses cost seconds of waiting for Azure Monitor data per run: they are tested where
     // they are the point (test/integration/observed-usage.test.ts), off elsewhere.

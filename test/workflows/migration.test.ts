@@ -142,10 +142,10 @@ function fakeAzure(options: FakeOptions = {}) {
       ? { ok: true, status: 200, authMode: 'identity', requestId: 'req-1', at }
       : { ok: false, status: 503, errorCode: 'MissingKey', at };
   };
-  // Only the migration's activities: the revoke's are not faked here.
+  // Only the migration's activities: the revoke's and the fleet's are not faked here.
   const activities: Omit<
     MigrationActivities,
-    'findAccess' | 'removeGrant' | 'waitUntilRefused' | 'writeRevokeEvidence'
+    'findAccess' | 'removeGrant' | 'waitUntilRefused' | 'writeRevokeEvidence' | 'writeFleetEvidence'
   > = {
     async preflight() {
       calls.push('preflight');

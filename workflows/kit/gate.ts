@@ -3,7 +3,8 @@
  * (validated: a gate must be open, the approver named, the right gate, four eyes when the plan asks). On timeout it
  * rolls back or stays open, per the plan. Every decision is kept for the evidence record.
  */
-import { condition } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import { condition, setHandler } from '@temporalio/workflow';
 import type { ApprovalRecord, PendingGate } from '../../contracts/model';
 import type { DecisionArg, DecisionInput } from '../../contracts/messages';
 import { filled, refuse, StageFailure } from './failures';
@@ -104,4 +105,18 @@ export class Gates<G extends string, Id extends string> {
  */
 export function decisionOf(arg: DecisionArg | undefined): DecisionInput | undefined {
   return typeof arg === 'string' ? { approver: arg } : arg;
+}
+
+/** Registers the `approve` and `reject` updates of a run's gates, validated before anything reaches history. */
+export function registerGateHandlers<G extends string, Id extends string>(
+  gates: Gates<G, Id>,
+  updates: {
+    readonly approve: UpdateDefinition<ApprovalRecord, [DecisionArg]>;
+    readonly reject: UpdateDefinition<ApprovalRecord, [DecisionArg]>;
+  },
+  descriptions: { readonly approve: string; readonly reject: string },
+): void {
+  const validator = gates.validate.bind(gates);
+  setHandler(updates.approve, (d) => gates.decide('approved', d), { validator, description: descriptions.approve });
+  setHandler(updates.reject, (d) => gates.decide('rejected', d), { validator, description: descriptions.reject });
 }

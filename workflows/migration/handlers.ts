@@ -2,6 +2,7 @@
 import { type CancellationScope, setHandler } from '@temporalio/workflow';
 import type { AbortInput, OperatorInput } from '../../contracts/messages';
 import { filled, refuse } from '../kit/failures';
+import { registerGateHandlers } from '../kit/gate';
 import {
   abortUpdate,
   approveUpdate,
@@ -16,15 +17,7 @@ import type { MigrationRun } from './state';
 /** `forward` is the scope of the forward path: aborting cancels it, and the rollback runs outside it. */
 export function registerHandlers(run: MigrationRun, forward: CancellationScope): void {
   const { gates, saga } = run;
-  const validateDecision = gates.validate.bind(gates);
-  setHandler(approveUpdate, (d) => gates.decide('approved', d), {
-    validator: validateDecision,
-    description: MESSAGE_DESCRIPTIONS.approve,
-  });
-  setHandler(rejectUpdate, (d) => gates.decide('rejected', d), {
-    validator: validateDecision,
-    description: MESSAGE_DESCRIPTIONS.reject,
-  });
+  registerGateHandlers(gates, { approve: approveUpdate, reject: rejectUpdate }, MESSAGE_DESCRIPTIONS);
   setHandler(
     abortUpdate,
     (a) => {

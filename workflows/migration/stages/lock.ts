@@ -1,74 +1,52 @@
-/**
- * The account's key-switch lock (see workflows/lock/workflow.ts): requested through an activity (signal-with-start),
- * granted by a signal from the lock workflow, released by a signal to it.
- */
-import { condition, getExternalWorkflowHandle, setHandler, uuid4 } from '@temporalio/workflow';
-import { accountLockWorkflowId, type LockGrant } from '../../../contracts/lock';
+/** The migration's hold on its account's key-switch lock (workflows/kit/account-lock.ts), shown on its board. */
+import { accountResourceId } from '../../../contracts/ids';
+import { accountLockWorkflowId } from '../../../contracts/lock';
 import { targetOf } from '../../../plan/schema';
+import { AccountLockHolder } from '../../kit/account-lock';
 import { StageFailure } from '../../kit/failures';
-import { lockGrantedSignal, releaseLockSignal } from '../../lock/workflow';
 import { arm, armCall } from '../activities';
 import type { MigrationRun } from '../state';
 
 export class AccountLock {
   readonly workflowId: string;
-  private requestId: string | undefined;
-  private grant: LockGrant | undefined;
+  private readonly holder = new AccountLockHolder();
 
   constructor(private readonly run: MigrationRun) {
     const { account } = run.plan;
-    this.workflowId = accountLockWorkflowId(
-      run.info.taskQueue,
-      `/subscriptions/${account.subscriptionId}/resourceGroups/${account.resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${account.name}`,
-    );
-    setHandler(lockGrantedSignal, (g) => {
-      if (g.requestId === this.requestId) this.grant = g;
-    });
+    this.workflowId = accountLockWorkflowId(run.info.taskQueue, accountResourceId(account));
   }
 
   async acquire(): Promise<void> {
     const { run } = this;
     const { plan, board } = run;
-    this.requestId = uuid4();
-    this.grant = undefined;
-    const leaseMs = plan.budgets.localAuthSwitchMs + 2 * plan.budgets.downtimeMs + 600_000;
-    await arm.requestAccountLock.executeWithOptions({ ...armCall, summary: 'queue for the key-switch lock' }, [
-      {
-        lockWorkflowId: this.workflowId,
-        resource: run.b.account.resourceId,
-        request: {
-          requestId: this.requestId,
-          workflowId: run.info.workflowId,
-          runId: run.info.runId,
-          leaseMs,
-          purpose: `${plan.changeTicket}: ${targetOf(plan).name}`,
-        },
+    await this.holder.acquire({
+      resource: run.b.account.resourceId,
+      lockWorkflowId: this.workflowId,
+      purpose: `${plan.changeTicket}: ${targetOf(plan).name}`,
+      leaseMs: plan.budgets.localAuthSwitchMs + 2 * plan.budgets.downtimeMs + 600_000,
+      timeoutMs: plan.budgets.approvalTimeoutMs,
+      request: (input) =>
+        arm.requestAccountLock.executeWithOptions({ ...armCall, summary: 'queue for the key-switch lock' }, [input]),
+      onQueued: () => {
+        board.wait(
+          'local-auth',
+          `another cutover run is switching key auth on ${plan.account.name}: queued for its lock (${this.workflowId})`,
+        );
+        board.mark('local-auth', 'waiting');
+        board.refresh();
       },
-    ]);
-    if (await condition(() => this.grant !== undefined, '2s')) return;
-    board.wait(
-      'local-auth',
-      `another cutover run is switching key auth on ${plan.account.name}: queued for its lock (${this.workflowId})`,
-    );
-    board.mark('local-auth', 'waiting');
-    board.refresh();
-    if (!(await condition(() => this.grant !== undefined, plan.budgets.approvalTimeoutMs)))
-      throw new StageFailure('local-auth', `the key switch of ${plan.account.name} stayed locked by another run`);
-    board.mark('local-auth', 'running');
-    board.waitingFor = undefined;
-    board.refresh();
+      onGranted: () => {
+        board.mark('local-auth', 'running');
+        board.waitingFor = undefined;
+        board.refresh();
+      },
+      onTimeout: () =>
+        new StageFailure('local-auth', `the key switch of ${plan.account.name} stayed locked by another run`),
+    });
   }
 
-  /** Idempotent; never fails the migration (a lock whose lease ran out has let go already). */
-  async release(): Promise<void> {
-    const requestId = this.requestId;
-    if (!requestId) return;
-    this.requestId = undefined;
-    this.grant = undefined;
-    try {
-      await getExternalWorkflowHandle(this.workflowId).signal(releaseLockSignal, { requestId });
-    } catch {
-      // The lock has ended: nothing to release.
-    }
+  /** Idempotent; never fails the migration. */
+  release(): Promise<void> {
+    return this.holder.release();
   }
 }

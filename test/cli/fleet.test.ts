@@ -1,0 +1,203 @@
+/**
+ * A change manager's fleet through the real CLI, each command a subprocess configured like a user's: `fleet plan`
+ * (offline, and a dry run against the simulator that finds a bad caller before anything changes), `fleet start`,
+ * `fleet status` / `fleet watch`, `fleet approve` (four eyes), `fleet abort`, `fleet evidence` as Markdown and JSON.
+ * A worker in this process serves the CLI's task queue; the simulator plays Azure (test/fixtures/scenarios/fleet.yaml).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import type { FleetPlanReport } from '../../cli/commands/fleet';
+import type { FleetEvidence, FleetProgress } from '../../contracts/fleet';
+import { createAzureClients } from '../../azure/clients';
+import { assertUsageError, assertUserError, type Cli, cliFor } from '../support/cli';
+import { type Estate, startEstate, TENANT, TEST_FLEET_DEFAULTS } from '../support/estate';
+import { pollUntil } from '../support/wait';
+
+const FLEET = path.join(__dirname, '..', 'fixtures', 'scenarios', 'fleet.yaml');
+const SUB_B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
+
+interface Status {
+  readonly executionStatus: string;
+  readonly progress?: FleetProgress;
+}
+
+describe('cutover fleet plan, start, status, watch, approve, abort and evidence', () => {
+  let estate: Estate;
+  let cli: Cli;
+  before(async () => {
+    estate = await startEstate('cli-fleet', FLEET);
+    cli = cliFor(estate, 'fleet');
+  });
+  after(async () => {
+    await estate.close();
+  });
+  beforeEach(async () => {
+    await estate.sim.control.reset();
+  });
+  const started: string[] = [];
+  afterEach(async () => {
+    // A failed test must not leave its fleet (and its children) running into the next one.
+    for (const ticket of started.splice(0))
+      await estate.temporal.client.workflow
+        .getHandle(`cutover/fleet/${ticket.toLowerCase()}`)
+        .terminate('test cleanup')
+        .catch(() => undefined);
+  });
+
+  /** A fleet plan file over the gamma account (4 callers in the second subscription). */
+  function gammaFleet(name: string, fields: Record<string, unknown> = {}) {
+    const ticket = `CHG-fleet-${name}-${randomUUID().slice(0, 8)}`;
+    started.push(ticket);
+    return {
+      ticket,
+      file: cli.writePlan(name, {
+        kind: 'fleet',
+        changeTicket: ticket,
+        tenantId: TENANT,
+        defaults: { ...TEST_FLEET_DEFAULTS },
+        accounts: [
+          {
+            name: 'gamma-openai',
+            subscriptionId: SUB_B,
+            resourceGroup: 'rg-fleet-b',
+            deployment: 'gpt-4o-mini',
+            keySwitch: { approval: true, quietPeriod: '0s' },
+          },
+        ],
+        callers: ['gamma-01', 'gamma-02', 'gamma-03', 'gamma-04'].map((n) => ({ name: n })),
+        waves: [
+          { name: 'canary', callers: ['gamma-01'], concurrency: 1 },
+          { name: 'rest', rest: true, concurrency: 3 },
+        ],
+        ...fields,
+      }),
+    };
+  }
+
+  test('fleet plan lists every problem of a malformed fleet at once and exits 1', async () => {
+    const { file } = gammaFleet('malformed', {
+      callers: [
+        { name: 'gamma-01', account: 'nope-openai' },
+        { name: 'gamma-02', plan: { strategy: { type: 'swap' } } },
+      ],
+      waves: [
+        { name: 'canary', callers: ['gamma-01'], concurrency: 0 },
+        { name: 'rest', callers: ['gamma-09'] },
+      ],
+    });
+    const r = await cli.run('fleet', 'plan', file, '--offline');
+    assertUserError(r, /is not a valid fleet plan \(\d+ problems\)/);
+    assert.match(r.stderr, /callers\.0\.account: "nope-openai" is not one of the fleet's accounts/);
+    assert.match(r.stderr, /callers\.1\.plan\.strategy\.type/);
+    assert.match(r.stderr, /waves\.0\.concurrency/);
+    assert.match(r.stderr, /waves\.1\.callers\.0: "gamma-09" is not one of the fleet's callers/);
+  });
+
+  test('fleet plan: offline it shows the waves and accounts; against Azure it finds a caller that does not exist', async () => {
+    const { file } = gammaFleet('dry-run');
+    const offline = await cli.run('fleet', 'plan', file, '--offline');
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.match(offline.stdout, /4 callers on 1 accounts, 2 waves/);
+    assert.match(offline.stdout, /1\. canary: 1 caller \(1 at a time, tolerates 0 failures\)/);
+    assert.match(offline.stdout, /gamma-03 \(app-service\) → gamma-openai: system-assigned identity/);
+    assert.match(offline.stdout, /gamma-openai \(subscription bbbbbbbb[^)]*\): 4 callers; keys off after approval/);
+    const example = await cli.run(
+      'fleet',
+      'plan',
+      path.join(__dirname, '..', '..', 'examples', 'fleet.yaml'),
+      '--offline',
+    );
+    assert.equal(example.code, 0, `the README's example is a valid fleet plan: ${example.stderr}`);
+    const report = await cli.json<FleetPlanReport>('fleet', 'plan', file);
+    assert.equal(report.valid, true);
+    assert.deepEqual(report.problems, []);
+
+    const { file: bad } = gammaFleet('dry-run-bad', {
+      callers: [{ name: 'gamma-01' }, { name: 'gamma-99' }],
+      waves: [{ name: 'all', rest: true }],
+    });
+    const r = await cli.run('fleet', 'plan', bad);
+    assertUserError(r, /preflight found \d+ problem\(s\) in the fleet; nothing was changed/);
+    assert.match(r.stdout, /✗ gamma-99: \[/);
+    assert.doesNotMatch(r.stdout, /✗ gamma-01:/);
+  });
+
+  test('start, status, approve as another person, watch to the end, evidence as Markdown and JSON', async () => {
+    const { ticket, file } = gammaFleet('happy');
+    await estate.temporal.withWorker(estate.activities(), async () => {
+      const started = await cli.json<{ workflowId: string; link?: string }>('fleet', 'start', file, '--as', 'alice');
+      assert.equal(started.workflowId, `cutover/fleet/${ticket.toLowerCase()}`);
+      const again = await cli.run('fleet', 'start', file, '--as', 'alice');
+      assert.equal(again.code, 1, `a second start is refused: ${again.stdout}${again.stderr}`);
+      assertUserError(again, /is already running/);
+      const atGate = await pollUntil(
+        async () => {
+          const s = await cli.json<Status>('fleet', 'status', ticket);
+          return s.progress?.pendingGate || s.executionStatus !== 'RUNNING' ? s : undefined;
+        },
+        'the key-switch gate',
+        { intervalMs: 1000 },
+      );
+      assert.equal(atGate.progress?.pendingGate?.gate, 'keys-0');
+      assert.deepEqual(
+        atGate.progress?.waves.map((w) => [w.name, w.succeeded]),
+        [
+          ['canary', 1],
+          ['rest', 3],
+        ],
+      );
+      const text = await cli.run('fleet', 'status', ticket);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /Waiting for approval: Disable key auth on gamma-openai/);
+      assert.match(text.stdout, /ACCOUNT\s+PENDING\s+RUNNING\s+SUCCEEDED\s+FAILED\s+KEYS/);
+      assertUserError(await cli.run('fleet', 'approve', ticket, '--as', 'alice'), /four-eyes/);
+      const approval = await cli.json<{ gate: string; by: string }>('fleet', 'approve', ticket, '--as', 'bob');
+      assert.deepEqual([approval.gate, approval.by], ['keys-0', 'bob']);
+      const watched = await cli.run('fleet', 'watch', ticket);
+      assert.equal(watched.code, 0, watched.stderr);
+      assert.match(watched.stdout, /: succeeded/);
+    });
+    const md = await cli.run('fleet', 'evidence', ticket);
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /^# Fleet .*: succeeded/m);
+    assert.match(md.stdout, /## Account gamma-openai: keys off/);
+    assert.match(md.stdout, /\| gamma-04 \| app-service \| succeeded \| [0-9a-f-]{36} \| .*roleAssignments/);
+    const evidence = await cli.json<FleetEvidence>('fleet', 'evidence', ticket);
+    assert.deepEqual(
+      evidence.approvals.map((a) => [a.gate, a.by]),
+      [['keys-0', 'bob']],
+    );
+    assert.equal(
+      (await estate.azure.cognitive.accounts.get('rg-fleet-a', 'alpha-openai')).properties?.disableLocalAuth,
+      false,
+      'an account outside the fleet is untouched',
+    );
+  });
+
+  test('abort at a wave gate stops the fleet before any caller starts', async () => {
+    const { ticket, file } = gammaFleet('abort', {
+      waves: [{ name: 'all', rest: true, approval: true }],
+    });
+    await estate.temporal.withWorker(estate.activities(), async () => {
+      await cli.json('fleet', 'start', file, '--as', 'alice');
+      await pollUntil(
+        async () => (await cli.json<Status>('fleet', 'status', ticket)).progress?.pendingGate,
+        'the wave gate',
+        { intervalMs: 1000 },
+      );
+      assertUsageError(await cli.run('fleet', 'abort', ticket, '--as', 'carol'));
+      const aborted = await cli.json<FleetProgress>('fleet', 'abort', ticket, '--as', 'carol', '--reason', 'freeze');
+      assert.match(aborted.reason ?? '', /aborted by carol: freeze/);
+      const watched = await cli.json<Status>('fleet', 'watch', ticket);
+      assert.equal(watched.progress?.outcome, 'stopped');
+      assert.ok(watched.progress?.callers.every((c) => c.state === 'not-started'));
+    });
+    const untouched = await createAzureClients(estate.credential, SUB_B, estate.endpoints).web.webApps.get(
+      'rg-fleet-b',
+      'gamma-01',
+    );
+    assert.equal(untouched.identity?.type ?? 'None', 'None', 'no caller was started');
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * The key switch of one account, made once by the fleet when every caller of the account has moved: nobody else
+ * holds a key (the inventory across every readable subscription, leaving out only what the fleet moved), the logs
+ * stay quiet over the quiet period, [approval], then under the account's lock: checked again, switched off, proven
+ * (keys refused, every caller answering on its identity), baked. A failed proof switches key auth back on — only that
+ * switch is undone; the callers stay on their identities. Accounts are switched one after another, never two at once.
+ */
+import { sleep } from '@temporalio/workflow';
+import { callerPlan } from '../../contracts/fleet';
+import { describeScan } from '../../contracts/key-holders';
+import { accountResourceId } from '../../contracts/ids';
+import { formatDuration } from '../../plan/durations';
+import { plannedMoves } from '../../plan/moves';
+import type { AccountLockHolder } from '../kit/account-lock';
+import { failureMessage, StageFailure } from '../kit/failures';
+import { KEY_REFUSAL_CONFIRMATIONS } from '../migration/stages/key-switch';
+import { appPoll, arm, armCall, armLong, armLongRunning, compensationCall, pollTimeout } from './activities';
+import { proxyActivities } from '@temporalio/workflow';
+import type { MigrationActivities } from '../../activities';
+import { FleetRun } from './state';
+
+const TERMINAL = ['off', 'kept-on', 'switched-back'];
+
+/** Every account not yet switched whose callers have all ended: switched, or kept on with the reason. */
+export async function switchReadyAccounts(run: FleetRun, lock: AccountLockHolder): Promise<void> {
+  for (let a = 0; a < run.plan.accounts.length; a++) {
+    const record = run.accounts[a];
+    if (TERMINAL.includes(record.state)) continue;
+    const callers = run.callersOf(a);
+    const ended = callers.every((i) => !['pending', 'running'].includes(run.callers[i].state));
+    if (!ended && !run.stopped) continue;
+    await switchAccount(run, a, lock);
+  }
+}
+
+async function switchAccount(run: FleetRun, a: number, lock: AccountLockHolder): Promise<void> {
+  const { plan, board } = run;
+  const account = plan.accounts[a];
+  const record = run.accounts[a];
+  const stage = `keys-${a}` as const;
+  const callers = run.callersOf(a);
+  const ref = account.ref;
+  if (!account.keySwitch.disable) return keepOn(run, a, 'the fleet plan keeps key auth on for this account');
+  const notMoved = callers.filter((i) => run.callers[i].state !== 'succeeded').map((i) => run.callers[i].id);
+  if (notMoved.length > 0)
+    return keepOn(
+      run,
+      a,
+      `${notMoved.length} of ${callers.length} callers did not move (${notMoved.slice(0, 5).join(', ')}${notMoved.length > 5 ? ' …' : ''})${run.stopped ? `; the fleet stopped: ${run.stopped}` : ''}`,
+    );
+  if (run.stopped) return keepOn(run, a, `the fleet stopped: ${run.stopped}`);
+
+  board.begin(stage, 'who else still holds or uses the key?');
+  record.state = 'checking';
+  const state = await arm.readAccountState.executeWithOptions({ ...armCall, summary: 'is key auth still on?' }, [
+    { account: ref },
+  ]);
+  if (state.disableLocalAuth) {
+    Object.assign(record, { state: 'off', alreadyOff: true, reason: 'local auth was already off' });
+    board.end(stage, 'skipped', 'local auth was already off: not the fleet’s switch');
+    return;
+  }
+  const exclude = callers.flatMap((i) => plannedMoves(callerPlan(plan, i)));
+  if (!(await nobodyElseHoldsKeys(run, a, exclude))) return;
+  if (account.keySwitch.quietPeriodMs > 0 && !(await keyCallsQuiet(run, a, callers))) return;
+  const found = describeScan(record.keyHolders!);
+  if (account.keySwitch.approval) {
+    try {
+      await run.gates.open(FleetRun.gate('keys', a), `Disable key auth on ${ref.name} — ${found}`);
+    } catch (err) {
+      if (!(err instanceof StageFailure)) throw err;
+      return keepOn(run, a, err.message, 'failed');
+    }
+  }
+  board.begin(stage, 'waiting for the account’s key-switch lock');
+  await lock.acquire({
+    resource: accountResourceId(ref),
+    purpose: `fleet ${plan.changeTicket}: key auth off on ${ref.name}`,
+    leaseMs:
+      plan.template.budgets.localAuthSwitchMs +
+      2 * plan.template.budgets.downtimeMs +
+      account.keySwitch.bakeMs +
+      600_000,
+    timeoutMs: plan.approvals.timeoutMs,
+    request: (input) =>
+      arm.requestAccountLock.executeWithOptions({ ...armCall, summary: 'queue for the key-switch lock' }, [input]),
+    onQueued: (id) => board.wait(stage, `another cutover run is switching key auth on ${ref.name}: queued (${id})`),
+    onGranted: () => (board.waitingFor = undefined),
+    onTimeout: () => new StageFailure(stage, `the key switch of ${ref.name} stayed locked by another run`),
+  });
+  try {
+    board.note(stage, 'checking again under the lock');
+    if (!(await nobodyElseHoldsKeys(run, a, exclude))) return;
+    record.state = 'switching';
+    board.note(stage, 'disableLocalAuth = true');
+    await armLong.setLocalAuth.executeWithOptions({ ...armLongRunning, summary: 'disableLocalAuth = true' }, [
+      { account: ref, disabled: true },
+    ]);
+    record.switchedAt = new Date().toISOString();
+    try {
+      await proveSwitch(run, a, callers);
+      if (account.keySwitch.bakeMs > 0) {
+        record.state = 'baking';
+        board.wait(stage, `keys off; baking for ${formatDuration(account.keySwitch.bakeMs)}`);
+        await sleep(account.keySwitch.bakeMs, { summary: `bake after the key switch of ${ref.name}` });
+        board.waitingFor = undefined;
+        await smokeCallers(run, a, callers, 'after the bake');
+      }
+    } catch (err) {
+      await switchBack(run, a, failureMessage(err));
+      return;
+    }
+    record.state = 'off';
+    board.end(
+      stage,
+      'done',
+      `keys refused ${KEY_REFUSAL_CONFIRMATIONS} times in a row; ${callers.length} callers answer on their identities`,
+    );
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The inventory across every readable subscription; a holder (or an unreadable scope) keeps the keys on. */
+async function nobodyElseHoldsKeys(run: FleetRun, a: number, exclude: readonly string[]): Promise<boolean> {
+  const record = run.accounts[a];
+  record.keyHolders = await armLong.findKeyHolders.executeWithOptions(
+    { ...armLongRunning, summary: 'who still holds the key?' },
+    [{ account: run.plan.accounts[a].ref, exclude }],
+  );
+  run.refresh();
+  if (record.keyHolders.verdict === 'clear') return true;
+  keepOn(run, a, describeScan(record.keyHolders));
+  return false;
+}
+
+/** The account's logs over the quiet period: a key call by anyone but the fleet's callers before they moved. */
+async function keyCallsQuiet(run: FleetRun, a: number, callers: readonly number[]): Promise<boolean> {
+  const { plan, board } = run;
+  const account = plan.accounts[a];
+  const stage = `keys-${a}` as const;
+  const delay = plan.template.observability?.logIngestionDelayMs ?? 0;
+  const end = Date.now();
+  if (delay > 0) {
+    board.note(stage, `reading the account's logs once they are complete (${formatDuration(delay)} ingestion delay)`);
+    await sleep(delay, { summary: 'waiting for the diagnostic logs to arrive' });
+  }
+  const movedAt = callers
+    .map((i) => run.callers[i].endedAt ?? '')
+    .sort()
+    .at(-1)!;
+  const own = callers.flatMap((i) => plannedMoves(callerPlan(plan, i)));
+  const record = run.accounts[a];
+  record.keyUsage = await arm.observeKeyUsage.executeWithOptions(
+    { ...armCall, summary: 'who called the account with a key?' },
+    [
+      {
+        account: account.ref,
+        window: { start: new Date(end - account.keySwitch.quietPeriodMs).toISOString(), end: new Date().toISOString() },
+        own: { resourceIds: [...new Set(own)], movedAt },
+        knownHolders: (record.keyHolders?.holders ?? []).map((h) => h.resourceId),
+      },
+    ],
+  );
+  board.note(stage, record.keyUsage.summary);
+  if (record.keyUsage.verdict === 'quiet') return true;
+  keepOn(run, a, record.keyUsage.summary);
+  return false;
+}
+
+const probe = (budgetMs: number, requestTimeoutMs: number) =>
+  proxyActivities<MigrationActivities>({ ...appPoll, startToCloseTimeout: pollTimeout(budgetMs, requestTimeoutMs) });
+
+/** Keys refused several times in a row, then every caller of the account answering on its identity. */
+async function proveSwitch(run: FleetRun, a: number, callers: readonly number[]): Promise<void> {
+  const { plan, board } = run;
+  const account = plan.accounts[a];
+  const record = run.accounts[a];
+  board.note(`keys-${a}`, 'waiting for keys to be refused');
+  if (!record.endpoint) throw new StageFailure(`keys-${a}`, 'no caller reported the account’s endpoint');
+  await armLong.verifyKeysRefused.executeWithOptions({ ...armLongRunning, summary: 'keys refused?' }, [
+    {
+      endpoint: record.endpoint,
+      deployment: account.deployment,
+      timeoutMs: plan.template.budgets.localAuthSwitchMs,
+      intervalMs: plan.template.smokeTest.intervalMs,
+      confirmations: KEY_REFUSAL_CONFIRMATIONS,
+    },
+  ]);
+  await smokeCallers(run, a, callers, 'without keys');
+}
+
+/** Smoke-tests every caller of the account at once, each within its downtime budget. */
+async function smokeCallers(run: FleetRun, a: number, callers: readonly number[], when: string): Promise<void> {
+  run.board.note(`keys-${a}`, `smoke-testing ${callers.length} callers ${when}`);
+  const failed: string[] = [];
+  await Promise.all(
+    callers.map(async (i) => {
+      const p = callerPlan(run.plan, i);
+      const baseUrl = p.smokeTest.baseUrl ?? run.callers[i].baseUrl;
+      if (!baseUrl) {
+        failed.push(`${run.callers[i].id}: where it answers is unknown`);
+        return;
+      }
+      const r = await probe(p.budgets.downtimeMs, p.smokeTest.requestTimeoutMs).pollApp.executeWithOptions(
+        { summary: `smoke test of ${run.callers[i].id} ${when}` },
+        [
+          {
+            url: `${baseUrl.replace(/\/$/, '')}${p.smokeTest.path}`,
+            expectStatus: p.smokeTest.expectStatus,
+            expectJson: p.smokeTest.expectJson,
+            timeoutMs: p.smokeTest.requestTimeoutMs,
+            budgetMs: p.budgets.downtimeMs,
+            intervalMs: p.smokeTest.intervalMs,
+            record: false,
+          },
+        ],
+      );
+      if (!r.passed) failed.push(`${run.callers[i].id}: ${r.last.errorCode ?? `HTTP ${r.last.status}`}`);
+    }),
+  );
+  if (failed.length > 0)
+    throw new StageFailure(`keys-${a}`, `smoke test ${when} failed for ${failed.sort().join('; ')}`);
+}
+
+/** Only the fleet's own switch is undone: key auth back on; the callers stay on their identities. */
+async function switchBack(run: FleetRun, a: number, why: string): Promise<void> {
+  const ref = run.plan.accounts[a].ref;
+  await armLong.setLocalAuth.executeWithOptions(
+    { ...compensationCall, summary: 'disableLocalAuth = false (switch back)' },
+    [{ account: ref, disabled: false }],
+  );
+  Object.assign(run.accounts[a], { state: 'switched-back', reason: why });
+  run.board.end(`keys-${a}`, 'rolled-back', `${why}; key auth is back on`);
+}
+
+function keepOn(run: FleetRun, a: number, why: string, status: 'skipped' | 'failed' = 'skipped'): void {
+  Object.assign(run.accounts[a], { state: 'kept-on', reason: why });
+  const stage = run.board.get(`keys-${a}`);
+  if (stage.status === 'pending') run.board.skip(`keys-${a}`, why);
+  else run.board.end(`keys-${a}`, status, why);
+  run.refresh();
+}
