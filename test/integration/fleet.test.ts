@@ -74,12 +74,18 @@ describe('fleets against the simulator', () => {
         workflowId: fleetWorkflowId(plan.changeTicket),
         args: [{ plan, initiatedBy: 'alice' }],
       });
-      // A failed assertion meanwhile ends the fleet, so that the worker can stop.
+      // A failed assertion meanwhile ends the fleet, so that the worker can stop, and is what the test reports.
+      let failedDuring: unknown;
       const duringDone = during?.(handle).catch(async (err: unknown) => {
+        failedDuring = err;
         await handle.terminate('the test failed').catch(() => undefined);
-        throw err;
       });
-      const [result] = await Promise.all([handle.result(), duringDone]);
+      const result = await handle.result().catch(async (err: unknown) => {
+        await duringDone;
+        throw (failedDuring ?? err) as Error;
+      });
+      await duringDone;
+      if (failedDuring) throw failedDuring as Error;
       await saveHistory(name, await handle.fetchHistory());
       return result;
     });
