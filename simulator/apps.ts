@@ -18,6 +18,8 @@ export interface AppHostOptions {
   baseUrl: string;
   caCertPath: string;
   restartMs: () => number;
+  /** Latency of the first request a site's fresh worker answers (cold start; 0 on plans that start warm). */
+  coldStartMs?: (site: Site) => number;
   log: (line: string) => void;
   /** The platform's pass over the settings at worker start (Key Vault references become values). */
   resolveSettings?: (
@@ -48,6 +50,8 @@ interface Instance {
   stopped: boolean;
   /** How the Key Vault references of this worker's settings resolved when it started. */
   references: ReferenceResult[];
+  /** Its first request still waits for the cold start (its duration, ms); 0 once warm. */
+  coldMs: number;
 }
 
 const slotKey = (site: Site, slot: string) => `${key(site.id)}|${slot.toLowerCase()}`;
@@ -189,6 +193,26 @@ export class AppHost {
       });
       return;
     }
+    if (inst.coldMs > 0) {
+      // The first request after a (re)start on a consumption plan waits for the host to load; later ones do not.
+      const wait = inst.coldMs;
+      inst.coldMs = 0;
+      setTimeout(() => this.forward(site, slot, inst, rest, req, body, res), wait);
+      return;
+    }
+    this.forward(site, slot, inst, rest, req, body, res);
+  }
+
+  private forward(
+    site: Site,
+    slot: string,
+    inst: Instance,
+    rest: string,
+    req: IncomingMessage,
+    body: Buffer,
+    res: ServerResponse,
+  ): void {
+    const id = inst.id;
     const headers = { ...req.headers, host: `127.0.0.1:${inst.port}`, 'content-length': String(body.length) };
     delete headers['transfer-encoding'];
     const upstream = httpRequest(
@@ -247,6 +271,7 @@ export class AppHost {
       serving,
       stopped: false,
       references: resolved.references,
+      coldMs: this.opts.coldStartMs?.(site) ?? 0,
     };
     this.instances.set(id, inst);
     const host = `${this.opts.baseUrl.replace(/^https:\/\//, '')}/sites/${site.name}${slot === PRODUCTION ? '' : `/slots/${slot}`}`;

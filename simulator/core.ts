@@ -7,6 +7,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from '
 import { randomUUID } from 'node:crypto';
 import { AppHost } from './apps';
 import { type Behavior, DEFAULT_BEHAVIOR } from './behavior';
+import { coldStartMsOf } from './functions';
 import { resolveReferences } from './keyvault-references';
 import { DEFAULT_PAGING, type Paging } from './arm/paging';
 import { DEFAULT_THROTTLING, type Delays, FaultEngine, PROFILES, type Profile, Throttler } from './knobs';
@@ -88,6 +89,7 @@ export class SimCore {
       baseUrl: opts.baseUrl,
       caCertPath: opts.caCertPath,
       restartMs: () => this.delays.appRestartMs,
+      coldStartMs: (site) => coldStartMsOf(this.state, site, this.delays.coldStartMs),
       log: opts.log,
       resolveSettings: (site, slot, settings) => resolveReferences(this, site, slot, settings),
     });
@@ -328,6 +330,15 @@ export class SimCore {
     for (const s of this.retiredSecrets) out.add(s);
     for (const h of this.apps.identityHeaders()) out.add(h);
     for (const t of this.issuedTokens) out.add(t);
+    for (const site of Object.values(this.state.sites))
+      for (const slot of Object.values(site.slots))
+        if (slot.hostKeys)
+          for (const k of [
+            slot.hostKeys.masterKey,
+            ...Object.values(slot.hostKeys.functionKeys),
+            ...Object.values(slot.hostKeys.systemKeys),
+          ])
+            out.add(k);
     out.add(this.controlMarker);
     return [...out];
   }

@@ -21,6 +21,11 @@ export interface Delays {
   principalReplicationMs: number;
   /** Minimum time an app instance answers 503 after a settings change, restart or swap. */
   appRestartMs: number;
+  /**
+   * Added to the first request a worker answers after it (re)started, on plans that start cold (Consumption, Flex
+   * Consumption): the Functions host loading.
+   */
+  coldStartMs: number;
   /** Duration of an account update LRO. */
   lroMs: number;
   /** Minimum duration of a slot swap LRO. */
@@ -48,6 +53,7 @@ export const PROFILES: Record<Profile, Delays> = {
     localAuthConsistencyWindowMs: 0,
     principalReplicationMs: 0,
     appRestartMs: 0,
+    coldStartMs: 0,
     lroMs: 0,
     swapMs: 0,
     armReadLatencyMs: 0,
@@ -66,6 +72,7 @@ export const PROFILES: Record<Profile, Delays> = {
     localAuthConsistencyWindowMs: 180_000,
     principalReplicationMs: 30_000,
     appRestartMs: 20_000,
+    coldStartMs: 6_000,
     lroMs: 8_000,
     swapMs: 30_000,
     armReadLatencyMs: 120,

@@ -66,6 +66,28 @@ export interface SlotState {
   lastModified: number;
   /** Identity App Service resolves Key Vault references with: `SystemAssigned` (absent) or a UAMI's ARM id. */
   keyVaultReferenceIdentity?: string;
+  /** A function app's host keys (`host/default/listkeys`): secrets, untouched by settings changes and swaps. */
+  hostKeys?: HostKeys;
+}
+
+/** The keys of a Functions host, as `listHostKeys` answers them. */
+export interface HostKeys {
+  masterKey: string;
+  functionKeys: Record<string, string>;
+  systemKeys: Record<string, string>;
+}
+
+/** An App Service plan (`Microsoft.Web/serverfarms`): where its sites run and what its SKU allows. */
+export interface ServerFarm {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  /** `S1`, `P1v3`, `Y1`, `FC1`, `EP1`, … (simulator/arm/server-farms.ts knows each). */
+  sku: string;
+  /** Linux (`reserved`) or Windows workers. */
+  linux: boolean;
 }
 
 export interface Site {
@@ -80,6 +102,8 @@ export interface Site {
   slots: Record<string, SlotState>;
   /** `app`, `app,linux` (default), `functionapp`, `functionapp,linux`, … */
   kind?: string;
+  /** Lower-cased ARM id of its plan in `serverFarms`; absent: an implicit Standard plan of its own. */
+  serverFarm?: string;
 }
 
 export interface UserAssignedIdentity {
@@ -235,6 +259,8 @@ export interface SimState {
   groups: Record<string, Group>;
   subscriptions: Record<string, Subscription>;
   sites: Record<string, Site>;
+  /** App Service plans by lower-cased ARM id (absent in older state files). */
+  serverFarms?: Record<string, ServerFarm>;
   identities: Record<string, UserAssignedIdentity>;
   accounts: Record<string, Account>;
   /** Key vaults by lower-cased ARM id (absent in state files written before vaults existed). */
@@ -255,6 +281,10 @@ export const key = (id: string) => id.toLowerCase();
 
 export function siteId(subscriptionId: string, rg: string, name: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${name}`;
+}
+
+export function serverFarmId(subscriptionId: string, rg: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Web/serverfarms/${name}`;
 }
 
 export function slotResourceId(site: Site, slot: string): string {

@@ -11,6 +11,7 @@ import { behaviorSchema } from './behavior';
 import { type Delays, PROFILES } from './knobs';
 import { PRODUCTION } from './model';
 import { isGuid } from './rbac';
+import { SKU_NAMES } from './skus';
 import { keyVaultReferenceSetting, vaultSchema, vaultScopeSchema } from './scenario-keyvault';
 
 const guid = z.string().refine(isGuid, { message: 'must be a GUID' });
@@ -53,6 +54,16 @@ const siteSchema = z.strictObject({
     .string()
     .regex(/^(app|functionapp|api)(,[a-z]+)*$/, "App Service kinds: 'app', 'app,linux', 'functionapp,linux', …")
     .optional(),
+  /** The App Service plan (of the same resource group) it runs on; absent: an implicit Standard plan of its own. */
+  plan: name.optional(),
+});
+
+const planSchema = z.strictObject({
+  name,
+  location: z.string().optional(),
+  sku: z.string().refine((s) => SKU_NAMES.includes(s.toUpperCase()), { message: `one of ${SKU_NAMES.join(', ')}` }),
+  /** Linux workers (the default) or Windows. */
+  linux: z.boolean().optional(),
 });
 
 const deploymentSchema = z.strictObject({
@@ -112,6 +123,7 @@ const uamiSchema = z.strictObject({
 const resourceGroupSchema = z.strictObject({
   name,
   location: z.string().optional(),
+  plans: z.array(planSchema).optional(),
   sites: z.array(siteSchema).optional(),
   userAssignedIdentities: z.array(uamiSchema).optional(),
   accounts: z.array(accountSchema).optional(),

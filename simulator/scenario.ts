@@ -17,11 +17,14 @@ import {
   emptyState,
   identityId,
   key,
+  serverFarmId,
   siteId,
   workspaceId,
   diagnosticSettingKey,
 } from './model';
 import { findRole } from './rbac';
+import { farmOf, isFunctionApp, newHostKeys } from './functions';
+import { skuInfo } from './skus';
 import { resolveMember, setMembers } from './groups';
 import { type PendingVault, buildVaults, renderReference, vaultScope } from './scenario-keyvault';
 import {
@@ -75,6 +78,18 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
   const longAgo = ctx.now - 24 * 3600_000;
   const fail = (msg: string): never => {
     throw new ScenarioError(`invalid scenario: ${msg}`);
+  };
+  /** The plan a site names, checked against what its SKU hosts. */
+  const planOf = (plan: string, site: string, kind: string | undefined, sub: string, rg: string): string => {
+    const farm =
+      state.serverFarms?.[key(serverFarmId(sub, rg, plan))] ??
+      fail(`site ${site}: plan '${plan}' is not a plan of resource group ${rg}`);
+    const info = skuInfo(farm.sku);
+    if (info.functionsOnly && !(kind ?? '').split(',').includes('functionapp'))
+      fail(`site ${site}: plan ${plan} (${info.tier}) hosts function apps only: give the site kind functionapp`);
+    if (info.oneSite && Object.values(state.sites).some((s) => s.serverFarm === key(farm.id)))
+      fail(`site ${site}: there can only be one site per Flex Consumption plan (${plan})`);
+    return key(farm.id);
   };
 
   const tenantByName = new Map<string, string>();
@@ -224,6 +239,19 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
       }
       for (const spec of rg.keyVaults ?? [])
         pendingVaults.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
+      for (const plan of rg.plans ?? []) {
+        const id = serverFarmId(subId, rg.name, plan.name);
+        if (state.serverFarms?.[key(id)]) fail(`plan '${plan.name}' is named twice in resource group ${rg.name}`);
+        (state.serverFarms ??= {})[key(id)] = {
+          id,
+          subscriptionId: subId,
+          resourceGroup: rg.name,
+          name: plan.name,
+          location: plan.location ?? location,
+          sku: plan.sku.toUpperCase(),
+          linux: plan.linux ?? true,
+        };
+      }
       for (const site of rg.sites ?? []) {
         const id = siteId(subId, rg.name, site.name);
         if (scopeByName.site.has(site.name.toLowerCase()))
@@ -239,6 +267,7 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
           connectionStringNames: [],
           slots: {},
           ...(site.kind ? { kind: site.kind } : {}),
+          ...(site.plan ? { serverFarm: planOf(site.plan, site.name, site.kind, subId, rg.name) } : {}),
         };
         state.sites[key(id)] = built;
         pendingSites.push({ site: built, spec: site, tenantId });
@@ -340,6 +369,13 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     };
     site.slots[PRODUCTION] = makeSlot(PRODUCTION, spec);
     for (const slot of spec.slots ?? []) site.slots[slot.name.toLowerCase()] = makeSlot(slot.name, slot);
+    const farm = farmOf(state, site);
+    const staging = (spec.slots ?? []).length;
+    if (staging > skuInfo(farm.sku).maxSlots)
+      fail(
+        `site ${site.name}: ${staging} slot(s), but its plan ${farm.name} (${farm.sku}, ${skuInfo(farm.sku).tier}) allows ${skuInfo(farm.sku).maxSlots}`,
+      );
+    if (isFunctionApp(site)) for (const slot of Object.values(site.slots)) slot.hostKeys = newHostKeys();
   }
 
   // Group members once every principal (system-assigned identities included) exists.

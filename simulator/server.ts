@@ -21,6 +21,7 @@ import { webReferenceRoutes } from './arm/web-references';
 import { type Behavior, parseBehavior } from './behavior';
 import { ArmRouter } from './arm/router';
 import { webRoutes } from './arm/web';
+import { serverFarmRoutes } from './arm/server-farms';
 import { ensurePki } from './certs';
 import { handleControl } from './control';
 import { SimCore, type RequestLogEntry } from './core';
@@ -78,7 +79,7 @@ class SimulatorServer implements Simulator {
       ...(this.vaultHosts ? { vaultHosts: (names, preferred) => this.vaultHosts!.ensure(names, preferred) } : {}),
     });
     this.arm = new ArmRouter(this.core);
-    this.arm.add([...webRoutes, ...cognitiveRoutes, ...authorizationRoutes]);
+    this.arm.add([...webRoutes, ...serverFarmRoutes, ...cognitiveRoutes, ...authorizationRoutes]);
     this.arm.add([...keyVaultRoutes, ...subscriptionRoutes, ...webReferenceRoutes, ...monitorRoutes]);
     this.control = this.makeControl();
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {

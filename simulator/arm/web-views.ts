@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { type Site, type SlotState, PRODUCTION, key, slotResourceId } from '../model';
 import { type ArmContext } from './router';
 import { outboundIps } from '../monitor';
+import { farmOf, skuInfo } from '../skus';
 
 export const DEFAULT_SITE_KIND = 'app,linux';
 
@@ -164,7 +165,8 @@ export function siteView(ctx: ArmContext, site: Site, slotName: string) {
   const region = site.location.replace(/\s+/g, '');
   const webSpace = `${rg}-${region}webspace${linux ? '-Linux' : ''}`;
   const stamp = `waws-prod-sim-${createHash('sha256').update(key(site.id)).digest('hex').slice(0, 3)}`;
-  const serverFarmId = `/subscriptions/${site.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Web/serverfarms/${site.name}-plan`;
+  const farm = farmOf(ctx.core.state, site);
+  const serverFarmId = farm.id;
   return {
     id: slotResourceId(site, slotName),
     name: isSlot ? `${site.name}/${slot.name}` : site.name,
@@ -230,7 +232,7 @@ export function siteView(ctx: ArmContext, site: Site, slotName: string) {
       deploymentId: isSlot ? `${site.name}__${slot.name}` : site.name,
       slotName: isSlot ? slot.name : null,
       trafficManagerHostNames: null,
-      sku: 'Standard',
+      sku: skuInfo(farm.sku).tier,
       scmSiteAlsoStopped: false,
       targetSwapSlot: null,
       hostingEnvironment: null,

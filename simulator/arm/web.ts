@@ -20,6 +20,8 @@ import {
   retryAfter,
 } from './router';
 import { pageOf } from './paging';
+import { checkSlotLimit } from './server-farms';
+import { isFunctionApp, newHostKeys } from '../functions';
 import { configView, siteKind, siteView } from './web-views';
 
 const SITE = `${RG}/providers/Microsoft.Web/sites/{name}`;
@@ -301,6 +303,48 @@ function swapResult(ctx: ArmContext): SimResponse {
   return { status: 200 };
 }
 
+/** `POST …/host/default/listkeys`: a function app's host keys; other sites have no Functions host. */
+function listHostKeys(ctx: ArmContext): SimResponse {
+  const { site, slot } = findSlot(ctx);
+  if (!isFunctionApp(site))
+    throw new SimError(
+      400,
+      'BadRequest',
+      `The site '${site.name}' is not a function app: host keys exist only for sites of kind functionapp.`,
+    );
+  slot.hostKeys ??= newHostKeys();
+  ctx.core.persist();
+  const { masterKey, functionKeys, systemKeys } = slot.hostKeys;
+  return { status: 200, body: { masterKey, functionKeys: { ...functionKeys }, systemKeys: { ...systemKeys } } };
+}
+
+/**
+ * `PUT …/slots/{slot}`: creates a deployment slot (empty settings, production's content) or answers an existing one
+ * unchanged; the plan's SKU bounds how many a site may have (simulator/arm/server-farms.ts).
+ */
+function createSlot(ctx: ArmContext): SimResponse {
+  const site = findSite(ctx);
+  const slotName = ctx.params.slot.toLowerCase();
+  if (slotName === PRODUCTION) throw badRequest("'production' is the site itself, not a slot name.");
+  const body = jsonBody(ctx.req);
+  if (!isRecord(body)) throw badRequest('The request body must be a site envelope object.', 'InvalidRequestContent');
+  if (site.slots[slotName]) return { status: 200, body: siteView(ctx, site, slotName) };
+  checkSlotLimit(ctx.core.state, site, Object.keys(site.slots).length);
+  const slot: SlotState = {
+    name: ctx.params.slot,
+    settings: {},
+    userAssigned: [],
+    supportsIdentity: site.slots[PRODUCTION].supportsIdentity,
+    lastModified: ctx.core.now(),
+    ...(isFunctionApp(site) ? { hostKeys: newHostKeys() } : {}),
+  };
+  site.slots[slotName] = slot;
+  if (body.identity !== undefined) applyIdentity(ctx, site, slotName, slot, body.identity);
+  ctx.core.persist();
+  ctx.core.apps.recycle(site, slotName);
+  return { status: 200, body: siteView(ctx, site, slotName) };
+}
+
 function restart(ctx: ArmContext): SimResponse {
   const { site, slotName } = findSlot(ctx);
   ctx.core.apps.recycle(site, slotName);
@@ -359,6 +403,21 @@ export const webRoutes: ArmRoute[] = [
   ),
   ...forSiteAndSlot('PUT', '/config/appsettings', '/config/appsettings/write', putSettings, '/config/write'),
   ...forSiteAndSlot('POST', '/restart', '/restart/action', restart),
+  ...forSiteAndSlot(
+    'POST',
+    '/host/default/listkeys',
+    '/host/default/listkeys/action',
+    listHostKeys,
+    '/host/listkeys/action',
+  ),
+  {
+    method: 'PUT',
+    template: SLOT,
+    operation: 'Microsoft.Web/sites/slots/write',
+    action: 'Microsoft.Web/sites/slots/write',
+    scope: slotScope,
+    handler: createSlot,
+  },
   ...forSiteAndSlot('GET', '/operationresults/{operationId}', '/operationresults/read', swapResult),
   {
     method: 'GET',

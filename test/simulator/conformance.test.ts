@@ -133,6 +133,14 @@ const CASES: Case[] = [
     path: () => `${site()}/slots/staging${v('2025-05-01')}`,
   },
   {
+    // A new slot (the site's plan is Standard: up to five); the example's plan id is of its own subscription.
+    file: 'web/CreateOrUpdateWebAppSlot.json',
+    status: '200',
+    method: 'PUT',
+    path: () => `${site()}/slots/canary${v('2025-05-01')}`,
+    body: (ex) => ex.parameters.siteEnvelope,
+  },
+  {
     file: 'web/GetWebAppSlot.json',
     status: '404',
     method: 'GET',
@@ -383,7 +391,6 @@ const CASES: Case[] = [
 /** Examples of operations the simulator does not offer (creating resources is outside a cutover). */
 const NOT_APPLICABLE: Record<string, string> = {
   'web/CreateOrUpdateWebApp.json': 'site creation is not simulated: the cutover changes existing apps',
-  'web/CreateOrUpdateWebAppSlot.json': 'slot creation is not simulated',
   'cognitiveservices/CreateAccount.json': 'account creation is not simulated',
   'cognitiveservices/CreateAccountMin.json': 'account creation is not simulated',
   'monitor/GetMetric.json':
