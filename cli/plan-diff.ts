@@ -8,6 +8,7 @@ import { describeScan } from '../contracts/key-holders';
 import type { BeforeState, SettingSnapshot, SiteSnapshot } from '../contracts/model';
 import { formatDuration } from '../plan/durations';
 import type { MigrationPlan } from '../plan/schema';
+import { DEFAULT_TARGET_KIND, TARGET_KINDS } from '../plan/targets';
 
 export interface Change {
   readonly what: string;
@@ -83,8 +84,11 @@ function settingChanges(plan: MigrationPlan, site: SiteSnapshot): Change[] {
   return changes;
 }
 
+/** The caller's noun: "app" (App Service), "function app" (Functions). */
+const nounOf = (site: SiteSnapshot) => TARGET_KINDS[site.site.kind ?? DEFAULT_TARGET_KIND].noun;
+
 function label(site: SiteSnapshot): string {
-  return `app ${site.site.name}${site.site.slot ? `/${site.site.slot}` : ' (production)'}`;
+  return `${nounOf(site)} ${site.site.name}${site.site.slot ? `/${site.site.slot}` : ' (production)'}`;
 }
 
 export function planDiff(plan: MigrationPlan, before: BeforeState): ResourceDiff[] {
@@ -123,16 +127,17 @@ export function planDiff(plan: MigrationPlan, before: BeforeState): ResourceDiff
             before.role.definitionId.split('/').pop()?.toLowerCase(),
       ),
     );
+  const whose = `the ${TARGET_KINDS[plan.target.kind].noun}’s identity`;
   accountChanges.push(
     granted
       ? {
-          what: `role "${before.role.name}" for the app’s identity`,
+          what: `role "${before.role.name}" for ${whose}`,
           before: 'assigned',
           after: 'assigned',
           unchanged: true,
         }
       : {
-          what: `role "${before.role.name}" for the app’s identity`,
+          what: `role "${before.role.name}" for ${whose}`,
           before: 'none',
           after: 'assigned (principalType ServicePrincipal)',
         },

@@ -1,7 +1,7 @@
 /** Text renderings of CLI results (JSON mode prints the objects themselves). */
 import type { PlanProblem, MigrationPlan } from '../plan/schema';
 import { formatDuration } from '../plan/durations';
-import { targetLabel, targetOf } from '../plan/targets';
+import { TARGET_KINDS, targetLabel, targetOf } from '../plan/targets';
 import { describeScan } from '../contracts/key-holders';
 import type { AnalysisRecord } from '../contracts/observation';
 import type {
@@ -103,7 +103,10 @@ export function renderAnalysis(a: AnalysisRecord): string[] {
   ];
 }
 
-/** Every scope the key-holder check read (or could not), and every holder, for `plan show` and the evidence. */
+/**
+ * Every scope the key-holder check read (or could not), and every holder with its kind (app-service, function-app),
+ * for `plan show` and the evidence.
+ */
 export function renderKeyHolderScan(scan: KeyHolderScan): string[] {
   if (scan.localAuthDisabled) return ['local auth is already disabled: no key can be in use'];
   return [
@@ -115,7 +118,7 @@ export function renderKeyHolderScan(scan: KeyHolderScan): string[] {
     ),
     ...scan.holders.map(
       (h) =>
-        `! ${h.resourceId}: ${h.unverifiable ? `might hold the key — ${h.unverifiable}` : `holds the key in ${h.settingNames.join(', ')}`}${
+        `! ${(h.kind ?? 'app-service').padEnd(12)} ${h.resourceId}: ${h.unverifiable ? `might hold the key — ${h.unverifiable}` : `holds the key in ${h.settingNames.join(', ')}`}${
           h.references?.length
             ? ` (Key Vault: ${h.references.map((r) => `${r.setting} → ${r.vault}/${r.secret}`).join(', ')})`
             : ''
@@ -136,9 +139,12 @@ export function renderPreflightProblems(problems: readonly PreflightProblem[]): 
 
 /** What the migration would do, stage by stage, from the plan and the preflight's before-state. */
 export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): string[] {
-  const target = targetLabel(plan.target);
+  const words = TARGET_KINDS[plan.target.kind];
+  const target = `${words.mention}${targetLabel(plan.target)}`;
   const sites =
-    plan.strategy.type === 'slot-swap' ? `${plan.target.name} and slot ${plan.strategy.stagingSlot}` : target;
+    plan.strategy.type === 'slot-swap'
+      ? `${words.mention}${plan.target.name} and slot ${plan.strategy.stagingSlot}`
+      : target;
   const identity =
     plan.identity.type === 'system-assigned'
       ? 'the system-assigned identity'
@@ -154,8 +160,8 @@ export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): stri
       : `3. Propagation: poll ${plan.smokeTest.identityProbePath} until the identity can call ${plan.account.deployment} (at most ${formatDuration(plan.budgets.propagationWaitMs)})`,
     `4. ${plan.approvals.beforeSettingsSwap ? 'Approval gate, then settings' : 'Settings'}: remove ${plan.settings.remove.join(', ')}; set ${set.join(', ')} ${
       plan.strategy.type === 'slot-swap'
-        ? `on slot ${plan.strategy.stagingSlot}, smoke-test it, then swap it into production`
-        : `on ${target} in place`
+        ? `on slot ${plan.strategy.stagingSlot} (${words.restart}), smoke-test it, then swap it into production`
+        : `on ${target} in place (${words.restart})`
     }; smoke-test ${plan.smokeTest.path} within the ${formatDuration(plan.budgets.downtimeMs)} downtime budget`,
     plan.localAuth.disable
       ? `5. Key switch: ${plan.approvals.beforeDisableLocalAuth ? 'after an approval gate, ' : ''}disable key auth on ${plan.account.name}${

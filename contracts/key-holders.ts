@@ -35,7 +35,8 @@ export function describeScan(scan: KeyHolderScan): string {
   if (scan.verdict === 'clear') return `no other caller holds the key (${where})`;
   const parts = scan.holders.map((h) => {
     const via = h.references?.length && !h.unverifiable ? ' through Key Vault' : '';
-    return `${shortId(h.resourceId, sub)} (${h.unverifiable ?? h.settingNames.join(', ')}${via})`;
+    const noun = h.kind === 'function-app' ? 'function app ' : '';
+    return `${noun}${shortId(h.resourceId, sub)} (${h.unverifiable ?? h.settingNames.join(', ')}${via})`;
   });
   for (const s of scan.scopes.filter((x) => x.status !== 'scanned'))
     parts.push(`${s.scope} could not be read (${s.reason ?? 'no access'})`);
@@ -49,6 +50,7 @@ export function keyCallersOf(scan: KeyHolderScan): KeyCaller[] {
   return [
     ...scan.holders.map((h) => ({
       siteResourceId: h.resourceId,
+      ...(h.kind ? { kind: h.kind } : {}),
       settingNames: h.settingNames,
       ...(h.unverifiable ? { unverifiable: h.unverifiable } : {}),
     })),

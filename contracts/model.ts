@@ -133,6 +133,8 @@ export interface ProbeResult {
 
 export interface KeyCaller {
   readonly siteResourceId: string;
+  /** Its kind of caller (`function-app` for a function app), when the scan could tell. */
+  readonly kind?: TargetKind;
   readonly settingNames: readonly string[];
   /** Set when the app's settings could not be read: it might use the key, so it counts as a caller. */
   readonly unverifiable?: string;
@@ -142,6 +144,8 @@ export interface KeyCaller {
 export interface KeyHolder {
   /** ARM id of the app or slot. */
   readonly resourceId: string;
+  /** Its kind of caller (`function-app` for a function app), when the scan could tell. */
+  readonly kind?: TargetKind;
   /** Settings that hold a key, directly or through a Key Vault reference. */
   readonly settingNames: readonly string[];
   /** Key Vault references whose secret is one of the account's keys (or could not be read). */

@@ -2,13 +2,38 @@
  * Kinds of caller a plan can name, and what each allows: its name rule and its ways to switch. App Service is the
  * first kind; Functions, Container Apps, AI Search and Machine Learning connections follow.
  */
-export const TARGET_KINDS = {
-  'app-service': {
-    title: 'an App Service app',
-    name: /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}[a-zA-Z0-9]$/,
-    nameRule: 'an App Service app name (2–60 letters, digits or hyphens)',
+/** Microsoft.Web sites (web apps and function apps alike): their name rule and their ways to switch. */
+const SITE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}[a-zA-Z0-9]$/;
+const siteKind = <T extends string, N extends string, R extends string>(
+  title: T,
+  noun: N,
+  restart: R,
+  /** How `plan show` names the target before its name: "" (App Service, the first kind) or "function app ". */
+  mention: string,
+) =>
+  ({
+    title,
+    noun,
+    mention,
+    name: SITE_NAME,
+    nameRule: `${noun === 'app' ? 'an App Service app' : `a ${noun}`} name (2–60 letters, digits or hyphens)`,
     strategies: ['in-place', 'slot-swap'],
-  },
+    /** How `plan show` says the settings change restarts it. */
+    restart,
+  }) as const;
+
+export const TARGET_KINDS = {
+  'app-service': siteKind('an App Service app', 'app', 'the app restarts', ''),
+  /**
+   * Azure Functions: sites of kind `functionapp` on the same provider. Slots only where the hosting plan has them
+   * (not Flex Consumption); the host restarts on a settings change (cold on Consumption plans); host keys stay.
+   */
+  'function-app': siteKind(
+    'a function app',
+    'function app',
+    'the Functions host restarts (a cold start on a Consumption plan); its host keys and function keys stay as they are',
+    'function app ',
+  ),
 } as const;
 
 export type TargetKind = keyof typeof TARGET_KINDS;
@@ -41,14 +66,15 @@ export function targetLabel(target: Pick<TargetSpec, 'name' | 'slot'>): string {
   return target.slot ? `${target.name}/${target.slot}` : target.name;
 }
 
-/** ARM id of a target: `/subscriptions/…/providers/Microsoft.Web/sites/<name>[/slots/<slot>]` for App Service. */
+/** ARM id of a target: `/subscriptions/…/providers/Microsoft.Web/sites/<name>[/slots/<slot>]` for App Service and Functions. */
 export function targetResourceId(
   subscriptionId: string,
   target: Pick<TargetSpec, 'resourceGroup' | 'name' | 'slot'> & { readonly kind?: TargetKind },
 ): string {
   const kind = target.kind ?? DEFAULT_TARGET_KIND;
   switch (kind) {
-    case 'app-service': {
+    case 'app-service':
+    case 'function-app': {
       const base = `/subscriptions/${subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.Web/sites/${target.name}`;
       return target.slot ? `${base}/slots/${target.slot}` : base;
     }

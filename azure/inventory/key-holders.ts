@@ -17,6 +17,8 @@ import {
 } from '../clients';
 import { azureErrorInfo, isTransient, statusOf, toFailure } from '../errors';
 import { accountResourceId, siteResourceId } from '../resources';
+import { kindOfResource } from '../targets';
+import type { TargetKind } from '../../plan/schema';
 
 export interface KeyHolderDeps {
   readonly credential: TokenCredential;
@@ -203,7 +205,12 @@ class Scan {
       settings = { ...(dict.properties ?? {}) };
     } catch (err) {
       if (!isPermanent(err)) throw toFailure(`reading the app settings of ${resourceId}`, err);
-      this.holders.push({ resourceId, settingNames: [], unverifiable: 'the worker may not read its app settings' });
+      this.holders.push({
+        resourceId,
+        ...kindOf(site),
+        settingNames: [],
+        unverifiable: 'the worker may not read its app settings',
+      });
       return 0;
     }
     const settingNames: string[] = [];
@@ -241,6 +248,7 @@ class Scan {
     if (settingNames.length > 0 || doubts.length > 0)
       this.holders.push({
         resourceId,
+        ...kindOf(site),
         settingNames: [...new Set([...settingNames, ...references.map((r) => r.setting)])],
         ...(references.length ? { references } : {}),
         ...(doubts.length && settingNames.length === 0 ? { unverifiable: doubts.join('; ') } : {}),
@@ -315,8 +323,12 @@ function isPermanent(err: unknown): boolean {
 
 function siteRefOf(subscriptionId: string, app: Site): SiteRef | undefined {
   const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
-  return rg && app.name ? { subscriptionId, resourceGroup: rg, name: app.name } : undefined;
+  const kind = app.kind ? (kindOfResource(app.kind) as TargetKind | undefined) : undefined;
+  return rg && app.name ? { subscriptionId, resourceGroup: rg, name: app.name, ...(kind ? { kind } : {}) } : undefined;
 }
+
+/** The holder's kind of caller, when Azure said it (function apps are sites too). */
+const kindOf = (site: SiteRef) => (site.kind ? { kind: site.kind } : {});
 
 /**
  * The key-holder check of an account. `keys` are its current keys, read by the caller (an account whose local

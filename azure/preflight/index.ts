@@ -14,7 +14,7 @@ import { Findings } from './findings';
 import { checkUserAssignedIdentity } from './identity';
 import { checkKeyHolders } from './key-holders';
 import { checkPermissions, requiredPermissions } from './permissions';
-import { plannedTargets, readTargets, snapshotTargets } from './target';
+import { checkKindAndHosting, plannedTargets, readTargets, snapshotTargets } from './target';
 import { checkTenant } from './tenant';
 import { checkWebhooks } from './notifications';
 
@@ -37,6 +37,7 @@ export async function runPreflight(
 
   const signedIn = await checkTenant(ctx, plan, f);
   const views = await readTargets(ctx, adapter, refs, f);
+  await checkKindAndHosting(ctx, adapter, plan, views, f);
   const acct = await readAccount(ctx, account, f);
   if (f.has('tenant') || f.problems.some((p) => /InvalidAuthenticationToken/.test(p.message))) throw f.failure();
 

@@ -8,7 +8,8 @@ import { type MigrationPlan, targetOf } from '../../plan/schema';
 import type { AccountKeys } from '../account';
 import type { AzureContext } from '../context';
 import { snapshotSetting } from '../resources';
-import type { TargetAdapter, TargetView } from '../targets';
+import { type TargetAdapter, type TargetView, kindOfResource } from '../targets';
+import { TARGET_KINDS, type TargetKind } from '../../plan/schema';
 import type { Findings } from './findings';
 
 export interface PlannedTargets {
@@ -33,6 +34,38 @@ export function readTargets(
   return Promise.all(
     refs.map((ref) => f.read('app', `reading app ${adapter.describe(ref)}`, () => adapter.read(ctx, ref))),
   );
+}
+
+/**
+ * The caller is the kind the plan says (a function app is migrated as `function-app`, a web app as `app-service`),
+ * and its hosting plan can carry the strategy (a slot swap needs a plan with slots). Read-only.
+ */
+export async function checkKindAndHosting(
+  ctx: AzureContext,
+  adapter: TargetAdapter,
+  plan: MigrationPlan,
+  views: readonly (TargetView | undefined)[],
+  f: Findings,
+): Promise<void> {
+  const [view] = views;
+  if (!view) return;
+  const name = targetOf(plan).name;
+  if (view.resourceKind && !adapter.isKind(view.resourceKind)) {
+    const kind = kindOfResource(view.resourceKind);
+    f.problem(
+      'app',
+      `${name} is of Azure kind ${view.resourceKind}, not ${TARGET_KINDS[adapter.kind as TargetKind]?.title ?? adapter.kind}`,
+      kind ? `give target.kind: ${kind}` : undefined,
+    );
+    return;
+  }
+  if (!adapter.checkHosting) return;
+  const check = adapter.checkHosting.bind(adapter);
+  const findings = await f.read('hosting', `reading the hosting plan of ${name}`, () => check(ctx, view, plan));
+  for (const h of findings ?? []) {
+    if (h.problem) f.problem('hosting', h.problem, h.hint);
+    if (h.warning) f.warn(h.warning);
+  }
 }
 
 /** Setting names the plan changes anywhere. */

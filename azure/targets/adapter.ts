@@ -20,6 +20,17 @@ export interface TargetView {
   readonly identity: IdentityView;
   /** Where the caller answers by default (its health endpoint is relative to it). */
   readonly defaultUrl: string;
+  /** Azure's own kind of the resource (`app,linux`, `functionapp,linux`, …), when it has one. */
+  readonly resourceKind?: string;
+  /** ARM id of the plan it runs on, when it has one. */
+  readonly planId?: string;
+}
+
+/** Why the caller's hosting cannot carry the plan (a preflight problem), or what it costs (a warning). */
+export interface HostingFinding {
+  readonly problem?: string;
+  readonly warning?: string;
+  readonly hint?: string;
 }
 
 /** The identity block to write: `null` detaches a user-assigned identity. */
@@ -44,4 +55,8 @@ export interface TargetAdapter {
   swap(ctx: AzureContext, ref: SiteRef, slot: string, direction: 'forward' | 'back'): Promise<void>;
   /** ARM actions the worker needs on the caller for this plan's strategy. */
   requiredActions(strategy: MigrationPlan['strategy']): readonly string[];
+  /** Whether Azure's kind of the resource is this kind of caller (a plan naming the wrong kind fails preflight). */
+  isKind(resourceKind: string): boolean;
+  /** Read-only: what the caller's hosting (its plan) says about the strategy. */
+  checkHosting?(ctx: AzureContext, view: TargetView, plan: MigrationPlan): Promise<readonly HostingFinding[]>;
 }

@@ -22,11 +22,23 @@ function view(site: Site, ref: SiteRef): TargetView {
     userAssignedIdentityIds: Object.keys(userAssigned).map((k) => k.toLowerCase()),
     userAssigned,
   };
-  return { id: site.id ?? siteResourceId(ref), identity, defaultUrl: `https://${site.defaultHostName ?? ''}` };
+  return {
+    id: site.id ?? siteResourceId(ref),
+    identity,
+    defaultUrl: `https://${site.defaultHostName ?? ''}`,
+    ...(site.kind ? { resourceKind: site.kind } : {}),
+    ...(site.serverFarmId ? { planId: site.serverFarmId } : {}),
+  };
 }
+
+/** `functionapp`, `functionapp,linux`, `functionapp,workflowapp`, …: a site the Functions host runs. */
+export const isFunctionAppKind = (resourceKind: string) =>
+  resourceKind.toLowerCase().split(',').includes('functionapp');
 
 export const appService: TargetAdapter = {
   kind: 'app-service',
+
+  isKind: (resourceKind) => !isFunctionAppKind(resourceKind),
 
   describe: targetLabel,
 

@@ -1,8 +1,12 @@
 /** The registry of caller kinds: one adapter per kind. */
 import type { TargetAdapter } from './adapter';
 import { appService } from './app-service';
+import { functionApp } from './functions';
 
-const ADAPTERS: Readonly<Record<string, TargetAdapter>> = { [appService.kind]: appService };
+const ADAPTERS: Readonly<Record<string, TargetAdapter>> = {
+  [appService.kind]: appService,
+  [functionApp.kind]: functionApp,
+};
 
 /** The adapter for a caller kind (App Service when the ref predates kinds). */
 export function targetAdapter(kind: string | undefined = appService.kind): TargetAdapter {
@@ -11,4 +15,9 @@ export function targetAdapter(kind: string | undefined = appService.kind): Targe
   return adapter;
 }
 
-export type { TargetAdapter, TargetView, IdentityView, IdentityPatch } from './adapter';
+/** The kind whose adapter recognises Azure's kind of a resource (`functionapp,linux` → function-app). */
+export function kindOfResource(resourceKind: string): string | undefined {
+  return Object.values(ADAPTERS).find((a) => a.isKind(resourceKind))?.kind;
+}
+
+export type { HostingFinding, TargetAdapter, TargetView, IdentityView, IdentityPatch } from './adapter';

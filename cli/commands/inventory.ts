@@ -97,8 +97,8 @@ export async function inventoryCommand(ctx: CliContext, opts: InventoryOptions):
         ? ''
         : keyCallers.length
           ? table(
-              keyCallers.map((c) => [c.siteResourceId, c.unverifiable ?? c.settingNames.join(', ')]),
-              ['APP', 'SETTINGS'],
+              keyCallers.map((c) => [c.kind ?? '', c.siteResourceId, c.unverifiable ?? c.settingNames.join(', ')]),
+              ['KIND', 'APP', 'SETTINGS'],
             )
           : '  none',
       '',

@@ -80,7 +80,7 @@ describe('bad input is refused before any Azure write', () => {
   }
 
   before(async () => {
-    estate = await startHostileEstate('bad-input', ['hostile-bot', 'regional-bot', 'hidden-bot']);
+    estate = await startHostileEstate('bad-input', ['hostile-bot', 'regional-bot', 'hidden-bot', 'hostile-flex']);
     initial = azureState(estate.sim);
   });
   after(async () => {
