@@ -14,34 +14,12 @@ import {
   appHealth as sharedAppHealth,
   type Estate,
   estatePlan,
+  footprint,
   RG,
   startEstate,
   UAMI_ID,
   runMigration,
 } from '../support/estate';
-
-/** The parts of the simulator state a migration may change, for exact before/after comparisons. */
-function footprint(estate: Estate, accountName: string) {
-  const s = estate.sim.control.state();
-  const sites = Object.values(s.sites).map((site) => ({
-    name: site.name,
-    sticky: [...site.stickySettingNames].sort(),
-    slots: Object.values(site.slots)
-      .map((slot) => ({
-        name: slot.name,
-        settings: slot.settings,
-        systemPrincipalId: slot.systemPrincipalId ?? null,
-        userAssigned: [...slot.userAssigned].map((u) => u.toLowerCase()).sort(),
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name)),
-  }));
-  const account = Object.values(s.accounts).find((a) => a.name === accountName)!;
-  const roleAssignments = Object.values(s.roleAssignments)
-    .map((ra) => `${ra.name}|${ra.principalId}|${ra.roleDefinitionId}|${ra.scope.toLowerCase()}`)
-    .sort();
-  const principals = Object.keys(s.principals).sort();
-  return { sites, disableLocalAuth: account.disableLocalAuth, roleAssignments, principals };
-}
 
 /** The app's health once it answers (an app restarting after a settings change answers 503 from the front door). */
 const appHealth = (estate: Estate, name: string, slot?: string) => sharedAppHealth(estate, RG, name, slot);

@@ -10,10 +10,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { after, before } from 'node:test';
 import { stringify } from 'yaml';
 import { WORKER_PRINCIPAL } from '../../worker/embedded';
 import { testEnv } from './env';
-import type { Estate } from './estate';
+import { type Estate, ESTATE, startEstate } from './estate';
 import { WAIT_MS } from './wait';
 
 export const CLI_BIN = path.join(__dirname, '..', '..', 'bin', 'cutover.js');
@@ -137,4 +138,61 @@ export function assertUsageError(result: CliResult): void {
   assert.match(result.stderr, /^(error: .*\n\(run with --help for usage\)\n$|Usage: )/);
   assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
   assert.equal(result.stdout, '', 'nothing on stdout');
+}
+
+/**
+ * An estate (scenario `scenario`) and a CLI user for the enclosing `describe`: started before its tests, closed
+ * after them. Read `estate` and `cli` inside tests only.
+ */
+export function cliEstate(
+  name: string,
+  cliName: string,
+  scenario = ESTATE,
+): { readonly estate: Estate; readonly cli: Cli } {
+  let started: { estate: Estate; cli: Cli } | undefined;
+  before(async () => {
+    const estate = await startEstate(name, scenario);
+    started = { estate, cli: cliFor(estate, cliName) };
+  });
+  after(async () => {
+    await started?.estate.close();
+  });
+  const get = () => {
+    if (!started) throw new Error(`the ${name} estate is not started yet`);
+    return started;
+  };
+  return {
+    get estate() {
+      return get().estate;
+    },
+    get cli() {
+      return get().cli;
+    },
+  };
+}
+
+/** The ARM requests sent to the estate's simulator since request number `from` that would change something. */
+export function armChangesSince(estate: Estate, from: number) {
+  return estate.sim.control
+    .requests()
+    .slice(from)
+    .filter((r) => r.surface === 'arm' && /\/(write|delete)$|slotsswap|restart|regenerateKey/.test(r.operation ?? ''));
+}
+
+/**
+ * `cutover plan show` of a plan that must pass: writes `fields` as plan `name`, runs it, checks it exited 0 with a
+ * passed preflight, and checks it sent no change to Azure. Returns what it printed.
+ */
+export async function showPassingPlan(
+  env: { readonly estate: Estate; readonly cli: Cli },
+  name: string,
+  fields: Record<string, unknown>,
+): Promise<{ file: string; stdout: string }> {
+  const file = env.cli.writePlan(name, fields);
+  const from = env.estate.sim.control.requests().length;
+  const text = await env.cli.run('plan', 'show', file);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /valid; preflight passed/);
+  assert.deepEqual(armChangesSince(env.estate, from), [], 'a dry run sends no change to Azure');
+  return { file, stdout: text.stdout };
 }

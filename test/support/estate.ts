@@ -153,6 +153,30 @@ export async function appHealth(estate: Estate, resourceGroup: string, name: str
   }
 }
 
+/** The parts of the simulator state a migration may change, for exact before/after comparisons. */
+export function footprint(estate: Estate, accountName: string) {
+  const s = estate.sim.control.state();
+  const sites = Object.values(s.sites).map((site) => ({
+    name: site.name,
+    sticky: [...site.stickySettingNames].sort(),
+    slots: Object.values(site.slots)
+      .map((slot) => ({
+        name: slot.name,
+        settings: slot.settings,
+        systemPrincipalId: slot.systemPrincipalId ?? null,
+        userAssigned: [...slot.userAssigned].map((u) => u.toLowerCase()).sort(),
+        hostKeys: slot.hostKeys ?? null,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  }));
+  const account = Object.values(s.accounts).find((a) => a.name === accountName)!;
+  const roleAssignments = Object.values(s.roleAssignments)
+    .map((ra) => `${ra.name}|${ra.principalId}|${ra.roleDefinitionId}|${ra.scope.toLowerCase()}`)
+    .sort();
+  const principals = Object.keys(s.principals).sort();
+  return { sites, disableLocalAuth: account.disableLocalAuth, roleAssignments, principals };
+}
+
 /** Starts the migration of `plan` (a fresh workflow id each time) as alice, on `estate`'s task queue. */
 export function startMigrationOf(estate: Estate, plan: MigrationPlan) {
   const input: MigrationInput = { plan, initiatedBy: 'alice' };
