@@ -32,11 +32,10 @@ function sitesOn(ctx: ArmContext, farm: ServerFarm): Site[] {
   return Object.values(ctx.core.state.sites).filter((s) => key(farmOf(ctx.core.state, s).id) === key(farm.id));
 }
 
-/** A plan in the shape of GetAppServicePlan.json. */
+/** A plan in the shape of GetAppServicePlan.json (azure-rest-api-specs), plus the roots real plans carry. */
 export function farmView(ctx: ArmContext, farm: ServerFarm) {
   const info = skuInfo(farm.sku);
   const sites = sitesOn(ctx, farm);
-  const functions = info.functionsOnly || sites.some((s) => (s.kind ?? '').startsWith('functionapp'));
   return {
     id: farm.id,
     name: farm.name,
@@ -58,6 +57,8 @@ export function farmView(ctx: ArmContext, farm: ServerFarm) {
       maximumNumberOfWorkers: info.coldStarts ? 200 : 30,
       geoRegion: farm.location,
       numberOfSites: sites.length,
+      numberOfWorkers: 1,
+      provisioningState: 'Succeeded',
       isSpot: false,
       reserved: farm.linux,
       isXenon: false,
@@ -69,7 +70,6 @@ export function farmView(ctx: ArmContext, farm: ServerFarm) {
       maximumElasticWorkerCount: info.tier === 'ElasticPremium' ? 20 : 1,
       zoneRedundant: false,
       resourceGroup: farm.resourceGroup,
-      kind: functions ? 'functionapp' : farm.linux ? 'linux' : 'app',
     },
   };
 }
