@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { MigrationPlan } from '../../plan/schema';
+import { type LoadReport, startLoad } from '../../simulator';
 import { appHealth, type Estate, estatePlan, footprint, runMigration, startEstate, SUB } from '../support/estate';
 
 const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'functions.yaml');
@@ -153,6 +154,26 @@ describe('Azure Functions migrations against the simulator', () => {
     assert.deepEqual(await estate.azure.web.webApps.listHostKeysSlot(RG, 'premium-func', 'staging'), keys.staging);
     assert.equal((await appHealth(estate, RG, 'premium-func')).body.authMode, 'identity');
     assert.equal((await appHealth(estate, RG, 'premium-func', 'staging')).body.authMode, 'identity');
+  });
+
+  test('a slot swap on Elastic Premium under load: production fails no request', async () => {
+    const load = startLoad({
+      url: `${estate.sim.control.siteUrl(RG, 'premium-load-func')}/health`,
+      intervalMs: 50,
+      ca: estate.sim.info.caCert,
+    });
+    let report: LoadReport | undefined;
+    try {
+      const result = await run(
+        'functions-slot-swap-load',
+        plan('premium-load-func', 'load-openai', { strategy: { type: 'slot-swap', stagingSlot: 'staging' } }),
+      );
+      assert.equal(result.outcome, 'succeeded', result.reason);
+    } finally {
+      report = await load.stop();
+    }
+    assert.ok(report.total > 20, `the load ran throughout (${report.total} requests)`);
+    assert.equal(report.failed, 0, JSON.stringify(report.failures.slice(0, 5)));
   });
 
   test('brownfield on Flex Consumption (FC1): host keys and an unrelated setting added beforehand survive', async () => {
