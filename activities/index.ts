@@ -15,6 +15,7 @@ import type { Evidence } from '../contracts/model';
 import type { MigrationPlan } from '../plan/schema';
 import type { AzureEndpoints, CredentialSource } from '../azure/clients';
 import { createAzureContext } from '../azure/context';
+import type { ArmGovernor } from '../azure/governor';
 import { runPreflight } from '../azure/preflight';
 import { accessActivities } from './access';
 import { accountActivities } from './account';
@@ -38,6 +39,11 @@ export interface ActivityDeps {
   readonly webhooks?: Readonly<Record<string, string>>;
   /** The Temporal Web UI, for links in notifications. */
   readonly webUiUrl?: string;
+  /**
+   * The governor every migration's ARM requests wait on: the process's shared one by default, so that every
+   * migration this worker runs spends one budget per subscription; `null` sends ungoverned (tests).
+   */
+  readonly governor?: ArmGovernor | null;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -46,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
     endpoints: deps.endpoints,
     ...(deps.lroPollIntervalMs !== undefined ? { lroPollIntervalMs: deps.lroPollIntervalMs } : {}),
     hooks: { progress: heartbeat, signal: cancellationSignal, pause },
+    ...(deps.governor !== undefined ? { governor: deps.governor } : {}),
   });
   return temporalActivities({
     /** Read-only: every problem at once, or the state before the migration. */

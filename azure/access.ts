@@ -117,7 +117,7 @@ export async function resolveSubject(
 /** Every subscription the credential can read. */
 export async function readableSubscriptions(ctx: AzureContext): Promise<string[]> {
   const out: string[] = [];
-  for await (const s of createSubscriptionClient(ctx.credential(), ctx.endpoints).subscriptions.list())
+  for await (const s of createSubscriptionClient(ctx.credential(), ctx.endpoints, ctx.arm).subscriptions.list())
     if (s.subscriptionId) out.push(s.subscriptionId);
   return out;
 }

@@ -17,6 +17,7 @@ import { MonitorClient } from '@azure/arm-monitor';
 import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsights';
 import { LogsQueryClient } from '@azure/monitor-query-logs';
 import { MetricsClient } from '@azure/monitor-query-metrics';
+import { type ArmGovernor, governedPolicies, sharedGovernor } from './governor';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -116,12 +117,24 @@ export function clientSecretCredential(
   });
 }
 
+/** How ARM clients are built beyond their endpoints. */
+export interface ArmClientOptions {
+  /** The governor their requests wait on (`governor.ts`): the process's shared one by default; `null`: none. */
+  readonly governor?: ArmGovernor | null;
+}
+
+function armCommon(endpoints: AzureEndpoints, options: ArmClientOptions) {
+  const governor = options.governor === undefined ? sharedGovernor() : options.governor;
+  return { ...tls(endpoints), retryOptions, additionalPolicies: governedPolicies(governor) };
+}
+
 export function createAzureClients(
   credential: TokenCredential,
   subscriptionId: string,
   endpoints: AzureEndpoints,
+  options: ArmClientOptions = {},
 ): AzureClients {
-  const common = { ...tls(endpoints), retryOptions };
+  const common = armCommon(endpoints, options);
   return {
     web: new WebSiteManagementClient(credential, subscriptionId, {
       ...common,
@@ -184,10 +197,13 @@ export function createMetricsClient(
 }
 
 /** Subscriptions the credential can see (tenant-level, no subscription id). */
-export function createSubscriptionClient(credential: TokenCredential, endpoints: AzureEndpoints): SubscriptionClient {
+export function createSubscriptionClient(
+  credential: TokenCredential,
+  endpoints: AzureEndpoints,
+  options: ArmClientOptions = {},
+): SubscriptionClient {
   return new SubscriptionClient(credential, {
-    ...tls(endpoints),
-    retryOptions,
+    ...armCommon(endpoints, options),
     endpoint: endpoints.armEndpoint,
     credentialScopes: [ARM_SCOPE],
   });

@@ -6,6 +6,7 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import {
+  type ArmClientOptions,
   type AzureClients,
   type AzureEndpoints,
   createAzureClients,
@@ -27,6 +28,8 @@ export interface AzureContext extends AzureHooks {
   /** The current credential: asked at every use (see `CredentialSource`). */
   readonly credential: () => TokenCredential;
   readonly clients: (subscriptionId: string) => AzureClients;
+  /** How its ARM clients are built (the governor they share); for the clients built beside `clients`. */
+  readonly arm: ArmClientOptions;
   /** Poll interval for Azure long-running operations. */
   readonly lroIntervalMs: number;
 }
@@ -36,15 +39,19 @@ export interface AzureContextOptions {
   readonly endpoints: AzureEndpoints;
   readonly lroPollIntervalMs?: number;
   readonly hooks?: Partial<AzureHooks>;
+  /** The governor of its ARM requests: the process's shared one by default (see `ArmClientOptions`). */
+  readonly governor?: ArmClientOptions['governor'];
 }
 
 export function createAzureContext(options: AzureContextOptions): AzureContext {
   const cache = new Map<string, AzureClients>();
   let cachedFor: TokenCredential | undefined;
   const credential = () => currentCredential(options.credential);
+  const arm: ArmClientOptions = options.governor !== undefined ? { governor: options.governor } : {};
   return {
     endpoints: options.endpoints,
     credential,
+    arm,
     clients(subscriptionId) {
       // A new credential (another principal) needs new clients: their pipelines cache the old one's tokens.
       const now = credential();
@@ -54,7 +61,7 @@ export function createAzureContext(options: AzureContextOptions): AzureContext {
       }
       let c = cache.get(subscriptionId);
       if (!c) {
-        c = createAzureClients(now, subscriptionId, options.endpoints);
+        c = createAzureClients(now, subscriptionId, options.endpoints, arm);
         cache.set(subscriptionId, c);
       }
       return c;

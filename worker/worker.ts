@@ -13,6 +13,7 @@ import {
   type WorkflowBundleOption,
 } from '@temporalio/worker';
 import type { AzureEndpoints, CredentialSource } from '../azure/clients';
+import type { ArmGovernor } from '../azure/governor';
 import { createActivities } from '../activities';
 import { workflowsPath } from './bundle';
 
@@ -31,6 +32,8 @@ export interface CutoverWorkerOptions {
   readonly workflowBundle?: WorkflowBundleOption;
   /** Poll interval for Azure long-running operations; Azure's default is 2 s. */
   readonly lroPollIntervalMs?: number;
+  /** The governor of the activities' ARM requests: the process's shared one by default (`azure/governor.ts`). */
+  readonly governor?: ArmGovernor;
   readonly extra?: Partial<WorkerOptions>;
 }
 
@@ -41,6 +44,7 @@ export async function createCutoverWorker(options: CutoverWorkerOptions): Promis
     endpoints: options.endpoints,
     evidenceDir: options.evidenceDir,
     lroPollIntervalMs: options.lroPollIntervalMs,
+    ...(options.governor ? { governor: options.governor } : {}),
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     ...(options.webUiUrl ? { webUiUrl: options.webUiUrl } : {}),
     // The worker's own connection serves the activities that start or signal workflows (the account lock).

@@ -15,7 +15,13 @@ export interface KeyHolderQuery {
 
 export async function findKeyHolders(ctx: AzureContext, query: KeyHolderQuery): Promise<KeyHolderScan> {
   return scanKeyHolders(
-    { credential: ctx.credential(), endpoints: ctx.endpoints, clients: ctx.clients, progress: ctx.progress },
+    {
+      credential: ctx.credential(),
+      endpoints: ctx.endpoints,
+      clients: ctx.clients,
+      arm: ctx.arm,
+      progress: ctx.progress,
+    },
     query,
     await keysAndEndpoints(ctx, query.account),
   );

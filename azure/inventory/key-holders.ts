@@ -9,6 +9,7 @@ import type { Site } from '@azure/arm-appservice';
 import type { TokenCredential } from '@azure/core-auth';
 import type { AccountRef, KeyHolder, KeyHolderScan, ScannedScope, SiteRef } from '../../contracts/model';
 import {
+  type ArmClientOptions,
   type AzureClients,
   type AzureEndpoints,
   createSecretClient,
@@ -24,6 +25,8 @@ export interface KeyHolderDeps {
   readonly credential: TokenCredential;
   readonly endpoints: AzureEndpoints;
   readonly clients: (subscriptionId: string) => AzureClients;
+  /** How the subscriptions client is built (the governor it shares with `clients`). */
+  readonly arm?: ArmClientOptions;
   /** Reports which resource is being read (an activity heartbeat). */
   readonly progress?: (details: unknown) => void;
 }
@@ -145,7 +148,11 @@ class Scan {
     const own = this.input.account.subscriptionId.toLowerCase();
     const ids = [own];
     try {
-      for await (const s of createSubscriptionClient(this.deps.credential, this.deps.endpoints).subscriptions.list()) {
+      for await (const s of createSubscriptionClient(
+        this.deps.credential,
+        this.deps.endpoints,
+        this.deps.arm,
+      ).subscriptions.list()) {
         const id = s.subscriptionId?.toLowerCase();
         if (id && !ids.includes(id) && s.state !== 'Disabled' && s.state !== 'Deleted') ids.push(id);
       }
