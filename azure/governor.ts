@@ -31,9 +31,9 @@ export type Budgets = Readonly<Record<ArmClass, Budget>>;
 
 /**
  * Azure's documented regional token buckets (per subscription and principal), and a budget of our own for role
- * assignments: Microsoft.Authorization documents no rate, only that it is tighter than the subscription's writes, so
- * role-assignment writes and deletes are kept to a burst of 20 and one a second — far above what a migration needs
- * (one or two assignments each) and well under anything ARM has been seen to throttle.
+ * assignments: Microsoft.Authorization throttles more tightly than the subscription's writes (our reference gives no
+ * figure), so role-assignment writes and deletes are kept to a burst of 20 and one a second — far above what a
+ * migration needs (one or two assignments each), far below the subscription's 200 and 10 a second.
  */
 export const AZURE_BUDGETS: Budgets = {
   reads: { capacity: 250, refillPerSec: 25 },
@@ -197,8 +197,8 @@ export interface GovernorStats {
 }
 
 export interface ArmGovernorOptions {
-  /** Budgets per class (Azure's documented ones by default); a class left out keeps its default. */
-  readonly budgets?: Partial<Budgets>;
+  /** Budgets per class (Azure's documented ones by default); a class or field left out keeps its default. */
+  readonly budgets?: Readonly<Partial<Record<ArmClass, Partial<Budget>>>>;
   /** Share of the refill spent (`REFILL_HEADROOM` by default; 1 spends exactly the budget). */
   readonly headroom?: number;
   /** The clock (tests); `Date.now` by default. */
@@ -259,9 +259,11 @@ export class ArmGovernor {
 
   constructor(options: ArmGovernorOptions = {}) {
     const headroom = options.headroom ?? REFILL_HEADROOM;
-    const merged = { ...AZURE_BUDGETS, ...options.budgets };
     this.budgets = Object.fromEntries(
-      ARM_CLASSES.map((c) => [c, { capacity: merged[c].capacity, refillPerSec: merged[c].refillPerSec * headroom }]),
+      ARM_CLASSES.map((c) => {
+        const b = { ...AZURE_BUDGETS[c], ...options.budgets?.[c] };
+        return [c, { capacity: b.capacity, refillPerSec: b.refillPerSec * headroom }];
+      }),
     ) as unknown as Budgets;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? timerSleep;
@@ -388,9 +390,13 @@ export class ArmGovernor {
 
 let processGovernor: ArmGovernor | undefined;
 
-/** The process's governor, shared by every ARM client built without one of its own. */
-export function sharedGovernor(): ArmGovernor {
-  processGovernor ??= new ArmGovernor();
+/**
+ * The process's governor, shared by every ARM client built without one of its own. The first call creates it, with
+ * the budgets it is given (the configured ones: the CLI asks first, before it builds any client); later calls
+ * return that same governor whatever they pass.
+ */
+export function sharedGovernor(budgets?: ArmGovernorOptions['budgets']): ArmGovernor {
+  processGovernor ??= new ArmGovernor(budgets ? { budgets } : {});
   return processGovernor;
 }
 

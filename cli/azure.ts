@@ -12,6 +12,7 @@ import {
   refreshingCredential,
 } from '../azure/clients';
 import { type AzureContext, createAzureContext } from '../azure/context';
+import { sharedGovernor } from '../azure/governor';
 import type { CliContext } from './context';
 import { UserError } from './errors';
 
@@ -43,6 +44,8 @@ export function simulatorCredential(
 
 export function azureAccess(ctx: CliContext): AzureAccess {
   const { config, dev } = ctx;
+  // Before any client: the process's one ARM governor takes the configured budgets (CUTOVER_ARM_BUDGETS).
+  sharedGovernor(config.azure.armBudgets);
   if (!config.azureConfigured && dev) {
     const endpoints: AzureEndpoints = {
       armEndpoint: dev.azure.armEndpoint,

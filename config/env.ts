@@ -21,7 +21,17 @@ export interface AzureConfig {
   readonly logsEndpoint?: string;
   /** Azure Monitor metrics endpoint, `MetricsClient`'s endpoint (CUTOVER_METRICS_ENDPOINT). */
   readonly metricsEndpoint?: string;
+  /**
+   * ARM request budgets of the process's governor per class (CUTOVER_ARM_BUDGETS, a JSON object); a class or field
+   * left out keeps Azure's documented bucket (see azure/governor.ts).
+   */
+  readonly armBudgets: ArmBudgetsConfig;
 }
+
+export const ARM_BUDGET_CLASSES = ['reads', 'writes', 'deletes', 'roleAssignments'] as const;
+export type ArmBudgetsConfig = Readonly<
+  Partial<Record<(typeof ARM_BUDGET_CLASSES)[number], { readonly capacity?: number; readonly refillPerSec?: number }>>
+>;
 
 export interface TemporalConfig {
   /** host:port; from TEMPORAL_ADDRESS or the Temporal CLI's config profile, else the local dev environment. */
@@ -110,6 +120,38 @@ function webhookUrls(value: string | undefined): Record<string, string> {
   return out;
 }
 
+/** CUTOVER_ARM_BUDGETS: `{"writes": {"capacity": 100, "refillPerSec": 5}}`; positive numbers, known classes only. */
+function armBudgets(value: string | undefined): ArmBudgetsConfig {
+  if (value === undefined) return {};
+  const fail = (why: string): never => {
+    throw new Error(
+      `CUTOVER_ARM_BUDGETS ${why}: a JSON object such as {"writes": {"capacity": 100, "refillPerSec": 5}} with classes ${ARM_BUDGET_CLASSES.join(', ')}`,
+    );
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return fail('is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail('must be an object');
+  const out: Record<string, { capacity?: number; refillPerSec?: number }> = {};
+  for (const [cls, budget] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!(ARM_BUDGET_CLASSES as readonly string[]).includes(cls)) fail(`names an unknown class "${cls}"`);
+    if (typeof budget !== 'object' || budget === null || Array.isArray(budget))
+      return fail(`"${cls}" must be an object`);
+    const entry: { capacity?: number; refillPerSec?: number } = {};
+    for (const [field, n] of Object.entries(budget as Record<string, unknown>)) {
+      if (field !== 'capacity' && field !== 'refillPerSec') return fail(`"${cls}" has an unknown field "${field}"`);
+      if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0)
+        return fail(`"${cls}.${field}" must be a positive number`);
+      entry[field] = n;
+    }
+    out[cls] = entry;
+  }
+  return out;
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
@@ -150,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CutoverConfig 
       keyVaultDnsSuffix: nonEmpty(env.CUTOVER_KEY_VAULT_DNS_SUFFIX),
       logsEndpoint: nonEmpty(env.CUTOVER_LOGS_ENDPOINT),
       metricsEndpoint: nonEmpty(env.CUTOVER_METRICS_ENDPOINT),
+      armBudgets: armBudgets(nonEmpty(env.CUTOVER_ARM_BUDGETS)),
       tenantId: nonEmpty(env.AZURE_TENANT_ID),
     },
   };

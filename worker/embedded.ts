@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { type AzureEndpoints, refreshingCredential } from '../azure/clients';
+import { sharedGovernor } from '../azure/governor';
 import { type Simulator, startSimulator } from '../simulator';
 import { cacheDir, type CutoverConfig, pathEntries } from '../config/env';
 import { type DevEnvironment, removeDevEnvironment, writeDevEnvironment } from './dev-env';
@@ -101,6 +102,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
             credential: refreshingCredential(endpoints, () => simulator.control.credentials(WORKER_PRINCIPAL)),
             endpoints,
             evidenceDir: config.evidenceDir,
+            governor: sharedGovernor(config.azure.armBudgets),
             webhooks: config.webhooks,
             lroPollIntervalMs: 500,
           });

@@ -7,6 +7,7 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { readCaCert } from '../../azure/clients';
+import { sharedGovernor } from '../../azure/governor';
 import { firstLine, resolveTemporal } from '../../client/connect';
 import { bundleWorkflows } from '../../worker/bundle';
 import { createCutoverWorker, installRuntimeLogging } from '../../worker/worker';
@@ -39,6 +40,8 @@ export async function workerCommand(ctx: CliContext): Promise<void> {
       credential: access.credential,
       endpoints: { ...access.endpoints, caCert: access.endpoints.caCert ?? readCaCert(config.azure.caCertPath) },
       evidenceDir: config.evidenceDir,
+      // Every migration this worker runs waits on the process's one governor of ARM requests.
+      governor: sharedGovernor(config.azure.armBudgets),
       webhooks: config.webhooks,
       ...(config.webUiUrl ? { webUiUrl: config.webUiUrl } : {}),
       extra: { shutdownGraceTime: config.workerShutdownGraceMs },

@@ -16,6 +16,7 @@ import {
   TENANT_SCOPE,
   TokenBucket,
 } from '../../azure/governor';
+import { loadConfig } from '../../config/env';
 
 const SUB = '33333333-3333-4333-8333-333333333333';
 const ARM = 'https://management.azure.com';
@@ -157,5 +158,25 @@ describe('ARM governor', () => {
     const [deletes] = governor.stats().buckets;
     assert.equal(deletes?.requests, 1, 'the aborted request was not counted as sent');
     assert.equal(deletes?.tokens, 0, 'its reserved token was given back');
+  });
+
+  test("CUTOVER_ARM_BUDGETS sets budgets per class and field; the rest stay Azure's", () => {
+    const env = (v: string) => loadConfig({ HOME: '/nonexistent', CUTOVER_ARM_BUDGETS: v }).azure.armBudgets;
+    const budgets = env('{"writes": {"capacity": 50}, "roleAssignments": {"capacity": 4, "refillPerSec": 0.5}}');
+    assert.deepEqual(budgets, { writes: { capacity: 50 }, roleAssignments: { capacity: 4, refillPerSec: 0.5 } });
+    assert.deepEqual(loadConfig({ HOME: '/nonexistent' }).azure.armBudgets, {});
+    const { governor } = fakeGovernor({ budgets });
+    void governor.acquire(SUB, ['reads']);
+    void governor.acquire(SUB, ['writes', 'roleAssignments']);
+    const got = Object.fromEntries(governor.stats().buckets.map((b) => [b.class, [b.capacity, b.refillPerSec]]));
+    assert.deepEqual(got, {
+      reads: [AZURE_BUDGETS.reads.capacity, AZURE_BUDGETS.reads.refillPerSec],
+      writes: [50, AZURE_BUDGETS.writes.refillPerSec],
+      roleAssignments: [4, 0.5],
+    });
+    assert.throws(() => env('{"writez": {}}'), /CUTOVER_ARM_BUDGETS names an unknown class "writez"/);
+    assert.throws(() => env('{"reads": {"capacity": 0}}'), /"reads.capacity" must be a positive number/);
+    assert.throws(() => env('{"reads": {"burst": 3}}'), /unknown field "burst"/);
+    assert.throws(() => env('not json'), /CUTOVER_ARM_BUDGETS is not JSON/);
   });
 });
