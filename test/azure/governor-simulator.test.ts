@@ -5,12 +5,16 @@
  * queueing what the bucket cannot take; governed at Azure's (larger) budget, it sees each 429 and waits it out.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, test } from 'node:test';
+import { readableSubscriptions } from '../../azure/access';
 import { createAzureClients } from '../../azure/clients';
-import { ArmGovernor } from '../../azure/governor';
+import { createAzureContext } from '../../azure/context';
+import { ArmGovernor, sharedGovernor, TENANT_SCOPE } from '../../azure/governor';
 import { RG, SITE, simulatorForFile } from '../simulator/support';
 
 const BURST = 40;
+const OPENAI_USER = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd';
 const WRITES = { capacity: 5, refillPerSec: 5 };
 
 describe('ARM governor against the simulator', () => {
@@ -79,5 +83,34 @@ describe('ARM governor against the simulator', () => {
     assert.equal(writes.requests, r.sent);
     assert.ok(writes.waits > 0, 'retries waited for the paused bucket');
     assert.ok(r.answered429 < ungoverned.answered429, 'fewer 429s than the SDK retries alone draw');
+  });
+
+  test("the Azure layer's clients wait on the process's one governor: subscription, tenant and role-assignment buckets", async () => {
+    const before = sharedGovernor().stats().classes;
+    // Two contexts, as two migrations in one worker: both spend the one shared governor's budget.
+    const contexts = [1, 2].map(() =>
+      createAzureContext({ credential: s.t.credentialOf('owner'), endpoints: s.t.endpoints }),
+    );
+    for (const ctx of contexts) await ctx.clients(s.sub).web.webApps.get(RG, SITE);
+    assert.deepEqual(await readableSubscriptions(contexts[0]), [s.sub]);
+    const scope = `subscriptions/${s.sub}/resourceGroups/${RG}`;
+    const name = randomUUID();
+    const { authorization } = contexts[1].clients(s.sub);
+    await authorization.roleAssignments.create(scope, name, {
+      roleDefinitionId: `/subscriptions/${s.sub}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER}`,
+      principalId: randomUUID(),
+      principalType: 'ServicePrincipal',
+    });
+    await authorization.roleAssignments.delete(scope, name);
+    const after = sharedGovernor().stats();
+    const spent = (c: keyof typeof before) => after.classes[c].requests - before[c].requests;
+    assert.equal(spent('reads'), 3, 'two site reads and the subscriptions list');
+    assert.equal(spent('writes'), 1);
+    assert.equal(spent('deletes'), 1);
+    assert.equal(spent('roleAssignments'), 2, 'the assignment and its removal, also in their own bucket');
+    const tenant = after.buckets.find((b) => b.scope === TENANT_SCOPE && b.class === 'reads');
+    assert.equal(tenant?.requests, 1, 'the subscriptions list is tenant-level');
+    const sub = after.buckets.find((b) => b.scope === s.sub.toLowerCase() && b.class === 'reads');
+    assert.ok(sub && sub.requests >= 2 && sub.tokens < sub.capacity);
   });
 });
