@@ -90,17 +90,20 @@ export function retryAfterMs(headers: { get(name: string): string | undefined },
 }
 
 /**
- * A token bucket whose tokens can be reserved ahead: `reserve` always takes one and answers how long to wait before
- * using it, so waiters are served in the order they came (the count goes negative while they wait); `sent` or
- * `release` ends a reservation. Pure: the caller passes the time.
+ * A token bucket whose tokens can be reserved ahead: `reserve` always takes one and answers a ticket and how long to
+ * wait before using it, so waiters are served in the order they came (the count goes negative while they wait);
+ * `sent` or `release` ends a reservation. Pure: the caller passes the time.
  */
 export class TokenBucket {
   private tokens: number;
   /** Time the tokens were last brought up to date (in the future during a pause: no refill before it). */
   private at: number;
   private pausedUntil = 0;
+  private nextTicket = 0;
   /** Reservations whose request is not sent yet. */
-  private pending = 0;
+  private readonly pending = new Set<number>();
+  /** The waiters' new places after the last 429: their tickets in order, from the end of its pause. */
+  private requeued = new Map<number, number>();
 
   constructor(
     readonly budget: Budget,
@@ -116,45 +119,58 @@ export class TokenBucket {
     this.at = now;
   }
 
-  /** Takes a token; answers the ms until it may be used (0: now). */
-  reserve(now: number): number {
+  /** Takes a token; answers its ticket and the ms until it may be used (0: now). */
+  reserve(now: number): { readonly ticket: number; readonly waitMs: number } {
     this.refill(now);
     this.tokens -= 1;
-    this.pending += 1;
+    const ticket = this.nextTicket++;
+    this.pending.add(ticket);
     const ready = this.tokens >= 0 ? this.at : this.at + (-this.tokens / this.budget.refillPerSec) * 1000;
-    return Math.max(0, ready - now, this.pausedUntil - now);
+    return { ticket, waitMs: Math.max(0, ready - now, this.pausedUntil - now) };
+  }
+
+  /**
+   * Ms a reservation must still wait because of a 429 since it was made (0: none): the pause, and for a request
+   * that was already waiting, its place in the queue behind the pause.
+   */
+  waitFor(ticket: number, now: number): number {
+    const place = this.requeued.get(ticket);
+    const ready = place === undefined ? 0 : this.pausedUntil + (place / this.budget.refillPerSec) * 1000;
+    return Math.max(0, this.pausedUntil - now, ready - now);
   }
 
   /** The request of a reservation was sent. */
-  sent(): void {
-    this.pending = Math.max(0, this.pending - 1);
+  sent(ticket: number): void {
+    this.pending.delete(ticket);
+    this.requeued.delete(ticket);
   }
 
   /** Gives back a reserved token that was not used (its request was aborted while waiting). */
-  release(now: number): void {
-    this.pending = Math.max(0, this.pending - 1);
+  release(ticket: number, now: number): void {
+    this.sent(ticket);
     this.refill(now);
     this.tokens = Math.min(this.budget.capacity, this.tokens + 1);
   }
 
   /**
-   * ARM answered 429: nothing until `now + waitMs`, when ARM has a token again (for the first request not already
-   * waiting), the bucket refilling from there. Requests already waiting go at the end of the pause.
+   * ARM answered 429: nothing until `now + waitMs`, when ARM has a token again, the bucket refilling from there.
+   * Requests already waiting keep their order behind the pause, one per refill interval; new ones queue after them.
    */
   throttled(now: number, waitMs: number): void {
     this.refill(now);
-    this.tokens = 1 - this.pending;
+    this.tokens = 1 - this.pending.size;
     this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
     this.at = Math.max(this.at, this.pausedUntil);
+    this.requeued = new Map([...this.pending].sort((a, b) => a - b).map((ticket, place) => [ticket, place]));
   }
 
   /** ARM reported what is left of its bucket: never believe in more than that (less what is already promised). */
   observeRemaining(now: number, remaining: number): void {
     this.refill(now);
-    this.tokens = Math.min(this.tokens, remaining - this.pending);
+    this.tokens = Math.min(this.tokens, remaining - this.pending.size);
   }
 
-  /** Ms a request already holding a token must still wait because of a pause (0: none). */
+  /** Ms left of the pause after a 429 (0: none). */
   pausedFor(now: number): number {
     return Math.max(0, this.pausedUntil - now);
   }
@@ -287,25 +303,29 @@ export class ArmGovernor {
    * as sent. Rejects with an `AbortError` (the tokens given back) when `signal` aborts first.
    */
   async acquire(scope: string, classes: readonly ArmClass[], signal?: AbortSignalLike): Promise<void> {
-    const entries = classes.map((c) => this.entry(scope, c));
     const start = this.now();
-    let waitMs = Math.max(0, ...entries.map((e) => e.bucket.reserve(start)));
+    const held = classes.map((c) => {
+      const e = this.entry(scope, c);
+      return { ...e, ...e.bucket.reserve(start) };
+    });
+    let waitMs = Math.max(0, ...held.map((h) => h.waitMs));
     let waited = false;
     try {
-      // A 429 received while waiting pauses the bucket further: look again after each sleep.
+      // A 429 received while waiting pauses the bucket and requeues its waiters: look again after each sleep.
       while (waitMs > 0) {
         waited = true;
         await this.sleep(waitMs, signal);
-        waitMs = Math.max(0, ...entries.map((e) => e.bucket.pausedFor(this.now())));
+        const now = this.now();
+        waitMs = Math.max(0, ...held.map((h) => h.bucket.waitFor(h.ticket, now)));
       }
       if (signal?.aborted) throw abortError();
     } catch (err) {
-      for (const e of entries) e.bucket.release(this.now());
+      for (const h of held) h.bucket.release(h.ticket, this.now());
       throw err;
     }
     const sent = this.now();
-    for (const e of entries) {
-      e.bucket.sent();
+    for (const e of held) {
+      e.bucket.sent(e.ticket);
       e.counters.requests += 1;
       trimRecent(e.counters.recent, sent);
       e.counters.recent.push(sent);

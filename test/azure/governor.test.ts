@@ -50,16 +50,15 @@ function response(status: number, headers: Record<string, string> = {}): Pipelin
 describe('ARM governor', () => {
   test('a bucket grants its burst, then one token per refill interval, in the order asked', () => {
     const b = new TokenBucket({ capacity: 5, refillPerSec: 5 }, 0);
-    const waits = Array.from({ length: 8 }, () => b.reserve(0));
+    const waits = Array.from({ length: 8 }, () => b.reserve(0).waitMs);
     assert.deepEqual(waits, [0, 0, 0, 0, 0, 200, 400, 600]);
     // One second later 5 tokens came back, 3 of them already promised.
     assert.equal(b.available(1000), 2);
-    assert.equal(b.reserve(1000), 0);
+    assert.equal(b.reserve(1000).waitMs, 0);
     // Never more than its capacity, however long it idles.
     assert.equal(b.available(3_600_000), 5);
     // A reservation given back (its request was aborted) is a token again.
-    b.reserve(3_600_000);
-    b.release(3_600_000);
+    b.release(b.reserve(3_600_000).ticket, 3_600_000);
     assert.equal(b.available(3_600_000), 5);
   });
 
@@ -67,9 +66,21 @@ describe('ARM governor', () => {
     const b = new TokenBucket({ capacity: 10, refillPerSec: 10 }, 0);
     b.throttled(0, 3000);
     assert.equal(b.pausedFor(1000), 2000);
-    assert.equal(b.reserve(1000), 2000, 'the first request waits out the pause');
-    assert.equal(b.reserve(1000), 2100, 'the next one a refill interval more');
+    assert.equal(b.reserve(1000).waitMs, 2000, 'the first request waits out the pause');
+    assert.equal(b.reserve(1000).waitMs, 2100, 'the next one a refill interval more');
     assert.equal(b.pausedFor(3000), 0);
+    // Requests already waiting when a 429 comes keep their order behind its pause, one per refill interval.
+    const q = new TokenBucket({ capacity: 2, refillPerSec: 10 }, 0);
+    const [first, second, third, fourth] = Array.from({ length: 4 }, () => q.reserve(0));
+    assert.deepEqual([first?.waitMs, second?.waitMs, third?.waitMs, fourth?.waitMs], [0, 0, 100, 200]);
+    q.sent(first.ticket);
+    q.sent(second.ticket);
+    q.throttled(50, 1000);
+    assert.equal(q.waitFor(third.ticket, 100), 950, 'the first waiter goes at the end of the pause');
+    assert.equal(q.waitFor(fourth.ticket, 100), 1050, 'the next one a refill interval later');
+    assert.equal(q.reserve(100).waitMs, 1150, 'a new request queues behind them');
+    q.sent(third.ticket);
+    assert.equal(q.waitFor(third.ticket, 100), 950, 'sent: only the pause is left');
     // ARM's remaining-budget header lowers the bucket, never raises it.
     const c = new TokenBucket({ capacity: 10, refillPerSec: 10 }, 0);
     c.observeRemaining(0, 3);
