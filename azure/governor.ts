@@ -10,8 +10,10 @@
  * a role-assignment PUT or DELETE also spends a token of a stricter bucket of its own.
  *
  * What ARM answers corrects the governor: a 429 pauses its bucket until the `Retry-After` (or `retry-after-ms`,
- * `x-ms-retry-after-ms`) it carries and empties it; an `x-ms-ratelimit-remaining-…` header lower than the bucket's
- * count (another process, another tool spending the same budget) lowers the bucket to it.
+ * `x-ms-retry-after-ms`) it carries, the requests already waiting queued behind the pause in their order; an
+ * `x-ms-ratelimit-remaining-…` header lower than the bucket's count (another process, another tool spending the same
+ * budget) lowers the bucket to it. ARM's buckets are per principal too; the governor's are per subscription only,
+ * every principal of the process together, which errs on the safe side.
  *
  * The governor is an `@azure/core-rest-pipeline` policy placed `perRetry`: the SDK's retries pass through it too.
  */
