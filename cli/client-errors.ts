@@ -7,6 +7,7 @@ import {
   ClientError,
   MigrationAlreadyRunningError,
   MigrationEndedError,
+  FleetNotFoundError,
   MigrationNotFoundError,
   MigrationStillRunningError,
   MissingSearchAttributeError,
@@ -38,6 +39,11 @@ export function asUserError(err: unknown): unknown {
         : 'start the local environment with `npx cutover dev`, or set TEMPORAL_ADDRESS',
     );
   if (err instanceof MigrationNotFoundError) return new UserError(err.message, 'list migrations with `cutover list`');
+  if (err instanceof FleetNotFoundError)
+    return new UserError(
+      err.message,
+      'a fleet is named by its change ticket, as in the fleet plan, or `cutover/fleet/<ticket>`',
+    );
   if (err instanceof RunNotFoundError)
     return new UserError(err.message, `see its runs with \`cutover history ${err.idOrApp}\``);
   if (err instanceof AmbiguousMigrationError)

@@ -4,15 +4,17 @@ import { callerPlan, FAILED_CALLER_STATES } from '../contracts/fleet';
 import { formatDuration } from '../plan/durations';
 import { table } from './render';
 
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function waveLine(plan: FleetPlan, w: number): string {
   const wave = plan.waves[w];
   const extras = [
     `${wave.concurrency} at a time`,
-    `tolerates ${wave.allowedFailures} failure${wave.allowedFailures === 1 ? '' : 's'}`,
+    `tolerates ${plural(wave.allowedFailures, 'failure')}`,
     ...(wave.bakeMs ? [`bake ${formatDuration(wave.bakeMs)}`] : []),
     ...(wave.approval ? ['approval first'] : []),
   ];
-  return `${w + 1}. ${wave.name}: ${wave.callers.length} caller${wave.callers.length === 1 ? '' : 's'} (${extras.join(', ')})`;
+  return `${w + 1}. ${wave.name}: ${plural(wave.callers.length, 'caller')} (${extras.join(', ')})`;
 }
 
 /** What one caller's migration would change, in one line. */
@@ -25,7 +27,7 @@ function changeLine(plan: FleetPlan, i: number): string {
 
 export function renderFleetPlan(plan: FleetPlan, workflowId: string): string[] {
   const lines = [
-    `Fleet ${plan.changeTicket} (${workflowId}): ${plan.callers.length} callers on ${plan.accounts.length} accounts, ${plan.waves.length} waves`,
+    `Fleet ${plan.changeTicket} (${workflowId}): ${plural(plan.callers.length, 'caller')} on ${plural(plan.accounts.length, 'account')}, ${plural(plan.waves.length, 'wave')}`,
     '',
     'Waves:',
   ];
@@ -41,7 +43,7 @@ export function renderFleetPlan(plan: FleetPlan, workflowId: string): string[] {
     const n = plan.callers.filter((c) => c.account === ai).length;
     const k = a.keySwitch;
     lines.push(
-      `  ${a.ref.name} (subscription ${a.ref.subscriptionId}): ${n} caller${n === 1 ? '' : 's'}; ` +
+      `  ${a.ref.name} (subscription ${a.ref.subscriptionId}): ${plural(n, 'caller')}; ` +
         (k.disable
           ? `keys off${k.approval ? ' after approval' : ''}, quiet period ${formatDuration(k.quietPeriodMs)}, bake ${formatDuration(k.bakeMs)}`
           : 'keys stay on'),

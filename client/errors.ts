@@ -151,3 +151,10 @@ export class FleetAlreadyRunningError extends ClientError {
     super(`a fleet with workflow id ${workflowId} is already running`);
   }
 }
+
+/** No fleet has this workflow id (or change ticket). */
+export class FleetNotFoundError extends ClientError {
+  constructor(readonly workflowId: string) {
+    super(`no fleet with workflow id ${workflowId}`);
+  }
+}

@@ -16,8 +16,14 @@ import { CutoverTicket } from '../contracts/search-attributes';
 import type { migrateFleet } from '../workflows';
 import { abortFleetUpdate, fleetProgressQuery } from '../workflows/fleet/messages';
 import type { TemporalAccess } from './connect';
-import { FleetAlreadyRunningError, MigrationStillRunningError, NoEvidenceError } from './errors';
-import { executionStatus, update } from './migrations';
+import {
+  FleetAlreadyRunningError,
+  FleetNotFoundError,
+  MigrationNotFoundError,
+  MigrationStillRunningError,
+  NoEvidenceError,
+} from './errors';
+import { executionStatus as migrationExecutionStatus, update } from './migrations';
 
 /** The workflow type, as registered (a string, so reading fleets does not load workflow code). */
 export const FLEET_WORKFLOW_TYPE = 'migrateFleet';
@@ -66,6 +72,13 @@ export async function fleetStatus(t: Pick<TemporalAccess, 'client'>, workflowId:
   const handle = t.client.workflow.getHandle<typeof migrateFleet>(workflowId);
   const progress = await handle.query(fleetProgressQuery).catch(() => undefined);
   return { executionStatus: status, ...(progress ? { progress } : {}) };
+}
+
+/** The execution status of a fleet; a fleet that does not exist is a `FleetNotFoundError`. */
+async function executionStatus(t: Pick<TemporalAccess, 'client'>, workflowId: string): Promise<string> {
+  return migrationExecutionStatus(t, workflowId).catch((err: unknown) => {
+    throw err instanceof MigrationNotFoundError ? new FleetNotFoundError(workflowId) : err;
+  });
 }
 
 /** The evidence of a fleet that completed. */

@@ -76,7 +76,7 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
     };
   }
 
-  test('fleet plan lists every problem of a malformed fleet at once and exits 1', async () => {
+  test('fleet plan lists every problem of a malformed fleet at once and exits 1; an unknown fleet is one line', async () => {
     const { file } = gammaFleet('malformed', {
       callers: [
         { name: 'gamma-01', account: 'nope-openai' },
@@ -93,13 +93,14 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
     assert.match(r.stderr, /callers\.1\.plan\.strategy\.type/);
     assert.match(r.stderr, /waves\.0\.concurrency/);
     assert.match(r.stderr, /waves\.1\.callers\.0: "gamma-09" is not one of the fleet's callers/);
+    assertUserError(await cli.run('fleet', 'status', 'CHG-NOPE'), /no fleet with workflow id cutover\/fleet\/chg-nope/);
   });
 
   test('fleet plan: offline it shows the waves and accounts; against Azure it finds a caller that does not exist', async () => {
     const { file } = gammaFleet('dry-run');
     const offline = await cli.run('fleet', 'plan', file, '--offline');
     assert.equal(offline.code, 0, offline.stderr);
-    assert.match(offline.stdout, /4 callers on 1 accounts, 2 waves/);
+    assert.match(offline.stdout, /4 callers on 1 account, 2 waves/);
     assert.match(offline.stdout, /1\. canary: 1 caller \(1 at a time, tolerates 0 failures\)/);
     assert.match(offline.stdout, /gamma-03 \(app-service\) → gamma-openai: system-assigned identity/);
     assert.match(offline.stdout, /gamma-openai \(subscription bbbbbbbb[^)]*\): 4 callers; keys off after approval/);

@@ -1,0 +1,215 @@
+/**
+ * Benchmark: a fleet against its bound. Generates an estate of N App Service callers over S subscriptions and A
+ * shared accounts, migrates it as one fleet (a canary, then the rest in a sliding window of C) on a throwaway
+ * embedded environment with throttling on (Azure's ARM token buckets), and prints one table: wall time against the
+ * lower bound the simulator's delays and the ARM write budget set, ARM requests per caller, 429s received, the worker
+ * process's CPU and peak RSS, the parent's history events and the history events per child migration.
+ *
+ *   npm run bench:fleet -- [--callers 60] [--subscriptions 3] [--accounts 6] [--concurrency 20]
+ *                          [--propagation-ms 10000] [--restart-ms 3000] [--local-auth-switch-ms 5000] [--lro-ms 2000]
+ *
+ * Each simulated app is an OS process (~65 MB): the default size fits this 2-core, 24 GiB machine with room to spare;
+ * 500 callers need the in-process app runtime the simulator does not have yet.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config/env';
+import { fleetWorkflowId } from '../contracts/fleet';
+import { parseFleetPlan } from '../plan/fleet';
+import { startEmbedded } from '../worker/embedded';
+import { migrateFleet } from '../workflows';
+
+const TENANT = '11111111-1111-4111-8111-111111111111';
+const sub = (i: number) => `${String(i + 1).padStart(8, '0')}-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
+const rg = (i: number) => `rg-fleet-${i + 1}`;
+const accountName = (a: number) => `fleet-openai-${a + 1}`;
+const callerName = (c: number) => `fleet-app-${String(c + 1).padStart(4, '0')}`;
+
+interface Estate {
+  readonly callers: number;
+  readonly subscriptions: number;
+  readonly accounts: number;
+}
+
+/** Account a lives in subscription a % S; caller c calls account c % A and lives in subscription c % S. */
+function scenarioYaml(e: Estate): string {
+  const lines = [
+    'name: bench-fleet',
+    'tenants:',
+    '  - { name: contoso, id: ' + TENANT + ' }',
+    'principals:',
+    '  - { name: cutover-worker, tenant: contoso }',
+    'subscriptions:',
+  ];
+  for (let s = 0; s < e.subscriptions; s++) {
+    lines.push(`  - id: ${sub(s)}`, `    name: fleet-${s + 1}`, '    tenant: contoso', '    resourceGroups:');
+    lines.push(`      - name: ${rg(s)}`, '        accounts:');
+    for (let a = s; a < e.accounts; a += e.subscriptions)
+      lines.push(
+        `          - name: ${accountName(a)}`,
+        `            customSubDomainName: ${accountName(a)}`,
+        '            deployments: [{ name: gpt-4o-mini, model: gpt-4o-mini }]',
+      );
+    lines.push('        sites:');
+    for (let c = s; c < e.callers; c += e.subscriptions) {
+      const a = accountName(c % e.accounts);
+      lines.push(
+        `          - name: ${callerName(c)}`,
+        '            settings:',
+        `              AZURE_OPENAI_ENDPOINT: { accountEndpoint: ${a} }`,
+        `              AZURE_OPENAI_API_KEY: { accountKey: ${a} }`,
+        '              AZURE_OPENAI_DEPLOYMENT: gpt-4o-mini',
+      );
+    }
+  }
+  lines.push('roleAssignments:');
+  for (let s = 0; s < e.subscriptions; s++)
+    for (const role of [
+      'Reader',
+      'Website Contributor',
+      'Cognitive Services Contributor',
+      'Role Based Access Control Administrator',
+    ])
+      lines.push(
+        `  - { principal: cutover-worker, role: ${role}, scope: ${role === 'Reader' ? `{ subscription: ${sub(s)} }` : `{ resourceGroup: ${rg(s)} }`} }`,
+      );
+  return `${lines.join('\n')}\n`;
+}
+
+function fleetDocument(e: Estate, concurrency: number) {
+  return {
+    kind: 'fleet',
+    changeTicket: `BENCH-FLEET-${Date.now()}`,
+    tenantId: TENANT,
+    defaults: {
+      smokeTest: { interval: '250ms', requestTimeout: '10s' },
+      budgets: { propagationWait: '30m', downtime: '10m', approvalTimeout: '1d', localAuthSwitch: '30m' },
+      localAuth: { quietPeriod: '0s' },
+      analysis: { after: [] },
+    },
+    accounts: Array.from({ length: e.accounts }, (_, a) => ({
+      name: accountName(a),
+      subscriptionId: sub(a % e.subscriptions),
+      resourceGroup: rg(a % e.subscriptions),
+      deployment: 'gpt-4o-mini',
+      keySwitch: { approval: false, quietPeriod: '0s' },
+    })),
+    callers: Array.from({ length: e.callers }, (_, c) => ({
+      name: callerName(c),
+      account: accountName(c % e.accounts),
+      subscriptionId: sub(c % e.subscriptions),
+      resourceGroup: rg(c % e.subscriptions),
+    })),
+    waves: [
+      { name: 'canary', callers: [callerName(0)], concurrency: 1 },
+      { name: 'rest', rest: true, concurrency, failureThreshold: { maxFailurePercent: 5 } },
+    ],
+  };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      callers: { type: 'string', default: '60' },
+      subscriptions: { type: 'string', default: '3' },
+      accounts: { type: 'string', default: '6' },
+      concurrency: { type: 'string', default: '20' },
+      'propagation-ms': { type: 'string', default: '10000' },
+      'restart-ms': { type: 'string', default: '3000' },
+      'local-auth-switch-ms': { type: 'string', default: '5000' },
+      'lro-ms': { type: 'string', default: '2000' },
+    },
+  });
+  const num = (k: keyof typeof values, min: number) => {
+    const n = Number(values[k]);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${k}: expected an integer ≥ ${min}`);
+    return n;
+  };
+  const estate: Estate = {
+    callers: num('callers', 2),
+    subscriptions: num('subscriptions', 1),
+    accounts: num('accounts', 1),
+  };
+  if (estate.accounts > estate.callers) throw new Error('--accounts: at most one account per caller');
+  const concurrency = num('concurrency', 1);
+  const delays = {
+    propagationMs: num('propagation-ms', 0),
+    appRestartMs: num('restart-ms', 0),
+    localAuthSwitchMs: num('local-auth-switch-ms', 0),
+    lroMs: num('lro-ms', 0),
+  };
+  const home = mkdtempSync(path.join(os.tmpdir(), 'cutover-bench-fleet-'));
+  const scenario = path.join(home, 'fleet-scenario.yaml');
+  writeFileSync(scenario, scenarioYaml(estate));
+  const config = loadConfig({ ...process.env, CUTOVER_HOME: home, CUTOVER_TASK_QUEUE: 'cutover-bench-fleet' });
+  process.stderr.write(`starting ${estate.callers} simulated apps …\n`);
+  const env = await startEmbedded({ config, ephemeral: true, scenario, log: (m) => process.stderr.write(`${m}\n`) });
+  const connection = await Connection.connect({ address: env.server.address });
+  const client = new Client({ connection });
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
+  try {
+    env.sim.control.setDelays({ ...delays, principalReplicationMs: 0, localAuthConsistencyWindowMs: 0 });
+    // Azure's documented ARM token buckets, enforced (429 with Retry-After past the budget).
+    env.sim.control.setThrottling({ enabled: true });
+    const plan = parseFleetPlan(fleetDocument(estate, concurrency));
+    const cpu0 = process.cpuUsage();
+    const started = Date.now();
+    const handle = await client.workflow.start(migrateFleet, {
+      taskQueue: config.taskQueue,
+      workflowId: fleetWorkflowId(plan.changeTicket),
+      args: [{ plan, initiatedBy: 'bench' }],
+    });
+    const result = await handle.result();
+    const wallMs = Date.now() - started;
+    const cpu = process.cpuUsage(cpu0);
+    const log = env.sim.control.requests().filter((r) => r.surface === 'arm');
+    const writesBySub = new Map<string, number>();
+    for (const r of log)
+      if (!['GET', 'HEAD', 'DELETE'].includes(r.method) && r.subscription)
+        writesBySub.set(r.subscription, (writesBySub.get(r.subscription) ?? 0) + 1);
+    const parentEvents = (await handle.fetchHistory()).events?.length ?? 0;
+    const childEvents: number[] = [];
+    for (const c of result.evidence.accounts.flatMap((a) => a.callers))
+      if (c.workflowId)
+        childEvents.push((await client.workflow.getHandle(c.workflowId, c.runId).fetchHistory()).events?.length ?? 0);
+    // The bound: the canary, then the rest in windows of `concurrency`, each migration waiting out propagation and
+    // a restart; then each account's key switch, one after another; or the ARM write budget, if that is longer.
+    const perMigration = delays.propagationMs + delays.appRestartMs;
+    const delayBound =
+      perMigration * (1 + Math.ceil((estate.callers - 1) / concurrency)) +
+      estate.accounts * Math.max(delays.lroMs, delays.localAuthSwitchMs);
+    const armBound = Math.max(0, ...[...writesBySub.values()].map((w) => ((w - 200) / 10) * 1000));
+    const bound = Math.max(delayBound, armBound);
+    const states = result.evidence.accounts.map((a) => a.state);
+    const moved = result.evidence.accounts.flatMap((a) => a.callers).filter((c) => c.state === 'succeeded').length;
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(
+      `\nA fleet against its bound (${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; propagation ${s(delays.propagationMs)}, ` +
+        `app restart ${s(delays.appRestartMs)}, key switch ${s(delays.localAuthSwitchMs)}, account update ${s(delays.lroMs)}; ` +
+        `ARM throttling on at Azure's buckets; window ${concurrency})\n`,
+    );
+    console.log(
+      '| callers | subscriptions | accounts | outcome | moved | keys off | wall time | bound | ratio | ARM requests | per caller | 429s | worker CPU | peak RSS | parent events (runs) | events per child (max) |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    const avg = childEvents.reduce((a, b) => a + b, 0) / Math.max(1, childEvents.length);
+    console.log(
+      `| ${estate.callers} | ${estate.subscriptions} | ${estate.accounts} | ${result.outcome} | ${moved} | ${states.filter((x) => x === 'off').length}/${states.length} | ${s(wallMs)} | ${s(bound)} | ${(wallMs / bound).toFixed(2)}× | ${log.length} | ${(log.length / estate.callers).toFixed(1)} | ${log.filter((r) => r.status === 429).length} | ${s((cpu.user + cpu.system) / 1000)} | ${Math.round(peakRss / 2 ** 20)} MB | ${parentEvents} (${result.evidence.runs}) | ${avg.toFixed(0)} (${Math.max(...childEvents)}) |`,
+    );
+    if (result.outcome !== 'succeeded') console.log(`\nThe fleet did not succeed: ${result.reason ?? ''}`);
+  } finally {
+    clearInterval(sampler);
+    await connection.close();
+    await env.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
