@@ -177,11 +177,11 @@ async function main() {
       if (c.workflowId)
         childEvents.push((await client.workflow.getHandle(c.workflowId, c.runId).fetchHistory()).events?.length ?? 0);
     // The bound: the canary, then the rest in windows of `concurrency`, each migration waiting out propagation and
-    // a restart; then each account's key switch, one after another; or the ARM write budget, if that is longer.
+    // a restart; then the accounts' key switches, side by side; or the ARM write budget, if that is longer.
     const perMigration = delays.propagationMs + delays.appRestartMs;
     const delayBound =
       perMigration * (1 + Math.ceil((estate.callers - 1) / concurrency)) +
-      estate.accounts * Math.max(delays.lroMs, delays.localAuthSwitchMs);
+      Math.max(delays.lroMs, delays.localAuthSwitchMs);
     const armBound = Math.max(0, ...[...writesBySub.values()].map((w) => ((w - 200) / 10) * 1000));
     const bound = Math.max(delayBound, armBound);
     const states = result.evidence.accounts.map((a) => a.state);

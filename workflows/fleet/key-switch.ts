@@ -3,7 +3,8 @@
  * holds a key (the inventory across every readable subscription, leaving out only what the fleet moved), the logs
  * stay quiet over the quiet period, [approval], then under the account's lock: checked again, switched off, proven
  * (keys refused, every caller answering on its identity), baked. A failed proof switches key auth back on — only that
- * switch is undone; the callers stay on their identities. Accounts are switched one after another, never two at once.
+ * switch is undone; the callers stay on their identities. Different accounts switch side by side; one account's
+ * updates are never concurrent (its lock).
  */
 import { sleep } from '@temporalio/workflow';
 import { callerPlan } from '../../contracts/fleet';
@@ -11,7 +12,7 @@ import { describeScan } from '../../contracts/key-holders';
 import { accountResourceId } from '../../contracts/ids';
 import { formatDuration } from '../../plan/durations';
 import { plannedMoves } from '../../plan/moves';
-import type { AccountLockHolder } from '../kit/account-lock';
+import type { AccountLocks } from '../kit/account-lock';
 import { failureMessage, StageFailure } from '../kit/failures';
 import { KEY_REFUSAL_CONFIRMATIONS } from '../migration/stages/key-switch';
 import { appPoll, arm, armCall, armLong, armLongRunning, compensationCall, pollTimeout } from './activities';
@@ -21,19 +22,21 @@ import { FleetRun } from './state';
 
 const TERMINAL = ['off', 'kept-on', 'switched-back'];
 
-/** Every account not yet switched whose callers have all ended: switched, or kept on with the reason. */
-export async function switchReadyAccounts(run: FleetRun, lock: AccountLockHolder): Promise<void> {
-  for (let a = 0; a < run.plan.accounts.length; a++) {
-    const record = run.accounts[a];
-    if (TERMINAL.includes(record.state)) continue;
-    const callers = run.callersOf(a);
-    const ended = callers.every((i) => !['pending', 'running'].includes(run.callers[i].state));
-    if (!ended && !run.stopped) continue;
-    await switchAccount(run, a, lock);
-  }
+/**
+ * Every account not yet switched whose callers have all ended: switched, or kept on with the reason. Accounts are
+ * switched side by side, each under its own lock (one account's updates are never concurrent).
+ */
+export async function switchReadyAccounts(run: FleetRun, locks: AccountLocks): Promise<void> {
+  const ready = run.plan.accounts.flatMap((_, a) => {
+    if (TERMINAL.includes(run.accounts[a].state)) return [];
+    const ended = run.callersOf(a).every((i) => !['pending', 'running'].includes(run.callers[i].state));
+    return ended || run.stopped ? [a] : [];
+  });
+  if (run.parallelKeySwitch) await Promise.all(ready.map((a) => switchAccount(run, a, locks)));
+  else for (const a of ready) await switchAccount(run, a, locks);
 }
 
-async function switchAccount(run: FleetRun, a: number, lock: AccountLockHolder): Promise<void> {
+async function switchAccount(run: FleetRun, a: number, locks: AccountLocks): Promise<void> {
   const { plan, board } = run;
   const account = plan.accounts[a];
   const record = run.accounts[a];
@@ -73,7 +76,7 @@ async function switchAccount(run: FleetRun, a: number, lock: AccountLockHolder):
     }
   }
   board.begin(stage, 'waiting for the account’s key-switch lock');
-  await lock.acquire({
+  const held = await locks.acquire({
     resource: accountResourceId(ref),
     purpose: `fleet ${plan.changeTicket}: key auth off on ${ref.name}`,
     leaseMs:
@@ -117,7 +120,7 @@ async function switchAccount(run: FleetRun, a: number, lock: AccountLockHolder):
       `keys refused ${KEY_REFUSAL_CONFIRMATIONS} times in a row; ${callers.length} callers answer on their identities`,
     );
   } finally {
-    await lock.release();
+    await held.release();
   }
 }
 

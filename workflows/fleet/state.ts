@@ -2,7 +2,7 @@
  * One fleet run's state in one object: the stage board (a stage per wave and per account's key switch), the gates,
  * every caller's and account's record, and what continue-as-new carries to the next run.
  */
-import { setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import {
   type AccountRecord,
   type CallerRecord,
@@ -18,6 +18,7 @@ import type { GateId } from '../../contracts/model';
 import { Gates } from '../kit/gate';
 import { StageBoard } from '../kit/run-state';
 import { renderFleetDetails } from './render';
+import { PARALLEL_KEY_SWITCH } from './versions';
 
 export type FleetStageId = `wave-${number}` | `keys-${number}` | 'evidence';
 export type FleetGate = `wave-${number}` | `keys-${number}`;
@@ -37,6 +38,8 @@ export class FleetRun {
   /** Why the fleet stopped starting children (threshold, rejection, abort); undefined while it goes on. */
   stopped: string | undefined;
   abortRequest: { by: string; reason: string } | undefined;
+  /** Whether ready accounts switch side by side (`PARALLEL_KEY_SWITCH`, decided once at the run's start). */
+  readonly parallelKeySwitch = patched(PARALLEL_KEY_SWITCH);
 
   constructor(input: FleetInput) {
     const { plan, carry } = input;

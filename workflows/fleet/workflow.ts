@@ -13,7 +13,7 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { AbortInput } from '../../contracts/messages';
 import type { FleetEvidence, FleetInput, FleetResult } from '../../contracts/fleet';
-import { AccountLockHolder } from '../kit/account-lock';
+import { AccountLocks } from '../kit/account-lock';
 import { filled, refuse, StageFailure } from '../kit/failures';
 import { registerGateHandlers } from '../kit/gate';
 import { arm, armCall } from './activities';
@@ -31,7 +31,7 @@ import { runWave } from './waves';
 export async function migrateFleet(input: FleetInput): Promise<FleetResult> {
   const run = new FleetRun(input);
   registerHandlers(run);
-  const lock = new AccountLockHolder();
+  const locks = new AccountLocks();
   run.refresh();
 
   for (let w = run.nextWave; w < run.plan.waves.length && !run.stopped; w++) {
@@ -42,7 +42,7 @@ export async function migrateFleet(input: FleetInput): Promise<FleetResult> {
     }
     if (!(await waveApproved(run, w))) break; //  [approval] before the wave
     await runWave(run, w); //                       child migrations in a sliding window, up to the failure threshold
-    await switchReadyAccounts(run, lock); //        key auth off on each account whose callers have all moved
+    await switchReadyAccounts(run, locks); //        key auth off on each account whose callers have all moved
     run.nextWave = w + 1;
     if (w + 1 < run.plan.waves.length && longHistory(run)) {
       await condition(allHandlersFinished);
@@ -50,7 +50,7 @@ export async function migrateFleet(input: FleetInput): Promise<FleetResult> {
     }
   }
   for (const c of run.callers) if (c.state === 'pending') c.state = 'not-started'; // a stopped fleet's later waves
-  await switchReadyAccounts(run, lock); //          every account left says why its keys stay on
+  await switchReadyAccounts(run, locks); //          every account left says why its keys stay on
   return finish(run); //                            evidence, whatever happened
 }
 

@@ -1,7 +1,8 @@
 /**
- * Holding an account's key-switch lock (see workflows/lock/workflow.ts) from any workflow: the request goes out
- * through an activity (signal-with-start of the lock), the grant comes back as a signal, the release is a signal to
- * the lock. One holder per workflow, since the grant signal has one handler; it holds one account at a time.
+ * Holding accounts' key-switch locks (see workflows/lock/workflow.ts) from any workflow: a request goes out through
+ * an activity (signal-with-start of the account's lock), its grant comes back as a signal, the release is a signal
+ * to the lock. One `AccountLocks` per workflow (the grant signal has one handler); it may hold the locks of several
+ * accounts at once, each hold released on its own.
  */
 import { condition, getExternalWorkflowHandle, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import { accountLockWorkflowId, type LockGrant, type LockRequest } from '../../contracts/lock';
@@ -25,55 +26,57 @@ export interface LockAsk {
   readonly onTimeout: () => Error;
 }
 
-export class AccountLockHolder {
-  private requestId: string | undefined;
-  private grant: LockGrant | undefined;
-  private lockWorkflowId: string | undefined;
+/** One account's lock, held: release it once (again is a no-op). */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+export class AccountLocks {
+  /** Requests this workflow waits on or holds, by request id, with their grant once it came. */
+  private readonly requests = new Map<string, LockGrant | undefined>();
 
   constructor() {
     setHandler(lockGrantedSignal, (g) => {
-      if (g.requestId === this.requestId) this.grant = g;
+      if (this.requests.has(g.requestId)) this.requests.set(g.requestId, g);
     });
   }
 
-  /** The lock workflow of `resource` on this workflow's task queue. */
-  static lockWorkflowId(resource: string): string {
-    return accountLockWorkflowId(workflowInfo().taskQueue, resource);
-  }
-
-  async acquire(ask: LockAsk): Promise<void> {
+  async acquire(ask: LockAsk): Promise<HeldLock> {
     const info = workflowInfo();
-    const lockWorkflowId = ask.lockWorkflowId ?? AccountLockHolder.lockWorkflowId(ask.resource);
-    this.lockWorkflowId = lockWorkflowId;
-    this.requestId = uuid4();
-    this.grant = undefined;
+    const lockWorkflowId = ask.lockWorkflowId ?? accountLockWorkflowId(info.taskQueue, ask.resource);
+    const requestId = uuid4();
+    this.requests.set(requestId, undefined);
+    const held: HeldLock = {
+      release: async () => {
+        if (!this.requests.delete(requestId)) return;
+        try {
+          await getExternalWorkflowHandle(lockWorkflowId).signal(releaseLockSignal, { requestId });
+        } catch {
+          // The lock has ended: nothing to release.
+        }
+      },
+    };
+    const granted = () => this.requests.get(requestId) !== undefined;
     await ask.request({
       lockWorkflowId,
       resource: ask.resource,
       request: {
-        requestId: this.requestId,
+        requestId,
         workflowId: info.workflowId,
         runId: info.runId,
         leaseMs: ask.leaseMs,
         purpose: ask.purpose,
       },
     });
-    if (await condition(() => this.grant !== undefined, '2s')) return;
+    if (await condition(granted, '2s')) return held;
     ask.onQueued?.(lockWorkflowId);
-    if (!(await condition(() => this.grant !== undefined, ask.timeoutMs))) throw ask.onTimeout();
-    ask.onGranted?.();
-  }
-
-  /** Idempotent; never fails the run (a lock whose lease ran out has let go already). */
-  async release(): Promise<void> {
-    const { requestId, lockWorkflowId } = this;
-    if (!requestId || !lockWorkflowId) return;
-    this.requestId = undefined;
-    this.grant = undefined;
-    try {
-      await getExternalWorkflowHandle(lockWorkflowId).signal(releaseLockSignal, { requestId });
-    } catch {
-      // The lock has ended: nothing to release.
+    if (!(await condition(granted, ask.timeoutMs))) {
+      // Still queued: the request's lease lets the lock go on without it (no signal here: recorded migrations
+      // replay this path).
+      this.requests.delete(requestId);
+      throw ask.onTimeout();
     }
+    ask.onGranted?.();
+    return held;
   }
 }

@@ -2,14 +2,15 @@
 import { accountResourceId } from '../../../contracts/ids';
 import { accountLockWorkflowId } from '../../../contracts/lock';
 import { targetOf } from '../../../plan/schema';
-import { AccountLockHolder } from '../../kit/account-lock';
+import { AccountLocks, type HeldLock } from '../../kit/account-lock';
 import { StageFailure } from '../../kit/failures';
 import { arm, armCall } from '../activities';
 import type { MigrationRun } from '../state';
 
 export class AccountLock {
   readonly workflowId: string;
-  private readonly holder = new AccountLockHolder();
+  private readonly locks = new AccountLocks();
+  private held: HeldLock | undefined;
 
   constructor(private readonly run: MigrationRun) {
     const { account } = run.plan;
@@ -19,7 +20,7 @@ export class AccountLock {
   async acquire(): Promise<void> {
     const { run } = this;
     const { plan, board } = run;
-    await this.holder.acquire({
+    this.held = await this.locks.acquire({
       resource: run.b.account.resourceId,
       lockWorkflowId: this.workflowId,
       purpose: `${plan.changeTicket}: ${targetOf(plan).name}`,
@@ -46,7 +47,9 @@ export class AccountLock {
   }
 
   /** Idempotent; never fails the migration. */
-  release(): Promise<void> {
-    return this.holder.release();
+  async release(): Promise<void> {
+    const held = this.held;
+    this.held = undefined;
+    await held?.release();
   }
 }
