@@ -249,6 +249,33 @@ describe('fleets against the simulator', () => {
     assert.equal(await localAuthOff(SUB_A, RG_A, 'eps-openai'), false, 'keys stay on');
   });
 
+  test('a key switch whose proof fails is switched back on that account alone; its callers stay moved', async () => {
+    // The data plane follows the switch after a minute, and the proof may wait 2 s: keys are never seen refused.
+    estate.sim.control.setDelays({ localAuthSwitchMs: 60_000 });
+    const document = fleetDocument({
+      accounts: [account('eps-openai')],
+      callers: [{ name: 'eps-01' }, { name: 'eps-02' }],
+      waves: [{ name: 'all', rest: true, concurrency: 2 }],
+    });
+    const defaults = document.defaults as { budgets: Record<string, string> };
+    defaults.budgets = { ...defaults.budgets, localAuthSwitch: '2s' };
+    const result = await runFleet('fleet-switch-back', document);
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.reason ?? '', /the key switch failed on eps-openai/);
+    const [eps] = result.evidence.accounts;
+    assert.equal(eps.state, 'switched-back', eps.reason);
+    assert.deepEqual(
+      eps.callers.map((c) => c.state),
+      ['succeeded', 'succeeded'],
+    );
+    assert.equal(await localAuthOff(SUB_A, RG_A, 'eps-openai'), false, 'key auth is back on');
+    assert.equal(
+      (await settingsOf(SUB_A, RG_A, 'eps-01')).AZURE_OPENAI_AUTH_MODE,
+      'identity',
+      'the callers stay moved',
+    );
+  });
+
   test('continue-as-new between waves keeps every record, the gates and their decisions', async () => {
     const result = await runFleet(
       'fleet-continue-as-new',

@@ -20,7 +20,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { MigrationActivities } from '../../activities';
 import { FleetRun } from './state';
 
-const TERMINAL = ['off', 'kept-on', 'switched-back'];
+const TERMINAL = ['off', 'kept-on', 'switched-back', 'failed'];
 
 /**
  * Every account not yet switched whose callers have all ended: switched, or kept on with the reason. Accounts are
@@ -32,8 +32,14 @@ export async function switchReadyAccounts(run: FleetRun, locks: AccountLocks): P
     const ended = run.callersOf(a).every((i) => !['pending', 'running'].includes(run.callers[i].state));
     return ended || run.stopped ? [a] : [];
   });
-  if (run.parallelKeySwitch) await Promise.all(ready.map((a) => switchAccount(run, a, locks)));
-  else for (const a of ready) await switchAccount(run, a, locks);
+  const oneAccount = (a: number) =>
+    switchAccount(run, a, locks).catch((err: unknown) => {
+      // An activity out of retries, a lock that stayed taken: this account's switch fails, the fleet goes on.
+      Object.assign(run.accounts[a], { state: 'failed', reason: failureMessage(err) });
+      run.board.end(`keys-${a}`, 'failed', failureMessage(err));
+    });
+  if (run.parallelKeySwitch) await Promise.all(ready.map(oneAccount));
+  else for (const a of ready) await oneAccount(a);
 }
 
 async function switchAccount(run: FleetRun, a: number, locks: AccountLocks): Promise<void> {
@@ -96,11 +102,12 @@ async function switchAccount(run: FleetRun, a: number, locks: AccountLocks): Pro
     if (!(await nobodyElseHoldsKeys(run, a, exclude))) return;
     record.state = 'switching';
     board.note(stage, 'disableLocalAuth = true');
-    await armLong.setLocalAuth.executeWithOptions({ ...armLongRunning, summary: 'disableLocalAuth = true' }, [
-      { account: ref, disabled: true },
-    ]);
-    record.switchedAt = new Date().toISOString();
     try {
+      // A switch that failed may still have been applied: it is switched back like one that was.
+      await armLong.setLocalAuth.executeWithOptions({ ...armLongRunning, summary: 'disableLocalAuth = true' }, [
+        { account: ref, disabled: true },
+      ]);
+      record.switchedAt = new Date().toISOString();
       await proveSwitch(run, a, callers);
       if (account.keySwitch.bakeMs > 0) {
         record.state = 'baking';

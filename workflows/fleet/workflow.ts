@@ -101,7 +101,13 @@ function registerHandlers(run: FleetRun): void {
 async function finish(run: FleetRun): Promise<FleetResult> {
   const { plan, board } = run;
   const failed = run.callers.some((_, i) => run.failed(i));
-  run.outcome = run.stopped ? 'stopped' : failed ? 'failed' : 'succeeded';
+  const switchFailed = run.accounts.filter((a) => a.state === 'failed' || a.state === 'switched-back');
+  run.outcome = run.stopped ? 'stopped' : failed || switchFailed.length ? 'failed' : 'succeeded';
+  const reason =
+    run.stopped ??
+    (switchFailed.length
+      ? `the key switch failed on ${switchFailed.map((a) => `${a.name} (${a.reason ?? a.state})`).join('; ')}`
+      : undefined);
   board.begin('evidence');
   const evidence: FleetEvidence = {
     schema: 'cutover.fleet-evidence/v1',
@@ -113,7 +119,7 @@ async function finish(run: FleetRun): Promise<FleetResult> {
     startedAt: run.startedAt,
     endedAt: new Date().toISOString(),
     outcome: run.outcome,
-    ...(run.stopped ? { reason: run.stopped } : {}),
+    ...(reason ? { reason } : {}),
     waves: plan.waves.map((w) => ({ name: w.name, callers: w.callers.map((i) => plan.callers[i].id) })),
     accounts: run.accounts.map((a, ai) => ({
       ...a,
@@ -134,7 +140,7 @@ async function finish(run: FleetRun): Promise<FleetResult> {
   }
   const result: FleetResult = {
     outcome: run.outcome,
-    ...(run.stopped ? { reason: run.stopped } : {}),
+    ...(reason ? { reason } : {}),
     evidence: { ...evidence, stages: board.stages },
     ...(evidencePath ? { evidencePath } : {}),
   };
