@@ -4,7 +4,7 @@ import { callerPlan, FAILED_CALLER_STATES } from '../contracts/fleet';
 import { formatDuration } from '../plan/durations';
 import { table } from './render';
 
-const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 function waveLine(plan: FleetPlan, w: number): string {
   const wave = plan.waves[w];
@@ -108,7 +108,7 @@ export function renderFleetEvidence(e: FleetEvidence): string {
     '',
     '## Waves',
     '',
-    ...e.waves.map((w) => `- **${w.name}**: ${w.callers.join(', ')}`),
+    ...e.waves.map((w) => `- **${w.name}**: ${w.callers.join(', ') || '(no caller was left for it)'}`),
   ];
   for (const a of e.accounts) {
     lines.push(

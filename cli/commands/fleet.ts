@@ -19,7 +19,7 @@ import type { ApprovalRecord, GateId, PreflightProblem } from '../../contracts/m
 import { loadFleetFile } from '../../plan/fleet';
 import { type CliContext, withTemporal } from '../context';
 import { UserError } from '../errors';
-import { renderFleetEvidence, renderFleetPlan, renderFleetProgress } from '../fleet-render';
+import { plural, renderFleetEvidence, renderFleetPlan, renderFleetProgress } from '../fleet-render';
 import { personActing } from '../person';
 import { renderPreflightProblems } from '../render';
 import { dryRun, readPlanFile } from './plan';
@@ -106,7 +106,7 @@ export async function fleetStartCommand(
     const result = { workflowId, runId: handle.firstExecutionRunId, ...(link ? { link } : {}) };
     ctx.out.result(result, () =>
       [
-        `Started fleet ${workflowId}: ${plan.callers.length} callers on ${plan.accounts.length} accounts in ${plan.waves.length} waves`,
+        `Started fleet ${workflowId}: ${plural(plan.callers.length, 'caller')} on ${plural(plan.accounts.length, 'account')} in ${plural(plan.waves.length, 'wave')}`,
         ...(link ? [`Web UI: ${link}`] : []),
         `Follow it: cutover fleet watch ${plan.changeTicket}`,
       ].join('\n'),

@@ -46,8 +46,8 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
         .catch(() => undefined);
   });
 
-  /** A fleet plan file over the gamma account (4 callers in the second subscription). */
-  function gammaFleet(name: string, fields: Record<string, unknown> = {}) {
+  /** A fleet plan file over the zeta account (4 callers in the second subscription). */
+  function zetaFleet(name: string, fields: Record<string, unknown> = {}) {
     const ticket = `CHG-fleet-${name}-${randomUUID().slice(0, 8)}`;
     started.push(ticket);
     return {
@@ -59,16 +59,16 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
         defaults: { ...TEST_FLEET_DEFAULTS },
         accounts: [
           {
-            name: 'gamma-openai',
+            name: 'zeta-openai',
             subscriptionId: SUB_B,
             resourceGroup: 'rg-fleet-b',
             deployment: 'gpt-4o-mini',
             keySwitch: { approval: true, quietPeriod: '0s' },
           },
         ],
-        callers: ['gamma-01', 'gamma-02', 'gamma-03', 'gamma-04'].map((n) => ({ name: n })),
+        callers: ['zeta-01', 'zeta-02', 'zeta-03', 'zeta-04'].map((n) => ({ name: n })),
         waves: [
-          { name: 'canary', callers: ['gamma-01'], concurrency: 1 },
+          { name: 'canary', callers: ['zeta-01'], concurrency: 1 },
           { name: 'rest', rest: true, concurrency: 3 },
         ],
         ...fields,
@@ -77,14 +77,14 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
   }
 
   test('fleet plan lists every problem of a malformed fleet at once and exits 1; an unknown fleet is one line', async () => {
-    const { file } = gammaFleet('malformed', {
+    const { file } = zetaFleet('malformed', {
       callers: [
-        { name: 'gamma-01', account: 'nope-openai' },
-        { name: 'gamma-02', plan: { strategy: { type: 'swap' } } },
+        { name: 'zeta-01', account: 'nope-openai' },
+        { name: 'zeta-02', plan: { strategy: { type: 'swap' } } },
       ],
       waves: [
-        { name: 'canary', callers: ['gamma-01'], concurrency: 0 },
-        { name: 'rest', callers: ['gamma-09'] },
+        { name: 'canary', callers: ['zeta-01'], concurrency: 0 },
+        { name: 'rest', callers: ['zeta-09'] },
       ],
     });
     const r = await cli.run('fleet', 'plan', file, '--offline');
@@ -92,18 +92,18 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
     assert.match(r.stderr, /callers\.0\.account: "nope-openai" is not one of the fleet's accounts/);
     assert.match(r.stderr, /callers\.1\.plan\.strategy\.type/);
     assert.match(r.stderr, /waves\.0\.concurrency/);
-    assert.match(r.stderr, /waves\.1\.callers\.0: "gamma-09" is not one of the fleet's callers/);
+    assert.match(r.stderr, /waves\.1\.callers\.0: "zeta-09" is not one of the fleet's callers/);
     assertUserError(await cli.run('fleet', 'status', 'CHG-NOPE'), /no fleet with workflow id cutover\/fleet\/chg-nope/);
   });
 
   test('fleet plan: offline it shows the waves and accounts; against Azure it finds a caller that does not exist', async () => {
-    const { file } = gammaFleet('dry-run');
+    const { file } = zetaFleet('dry-run');
     const offline = await cli.run('fleet', 'plan', file, '--offline');
     assert.equal(offline.code, 0, offline.stderr);
     assert.match(offline.stdout, /4 callers on 1 account, 2 waves/);
     assert.match(offline.stdout, /1\. canary: 1 caller \(1 at a time, tolerates 0 failures\)/);
-    assert.match(offline.stdout, /gamma-03 \(app-service\) → gamma-openai: system-assigned identity/);
-    assert.match(offline.stdout, /gamma-openai \(subscription bbbbbbbb[^)]*\): 4 callers; keys off after approval/);
+    assert.match(offline.stdout, /zeta-03 \(app-service\) → zeta-openai: system-assigned identity/);
+    assert.match(offline.stdout, /zeta-openai \(subscription bbbbbbbb[^)]*\): 4 callers; keys off after approval/);
     const example = await cli.run(
       'fleet',
       'plan',
@@ -115,18 +115,18 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
     assert.equal(report.valid, true);
     assert.deepEqual(report.problems, []);
 
-    const { file: bad } = gammaFleet('dry-run-bad', {
-      callers: [{ name: 'gamma-01' }, { name: 'gamma-99' }],
+    const { file: bad } = zetaFleet('dry-run-bad', {
+      callers: [{ name: 'zeta-01' }, { name: 'zeta-99' }],
       waves: [{ name: 'all', rest: true }],
     });
     const r = await cli.run('fleet', 'plan', bad);
     assertUserError(r, /preflight found \d+ problem\(s\) in the fleet; nothing was changed/);
-    assert.match(r.stdout, /✗ gamma-99: \[/);
-    assert.doesNotMatch(r.stdout, /✗ gamma-01:/);
+    assert.match(r.stdout, /✗ zeta-99: \[/);
+    assert.doesNotMatch(r.stdout, /✗ zeta-01:/);
   });
 
   test('start, status, approve as another person, watch to the end, evidence as Markdown and JSON', async () => {
-    const { ticket, file } = gammaFleet('happy');
+    const { ticket, file } = zetaFleet('happy');
     await estate.temporal.withWorker(estate.activities(), async () => {
       const started = await cli.json<{ workflowId: string; link?: string }>('fleet', 'start', file, '--as', 'alice');
       assert.equal(started.workflowId, `cutover/fleet/${ticket.toLowerCase()}`);
@@ -151,9 +151,12 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
       );
       const text = await cli.run('fleet', 'status', ticket);
       assert.equal(text.code, 0, text.stderr);
-      assert.match(text.stdout, /Waiting for approval: Disable key auth on gamma-openai/);
+      assert.match(text.stdout, /Waiting for approval: Disable key auth on zeta-openai/);
       assert.match(text.stdout, /ACCOUNT\s+PENDING\s+RUNNING\s+SUCCEEDED\s+FAILED\s+KEYS/);
-      assertUserError(await cli.run('fleet', 'approve', ticket, '--as', 'alice'), /four-eyes/);
+      assertUserError(
+        await cli.run('fleet', 'approve', ticket, '--as', 'alice'),
+        /four-eyes rule: alice started this fleet/,
+      );
       const approval = await cli.json<{ gate: string; by: string }>('fleet', 'approve', ticket, '--as', 'bob');
       assert.deepEqual([approval.gate, approval.by], ['keys-0', 'bob']);
       const watched = await cli.run('fleet', 'watch', ticket);
@@ -163,8 +166,8 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
     const md = await cli.run('fleet', 'evidence', ticket);
     assert.equal(md.code, 0, md.stderr);
     assert.match(md.stdout, /^# Fleet .*: succeeded/m);
-    assert.match(md.stdout, /## Account gamma-openai: keys off/);
-    assert.match(md.stdout, /\| gamma-04 \| app-service \| succeeded \| [0-9a-f-]{36} \| .*roleAssignments/);
+    assert.match(md.stdout, /## Account zeta-openai: keys off/);
+    assert.match(md.stdout, /\| zeta-04 \| app-service \| succeeded \| [0-9a-f-]{36} \| .*roleAssignments/);
     const evidence = await cli.json<FleetEvidence>('fleet', 'evidence', ticket);
     assert.deepEqual(
       evidence.approvals.map((a) => [a.gate, a.by]),
@@ -178,7 +181,7 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
   });
 
   test('abort at a wave gate stops the fleet before any caller starts', async () => {
-    const { ticket, file } = gammaFleet('abort', {
+    const { ticket, file } = zetaFleet('abort', {
       waves: [{ name: 'all', rest: true, approval: true }],
     });
     await estate.temporal.withWorker(estate.activities(), async () => {
@@ -197,7 +200,7 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
     });
     const untouched = await createAzureClients(estate.credential, SUB_B, estate.endpoints).web.webApps.get(
       'rg-fleet-b',
-      'gamma-01',
+      'zeta-01',
     );
     assert.equal(untouched.identity?.type ?? 'None', 'None', 'no caller was started');
   });

@@ -134,7 +134,7 @@ describe('fleets against the simulator', () => {
         handle.executeUpdate(approveFleetUpdate, {
           args: ['alice'],
         }),
-        (err: Error) => /four-eyes rule: alice/.test(String(err.cause)),
+        (err: Error) => /four-eyes rule: alice started this fleet/.test(String(err.cause)),
       );
       await handle.executeUpdate(approveFleetUpdate, {
         args: [{ approver: 'bob', comment: 'all callers moved' }],

@@ -26,7 +26,7 @@ const FILE = 'test/reliability/fleet-crash.test.ts';
 const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'fleet.yaml');
 const SUB_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const ACCOUNT_WRITE = 'Microsoft.CognitiveServices/accounts/write';
-const BETA = ['beta-01', 'beta-02', 'beta-03', 'beta-04', 'beta-05', 'beta-06'];
+const THETA = ['theta-01', 'theta-02', 'theta-03', 'theta-04', 'theta-05', 'theta-06'];
 
 describe('worker crashes under a fleet', () => {
   let estate: Estate;
@@ -56,16 +56,16 @@ describe('worker crashes under a fleet', () => {
       defaults: { ...TEST_FLEET_DEFAULTS },
       accounts: [
         {
-          name: 'beta-openai',
+          name: 'theta-openai',
           subscriptionId: SUB_A,
           resourceGroup: 'rg-fleet-a',
           deployment: 'gpt-4o-mini',
           keySwitch: { approval: false, quietPeriod: '0s' },
         },
       ],
-      callers: BETA.map((name) => ({ name })),
+      callers: THETA.map((name) => ({ name })),
       waves: [
-        { name: 'canary', callers: ['beta-01'], concurrency: 1 },
+        { name: 'canary', callers: ['theta-01'], concurrency: 1 },
         { name: 'rest', rest: true, concurrency: 3 },
       ],
     });
@@ -94,11 +94,11 @@ describe('worker crashes under a fleet', () => {
 
     const result = await handle.result();
     assert.equal(result.outcome, 'succeeded', result.reason);
-    const [beta] = result.evidence.accounts;
-    assert.equal(beta.state, 'off', beta.reason);
+    const [theta] = result.evidence.accounts;
+    assert.equal(theta.state, 'off', theta.reason);
     assert.deepEqual(
-      beta.callers.map((c) => c.state),
-      BETA.map(() => 'succeeded'),
+      theta.callers.map((c) => c.state),
+      THETA.map(() => 'succeeded'),
     );
     const lost: string[] = [];
     const doubled = Object.entries(assignmentsPerPrincipal(estate.sim)).filter(([, n]) => n !== 1);
@@ -106,7 +106,7 @@ describe('worker crashes under a fleet', () => {
     const counts = armCounts(estate.sim.control.requests());
     if (counts.ok(ACCOUNT_WRITE) !== 1) lost.push(`${counts.ok(ACCOUNT_WRITE)} key switches instead of 1`);
     assert.deepEqual(lost, [], 'every caller has one role assignment; keys were switched off');
-    const account = await estate.azure.cognitive.accounts.get('rg-fleet-a', 'beta-openai');
+    const account = await estate.azure.cognitive.accounts.get('rg-fleet-a', 'theta-openai');
     assert.equal(account.properties?.disableLocalAuth, true);
     summarize(FILE, {
       scenario: 'fleet: a wave and a key switch',

@@ -57,6 +57,7 @@ export class FleetRun {
       onTimeout: 'rollback',
       fourEyes: plan.approvals.fourEyes,
       initiatedBy: this.initiatedBy,
+      runNoun: 'fleet',
     });
     this.callers = carry
       ? carry.callers.map((c) => ({ ...c }))

@@ -15,6 +15,8 @@ export interface GatePolicy {
   readonly onTimeout: 'rollback' | 'wait';
   /** The approver may not be the person who started the run. */
   readonly fourEyes: boolean;
+  /** What the run is called in refusals (default: "migration"). */
+  readonly runNoun?: string;
   readonly initiatedBy: string;
   /** Told once when a gate opens (notifications). */
   readonly onOpen?: (gate: PendingGate) => void;
@@ -43,7 +45,9 @@ export class Gates<G extends string, Id extends string> {
     if (d.gate !== undefined && d.gate !== this.pending.gate)
       throw refuse(`gate "${d.gate}" is not open; the open gate is "${this.pending.gate}"`);
     if (this.policy.fourEyes && d.approver.trim().toLowerCase() === this.policy.initiatedBy.trim().toLowerCase())
-      throw refuse(`four-eyes rule: ${d.approver} started this migration and cannot approve it`);
+      throw refuse(
+        `four-eyes rule: ${d.approver} started this ${this.policy.runNoun ?? 'migration'} and cannot approve it`,
+      );
   }
 
   decide(kind: ApprovalRecord['decision'], arg: DecisionArg): ApprovalRecord {
