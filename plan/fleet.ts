@@ -26,11 +26,8 @@ import {
   SLOT_NAME,
 } from './schema';
 import { DEFAULT_TARGET_KIND, TARGET_KIND_NAMES, targetLabel } from './targets';
+import { MINUTE, HOUR, DAY } from './durations';
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 /** Temporal allows 2,000 pending children per workflow; a window well below keeps the parent responsive. */
 export const MAX_CONCURRENCY = 200;
 export const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;

@@ -6,11 +6,7 @@
  */
 import { z } from 'zod';
 import { parseCondition } from './conditions';
-import { formatDuration, parseDuration } from './durations';
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
+import { HOUR, MINUTE, SECOND, formatDuration, parseDuration } from './durations';
 
 /** The measurements an analysis can take, and where each comes from. */
 export const ANALYSIS_METRICS = {

@@ -7,7 +7,7 @@
  * definition, settings to *remove* are names.
  */
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './durations';
+import { DAY, HOUR, MINUTE, SECOND, formatDuration, parseDuration } from './durations';
 import { PlanValidationError, toProblems } from './problems';
 import { isKeyVaultReference, KEY_VAULT_REFERENCE_EXAMPLE, nameLooksSecret, secretShape } from './secrets';
 import { type NotificationRule, notificationsSchema } from './notifications';
@@ -57,10 +57,6 @@ export function duration(min: number, max: number) {
 }
 
 export const s = (re: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(re, `must be ${what}`);
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 
 const identitySchema = z
   .strictObject({

@@ -16,8 +16,6 @@ import type { AccountLocks } from '../kit/account-lock';
 import { failureMessage, StageFailure } from '../kit/failures';
 import { KEY_REFUSAL_CONFIRMATIONS } from '../migration/stages/key-switch';
 import { appPoll, arm, armCall, armLong, armLongRunning, compensationCall, pollTimeout } from './activities';
-import { proxyActivities } from '@temporalio/workflow';
-import type { MigrationActivities } from '../../activities';
 import { FleetRun } from './state';
 
 const TERMINAL = ['off', 'kept-on', 'switched-back', 'failed'];
@@ -178,9 +176,6 @@ async function keyCallsQuiet(run: FleetRun, a: number, callers: readonly number[
   return false;
 }
 
-const probe = (budgetMs: number, requestTimeoutMs: number) =>
-  proxyActivities<MigrationActivities>({ ...appPoll, startToCloseTimeout: pollTimeout(budgetMs, requestTimeoutMs) });
-
 /** Keys refused several times in a row, then every caller of the account answering on its identity. */
 async function proveSwitch(run: FleetRun, a: number, callers: readonly number[]): Promise<void> {
   const { plan, board } = run;
@@ -212,8 +207,12 @@ async function smokeCallers(run: FleetRun, a: number, callers: readonly number[]
         failed.push(`${run.callers[i].id}: where it answers is unknown`);
         return;
       }
-      const r = await probe(p.budgets.downtimeMs, p.smokeTest.requestTimeoutMs).pollApp.executeWithOptions(
-        { summary: `smoke test of ${run.callers[i].id} ${when}` },
+      const r = await armLong.pollApp.executeWithOptions(
+        {
+          ...appPoll,
+          startToCloseTimeout: pollTimeout(p.budgets.downtimeMs, p.smokeTest.requestTimeoutMs),
+          summary: `smoke test of ${run.callers[i].id} ${when}`,
+        },
         [
           {
             url: `${baseUrl.replace(/\/$/, '')}${p.smokeTest.path}`,
