@@ -23,7 +23,7 @@ interface Status {
   readonly progress?: FleetProgress;
 }
 
-describe('cutover fleet plan, start, status, watch, approve, abort and evidence', () => {
+describe('cutover fleet plan, start, status, watch, approve, reject, abort and evidence', () => {
   let estate: Estate;
   let cli: Cli;
   before(async () => {
@@ -177,6 +177,38 @@ describe('cutover fleet plan, start, status, watch, approve, abort and evidence'
       (await estate.azure.cognitive.accounts.get('rg-fleet-a', 'alpha-openai')).properties?.disableLocalAuth,
       false,
       'an account outside the fleet is untouched',
+    );
+  });
+
+  test('reject at a wave gate stops the fleet; the rejection is in the evidence', async () => {
+    const { ticket, file } = zetaFleet('reject', { waves: [{ name: 'all', rest: true, approval: true }] });
+    await estate.temporal.withWorker(estate.activities(), async () => {
+      await cli.json('fleet', 'start', file, '--as', 'alice');
+      await pollUntil(
+        async () => (await cli.json<Status>('fleet', 'status', ticket)).progress?.pendingGate,
+        'the wave gate',
+        { intervalMs: 1000 },
+      );
+      const rejected = await cli.json<{ gate: string; decision: string; by: string }>(
+        'fleet',
+        'reject',
+        ticket,
+        '--as',
+        'bob',
+        '--gate',
+        'wave-0',
+        '--comment',
+        'not this week',
+      );
+      assert.deepEqual([rejected.gate, rejected.decision, rejected.by], ['wave-0', 'rejected', 'bob']);
+      const watched = await cli.json<Status>('fleet', 'watch', ticket);
+      assert.equal(watched.progress?.outcome, 'stopped');
+    });
+    const evidence = await cli.json<FleetEvidence>('fleet', 'evidence', ticket, '--format', 'json');
+    assert.match(evidence.reason ?? '', /bob rejected/);
+    assert.deepEqual(
+      evidence.approvals.map((a) => [a.gate, a.decision, a.comment]),
+      [['wave-0', 'rejected', 'not this week']],
     );
   });
 
