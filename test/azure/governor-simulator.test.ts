@@ -63,12 +63,9 @@ describe('ARM governor against the simulator', () => {
     assert.equal(r.succeeded, BURST);
     assert.equal(writes.requests, BURST);
     assert.equal(writes.throttled, 0);
-    // The burst's first WRITES.capacity went at once; the others waited for a token (all of them, unless the burst
-    // reached the governor so spread out that a token came back in between).
-    assert.ok(
-      writes.waits <= BURST - WRITES.capacity && writes.waits >= BURST - 2 * WRITES.capacity,
-      `${writes.waits} waits`,
-    );
+    // Most of the burst waited for a token: all but about one bucketful (how many went at once depends on when the
+    // requests reached the governor on the real clock, so only the lower bound is the governor's doing).
+    assert.ok(writes.waits >= BURST - 2 * WRITES.capacity && writes.waits <= BURST, `${writes.waits} waits`);
     assert.equal(reads.requests, 1);
   });
 
