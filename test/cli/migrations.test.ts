@@ -14,16 +14,21 @@ import type { StartResult } from '../../cli/commands/start';
 import { progressQuery } from '../../workflows/migration/messages';
 import type { ApprovalRecord, Evidence, MigrationProgress } from '../../contracts/model';
 import { assertUserError, type Cli, cliFor } from '../support/cli';
-import { type Estate, estatePlanFields, RG, startEstate, SUB } from '../support/estate';
+import { type Estate, estatePlanFields, renamedEstate, RG, startEstate, SUB } from '../support/estate';
 import { WAIT_MS } from '../support/wait';
 
-const WORKFLOW_ID = `cutover/app-service/${SUB}/${RG}/claims-bot`;
+/**
+ * claims-bot under a name of this file's own: other files migrate claims-bot on the same Temporal server at the
+ * same time, and these tests find migrations by app name.
+ */
+const APP = 'cli-claims-bot';
+const WORKFLOW_ID = `cutover/app-service/${SUB}/${RG}/${APP}`;
 
 describe('cutover start, approve, reject, abort, list, history and evidence', () => {
   let estate: Estate;
   let cli: Cli;
   before(async () => {
-    estate = await startEstate('cli-migrations');
+    estate = await startEstate('cli-migrations', renamedEstate({ 'claims-bot': APP }));
     cli = cliFor(estate, 'migrations');
   });
   after(async () => {
@@ -40,13 +45,13 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
       .catch(() => undefined);
   });
 
-  /** A plan file for claims-bot (a slot swap, so its standby is migrated and the key switch happens), its own ticket. */
+  /** A plan file for the app (a slot swap, so its standby is migrated and the key switch happens), its own ticket. */
   function plan(name: string, approvals: { beforeSettingsSwap: boolean; beforeDisableLocalAuth: boolean }) {
     const ticket = `CHG-cli-${name}-${randomUUID().slice(0, 8)}`;
     return {
       ticket,
       file: cli.writePlan(name, {
-        ...estatePlanFields('claims-bot', 'claims-openai'),
+        ...estatePlanFields(APP, 'claims-openai'),
         strategy: { type: 'slot-swap', stagingSlot: 'staging' },
         changeTicket: ticket,
         approvals,
@@ -115,7 +120,7 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
     }
     assert.deepEqual(
       listed.map((m) => [m.workflowId, m.status, m.app, m.account, m.outcome]),
-      [[WORKFLOW_ID, 'COMPLETED', 'claims-bot', 'claims-openai', 'succeeded']],
+      [[WORKFLOW_ID, 'COMPLETED', APP, 'claims-openai', 'succeeded']],
     );
     assert.equal(listed[0].runId, started?.runId);
     assert.deepEqual(await cli.json<ListedMigration[]>('list', '--ticket', `${ticket}-other`), []);
@@ -152,9 +157,9 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
         [['bob', 'rejected', 'freeze week']],
       );
     });
-    const settings = await estate.azure.web.webApps.listApplicationSettings(RG, 'claims-bot');
+    const settings = await estate.azure.web.webApps.listApplicationSettings(RG, APP);
     assert.ok(settings.properties?.AZURE_OPENAI_API_KEY, 'the key setting is still there');
-    assert.equal((await estate.azure.web.webApps.get(RG, 'claims-bot')).identity?.type ?? 'None', 'None');
+    assert.equal((await estate.azure.web.webApps.get(RG, APP)).identity?.type ?? 'None', 'None');
   });
 
   test('a second start of a running app is refused; abort rolls the first back', async () => {
@@ -164,8 +169,8 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
       await statusWhen(gateOpen('settings'), 'the settings gate');
 
       const again = await cli.run('start', file, '--as', 'carol');
-      const error = assertUserError(again, /a migration of claims-bot is already running/);
-      assert.equal(error, `error: a migration of claims-bot is already running (workflow id ${WORKFLOW_ID})`);
+      const error = assertUserError(again, new RegExp(`a migration of ${APP} is already running`));
+      assert.equal(error, `error: a migration of ${APP} is already running (workflow id ${WORKFLOW_ID})`);
       assert.equal(again.stderr.trimEnd().split('\n').length, 2, 'one error line and one hint');
 
       const aborted = await cli.json<MigrationProgress>(
@@ -190,7 +195,7 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
 
   test('start on a plan the worker’s preflight refuses lists every problem, like plan show, and exits 1', async () => {
     const file = cli.writePlan('refused', {
-      ...estatePlanFields('claims-bot', 'claims-openai'),
+      ...estatePlanFields(APP, 'claims-openai'),
       account: { name: 'claims-openai', deployment: 'gpt-5-nope' },
       settings: { remove: ['AZURE_OPENAI_API_KEY', 'NOT_THERE'] },
     });
@@ -290,34 +295,27 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
     assert.notEqual(run1, run2, 'the second migration is another run of the same workflow id');
 
     // status: the latest run by default, either run with --run, by workflow id or by app name.
-    const latest = await cli.json<StatusResult>('status', 'claims-bot');
+    const latest = await cli.json<StatusResult>('status', APP);
     assert.deepEqual([latest.runId, latest.outcome, latest.progress.changeTicket], [run2, 'succeeded', second.ticket]);
-    for (const id of [WORKFLOW_ID, 'claims-bot']) {
+    for (const id of [WORKFLOW_ID, APP]) {
       const earlier = await cli.json<StatusResult>('status', id, '--run', run1);
       assert.deepEqual(
         [earlier.workflowId, earlier.runId, earlier.status, earlier.outcome, earlier.progress.changeTicket],
         [WORKFLOW_ID, run1, 'COMPLETED', 'rolled-back', first.ticket],
       );
     }
-    const text = await cli.run('status', 'claims-bot', '--run', run1);
+    const text = await cli.run('status', APP, '--run', run1);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`^${WORKFLOW_ID} \\(run ${run1}\\)$`, 'm'));
     assert.match(text.stdout, /outcome rolled-back · workflow COMPLETED/);
-    const watchedEarlier = await cli.run('watch', 'claims-bot', '--run', run1);
+    const watchedEarlier = await cli.run('watch', APP, '--run', run1);
     assert.equal(watchedEarlier.code, 0, watchedEarlier.stderr);
     assert.match(watchedEarlier.stdout, /outcome rolled-back · workflow COMPLETED/);
 
     // evidence: the first run's record differs from the latest one's.
     const outDir = `${cli.dir}/evidence-runs`;
-    const earlierEvidence = await cli.json<EvidenceResult>(
-      'evidence',
-      'claims-bot',
-      '--run',
-      run1,
-      '--out-dir',
-      outDir,
-    );
-    const latestEvidence = await cli.json<EvidenceResult>('evidence', 'claims-bot', '--out-dir', outDir);
+    const earlierEvidence = await cli.json<EvidenceResult>('evidence', APP, '--run', run1, '--out-dir', outDir);
+    const latestEvidence = await cli.json<EvidenceResult>('evidence', APP, '--out-dir', outDir);
     assert.deepEqual(
       [earlierEvidence.evidence.runId, earlierEvidence.evidence.outcome, earlierEvidence.evidence.changeTicket],
       [run1, 'rolled-back', first.ticket],
@@ -340,8 +338,8 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
     let history: ListedMigration[] = [];
     let listed: ListedMigration[] = [];
     for (;;) {
-      history = await cli.json<ListedMigration[]>('history', 'claims-bot');
-      listed = await cli.json<ListedMigration[]>('list', '--app', 'claims-bot');
+      history = await cli.json<ListedMigration[]>('history', APP);
+      listed = await cli.json<ListedMigration[]>('list', '--app', APP);
       const settled = (ms: ListedMigration[]) =>
         mine(ms).length === 2 && mine(ms).every((m) => m.outcome !== 'running');
       if ((settled(history) && settled(listed)) || Date.now() > deadline) break;
@@ -377,7 +375,7 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
       mine(history),
       'by workflow id alike',
     );
-    const table = await cli.run('history', 'claims-bot');
+    const table = await cli.run('history', APP);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^STARTED \(UTC\) +ENDED \(UTC\) +RUN ID +WORKFLOW ID +TICKET +OUTCOME$/m);
     const rows = table.stdout.split('\n');
@@ -390,8 +388,8 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
     const unknownRun = randomUUID();
     for (const args of [
       ['status', WORKFLOW_ID, '--run', unknownRun],
-      ['status', 'claims-bot', '--run', unknownRun],
-      ['watch', 'claims-bot', '--run', unknownRun],
+      ['status', APP, '--run', unknownRun],
+      ['watch', APP, '--run', unknownRun],
       ['evidence', WORKFLOW_ID, '--run', unknownRun, '--out-dir', outDir],
     ]) {
       const missing = await cli.run(...args);
@@ -399,7 +397,7 @@ describe('cutover start, approve, reject, abort, list, history and evidence', ()
       assert.match(missing.stderr, new RegExp(`^hint: see its runs with \`cutover history ${args[1]}\`$`, 'm'));
       assert.equal(missing.stdout, '');
     }
-    assertUserError(await cli.run('status', 'claims-bot', '--run', 'not-a-run-id'), /has no run not-a-run-id$/);
+    assertUserError(await cli.run('status', APP, '--run', 'not-a-run-id'), /has no run not-a-run-id$/);
     const none = await cli.run('history', 'no-such-app');
     assertUserError(none, /^error: no migration with workflow id or app name no-such-app$/);
     assert.equal(none.stdout, '');

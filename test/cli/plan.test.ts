@@ -10,11 +10,13 @@ import { describe, test } from 'node:test';
 import type { PlanReport } from '../../cli/commands/plan';
 import type { InventoryResult } from '../../cli/commands/inventory';
 import { armChangesSince, assertUsageError, assertUserError, cliEstate, showPassingPlan } from '../support/cli';
-import { appHealth, estatePlanFields, RG, SUB } from '../support/estate';
+import { appHealth, estatePlanFields, renamedEstate, RG, SUB } from '../support/estate';
 import { pollUntil } from '../support/wait';
 
 describe('cutover plan, inventory and mistakes', () => {
-  const env = cliEstate('cli-plan', 'plan');
+  // legacy-bot under a name of this file's own: the CLI finds a migration by app name across the shared server.
+  const LEGACY = 'plan-legacy-bot';
+  const env = cliEstate('cli-plan', 'plan', renamedEstate({ 'legacy-bot': LEGACY }));
 
   test('plan show on a good plan prints what would change, stage by stage, and changes nothing', async () => {
     const requestsBefore = env.estate.sim.control.requests().length;
@@ -143,7 +145,7 @@ describe('cutover plan, inventory and mistakes', () => {
   test('inventory lists the apps holding the key and the identities holding a data-plane role', async () => {
     const args = ['inventory', '--account', 'legacy-openai', '--resource-group', RG, '--subscription', SUB];
     const inv = await env.cli.json<InventoryResult>(...args);
-    assert.deepEqual(inv.keyCallers.map((c) => c.siteResourceId.split('/').pop()).sort(), ['legacy-bot', 'shared-bot']);
+    assert.deepEqual(inv.keyCallers.map((c) => c.siteResourceId.split('/').pop()).sort(), [LEGACY, 'shared-bot']);
     assert.ok(inv.keyCallers.every((c) => c.settingNames.includes('AZURE_OPENAI_API_KEY')));
     const sharedBot = await env.estate.azure.web.webApps.get(RG, 'shared-bot');
     assert.deepEqual(
@@ -154,7 +156,7 @@ describe('cutover plan, inventory and mistakes', () => {
     const text = await env.cli.run(...args);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /Holding its key in app settings \(2\)/);
-    assert.match(text.stdout, /sites\/legacy-bot\s+AZURE_OPENAI_API_KEY/);
+    assert.match(text.stdout, new RegExp(`sites/${LEGACY}\\s+AZURE_OPENAI_API_KEY`));
     assert.match(text.stdout, /sites\/shared-bot\s+AZURE_OPENAI_API_KEY/);
 
     assertUserError(
@@ -165,7 +167,7 @@ describe('cutover plan, inventory and mistakes', () => {
   });
 
   test('inventory shows who called the account, from its diagnostic logs: known apps and unknown key callers', async () => {
-    await appHealth(env.estate, RG, 'legacy-bot'); // calls the account with its key, from its outbound address
+    await appHealth(env.estate, RG, LEGACY); // calls the account with its key, from its outbound address
     const notebook = { account: 'legacy-openai', key: 1 as const, ip: '203.0.113.9', userAgent: 'notebook/3' };
     assert.equal((await env.estate.sim.control.callAccount(notebook)).status, 200);
     const args = ['inventory', '--account', 'legacy-openai', '--resource-group', RG, '--subscription', SUB];
@@ -184,8 +186,8 @@ describe('cutover plan, inventory and mistakes', () => {
       undefined,
     ]);
     assert.ok(
-      callers.some((c) => c.knownAs === 'app legacy-bot' && !c.objectId),
-      `legacy-bot known by its address: ${JSON.stringify(callers)}`,
+      callers.some((c) => c.knownAs === `app ${LEGACY}` && !c.objectId),
+      `${LEGACY} known by its address: ${JSON.stringify(callers)}`,
     );
     const text = await env.cli.run(...args, '--window', '1h');
     assert.equal(text.code, 0, text.stderr);
@@ -219,8 +221,8 @@ describe('cutover plan, inventory and mistakes', () => {
   test('a migration nobody works on says so at once instead of hanging on its query', async () => {
     // A task queue no worker ever polled: the later --task-queue wins over the helper's.
     const queue = `nobody-home-${process.pid}`;
-    const file = env.cli.writePlan('unworked', estatePlanFields('legacy-bot', 'legacy-openai'));
-    const workflowId = `cutover/app-service/${SUB}/${RG}/legacy-bot`;
+    const file = env.cli.writePlan('unworked', estatePlanFields(LEGACY, 'legacy-openai'));
+    const workflowId = `cutover/app-service/${SUB}/${RG}/${LEGACY}`;
     const started = await env.cli.run('--task-queue', queue, 'start', file, '--as', 'alice');
     try {
       // "At once" needs no clock: this error comes from the poller check made before any wait for the preflight
@@ -237,7 +239,7 @@ describe('cutover plan, inventory and mistakes', () => {
       );
       // The app's name finds its running migration just as well as the workflow id.
       assertUserError(
-        await env.cli.run('status', 'legacy-bot'),
+        await env.cli.run('status', LEGACY),
         new RegExp(`no cutover worker polls task queue ${queue}, so ${workflowId}`),
       );
       assertUserError(

@@ -3,7 +3,7 @@
  * worker on the run's dev server. Records every secret the simulator issued, so the suite's final scan can look
  * for them in every workflow history, log and evidence file.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import {
@@ -15,6 +15,7 @@ import {
 import { type ActivityDeps, createActivities } from '../../activities';
 import { httpRequest } from '../../azure/http';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { type Simulator, startSimulator } from '../../simulator';
 import { migrationWorkflowId } from '../../contracts/ids';
 import type { MigrationInput, MigrationResult } from '../../contracts/model';
@@ -42,6 +43,36 @@ export interface Estate {
   activities(extra?: Partial<ActivityDeps>): ReturnType<typeof createActivities>;
   /** Records the simulator's secrets for the final leak scan, then closes everything. */
   close(): Promise<void>;
+}
+
+/**
+ * The test estate with some sites renamed, written under the test's work directory. Every test file shares one
+ * Temporal server, and the CLI finds a migration by app name across the whole namespace: a test that resolves an
+ * app by name migrates an app no other file migrates.
+ */
+export function renamedEstate(renames: Readonly<Record<string, string>>, base = ESTATE): string {
+  const scenario = parseYaml(readFileSync(base, 'utf8')) as {
+    subscriptions: { resourceGroups: { sites?: { name: string }[] }[] }[];
+    roleAssignments?: { scope?: { site?: string } }[];
+  };
+  const found = new Set<string>();
+  for (const sub of scenario.subscriptions)
+    for (const rg of sub.resourceGroups)
+      for (const site of rg.sites ?? [])
+        if (renames[site.name]) {
+          found.add(site.name);
+          site.name = renames[site.name];
+        }
+  for (const assignment of scenario.roleAssignments ?? [])
+    if (assignment.scope?.site && renames[assignment.scope.site])
+      assignment.scope.site = renames[assignment.scope.site];
+  const missing = Object.keys(renames).filter((n) => !found.has(n));
+  if (missing.length) throw new Error(`renamedEstate: no site ${missing.join(', ')} in ${base}`);
+  const dir = path.join(testEnv('workDir'), 'scenarios');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${Object.values(renames).join('+')}.yaml`);
+  writeFileSync(file, stringifyYaml(scenario));
+  return file;
 }
 
 export async function startEstate(name: string, scenario = ESTATE): Promise<Estate> {
