@@ -9,7 +9,7 @@ import { ACCOUNT_LOCK_WORKFLOW, type AccountLockInput, LOCK_MESSAGES, type LockR
 import type { AccountRef, KeyCaller, KeyHolderScan } from '../contracts/model';
 import { readAccountState, setLocalAuth } from '../azure/account';
 import type { AzureContext } from '../azure/context';
-import { findKeyHolders, type KeyHolderQuery } from '../azure/inventory';
+import { findKeyHolders, findKeyHoldersOfAccounts, type KeyHolderQuery } from '../azure/inventory';
 import { type KeysRefusedInput, verifyKeysRefused } from '../azure/probes';
 import { assignRole, deleteRoleAssignment, type RoleGrant } from '../azure/roles';
 import { activityTaskQueue, previousHeartbeat } from './context';
@@ -85,6 +85,9 @@ export function accountActivities(ctx: AzureContext, temporal?: { readonly clien
     deleteRoleAssignment: (input: RoleGrant & { preExistingNames: readonly string[] }) =>
       deleteRoleAssignment(ctx, input),
     findKeyHolders: (input: KeyHolderQuery) => findKeyHolders(ctx, input),
+    /** One pass over the estate for several accounts (a fleet's ready accounts). */
+    findKeyHoldersOfAccounts: (input: { accounts: readonly KeyHolderQuery[] }) =>
+      findKeyHoldersOfAccounts(ctx, input.accounts),
     waitForKeyHolders,
     findKeyCallers,
     readAccountState: (input: { account: AccountRef }) => readAccountState(ctx, input.account),

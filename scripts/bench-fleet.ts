@@ -121,6 +121,7 @@ async function main() {
       'restart-ms': { type: 'string', default: '3000' },
       'local-auth-switch-ms': { type: 'string', default: '5000' },
       'lro-ms': { type: 'string', default: '2000' },
+      breakdown: { type: 'boolean', default: false },
     },
   });
   const num = (k: keyof typeof values, min: number) => {
@@ -200,6 +201,20 @@ async function main() {
     console.log(
       `| ${estate.callers} | ${estate.subscriptions} | ${estate.accounts} | ${result.outcome} | ${moved} | ${states.filter((x) => x === 'off').length}/${states.length} | ${s(wallMs)} | ${s(bound)} | ${(wallMs / bound).toFixed(2)}× | ${log.length} | ${(log.length / estate.callers).toFixed(1)} | ${log.filter((r) => r.status === 429).length} | ${s((cpu.user + cpu.system) / 1000)} | ${Math.round(peakRss / 2 ** 20)} MB | ${parentEvents} (${result.evidence.runs}) | ${avg.toFixed(0)} (${Math.max(...childEvents)}) |`,
     );
+    if (values.breakdown) {
+      // Where the requests went: method and path with names and ids folded away, most frequent first.
+      const shape = (r: { method: string; path: string }) =>
+        `${r.method} ${r.path
+          .replace(/\?.*$/, '')
+          .replace(/\/subscriptions\/[^/]+/i, '/subscriptions/{s}')
+          .replace(/\/resourceGroups\/[^/]+/i, '/resourceGroups/{rg}')
+          .replace(/\/(sites|slots|accounts|roleAssignments|operations|operationResults|locks)\/[^/]+/gi, '/$1/{}')}`;
+      const counts = new Map<string, number>();
+      for (const r of log) counts.set(shape(r), (counts.get(shape(r)) ?? 0) + 1);
+      console.log('\n| requests | per caller | operation |\n|---|---|---|');
+      for (const [op, n] of [...counts].sort((x, y) => y[1] - x[1]))
+        console.log(`| ${n} | ${(n / estate.callers).toFixed(2)} | ${op} |`);
+    }
     if (result.outcome !== 'succeeded') console.log(`\nThe fleet did not succeed: ${result.reason ?? ''}`);
   } finally {
     clearInterval(sampler);

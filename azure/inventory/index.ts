@@ -5,7 +5,7 @@
 import type { AccountRef, KeyHolderScan } from '../../contracts/model';
 import { keysAndEndpoints } from '../account';
 import type { AzureContext } from '../context';
-import { scanKeyHolders } from './key-holders';
+import { scanKeyHolders, scanKeyHoldersOfAccounts, type KeyHolderDeps } from './key-holders';
 
 export interface KeyHolderQuery {
   readonly account: AccountRef;
@@ -13,18 +13,29 @@ export interface KeyHolderQuery {
   readonly exclude: readonly string[];
 }
 
+const scanDeps = (ctx: AzureContext): KeyHolderDeps => ({
+  credential: ctx.credential(),
+  endpoints: ctx.endpoints,
+  clients: ctx.clients,
+  arm: ctx.arm,
+  progress: ctx.progress,
+});
+
 export async function findKeyHolders(ctx: AzureContext, query: KeyHolderQuery): Promise<KeyHolderScan> {
-  return scanKeyHolders(
-    {
-      credential: ctx.credential(),
-      endpoints: ctx.endpoints,
-      clients: ctx.clients,
-      arm: ctx.arm,
-      progress: ctx.progress,
-    },
-    query,
-    await keysAndEndpoints(ctx, query.account),
-  );
+  return scanKeyHolders(scanDeps(ctx), query, await keysAndEndpoints(ctx, query.account));
+}
+
+/**
+ * The key-holder checks of several accounts with one pass over the estate (every app's settings read once, not
+ * once per account), in the order asked.
+ */
+export async function findKeyHoldersOfAccounts(
+  ctx: AzureContext,
+  queries: readonly KeyHolderQuery[],
+): Promise<KeyHolderScan[]> {
+  const accounts = [];
+  for (const input of queries) accounts.push({ input, account: await keysAndEndpoints(ctx, input.account) });
+  return scanKeyHoldersOfAccounts(scanDeps(ctx), accounts);
 }
 
 export { parseKeyVaultReference, type KeyVaultReference } from './key-holders';

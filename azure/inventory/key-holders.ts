@@ -98,23 +98,17 @@ function endpointMarker(url: string): string | undefined {
   }
 }
 
-/** One pass over the estate; caches vault lookups and secret reads for its own duration only. */
-class Scan {
-  private readonly holders: KeyHolder[] = [];
-  private readonly scopes: ScannedScope[] = [];
-  private readonly excluded = new Set<string>();
+/** One account the pass looks for: its keys, what marks a setting as pointing at it, and what it finds. */
+class AccountSearch {
+  readonly holders: KeyHolder[] = [];
+  readonly excluded = new Set<string>();
+  readonly ignored: { resourceId: string; reason: string }[] = [];
   private readonly exclude: ReadonlySet<string>;
-  private vaultIndex?: Promise<Map<string, string | undefined>>;
-  private readonly secrets = new Map<string, Promise<{ value?: string; error?: string }>>();
-  private subscriptionIds: string[] = [];
-
-  private readonly keys: Keys;
+  readonly keys: Keys;
   private readonly markers: readonly string[];
-  private readonly ignored: { resourceId: string; reason: string }[] = [];
 
   constructor(
-    private readonly deps: KeyHolderDeps,
-    private readonly input: ScanInput,
+    readonly input: ScanInput,
     account: AccountKeys,
   ) {
     this.exclude = new Set(input.exclude.map((id) => id.toLowerCase()));
@@ -122,31 +116,58 @@ class Scan {
     this.markers = account.endpoints.map(endpointMarker).filter((m): m is string => !!m);
   }
 
+  /** Whether this search leaves the resource out (the fleet or the migration moved it); records it if so. */
+  excludes(resourceId: string): boolean {
+    if (!this.exclude.has(resourceId.toLowerCase())) return false;
+    this.excluded.add(resourceId);
+    return true;
+  }
+
   /** Whether any setting points at this account: a reference the worker cannot read matters only there. */
-  private mentionsAccount(settings: Readonly<Record<string, string>>): boolean {
+  mentionsAccount(settings: Readonly<Record<string, string>>): boolean {
     return Object.values(settings).some((v) => this.markers.some((m) => v.toLowerCase().includes(m)));
   }
 
-  async run(): Promise<KeyHolderScan> {
-    this.subscriptionIds = await this.listSubscriptions();
-    for (const sub of this.subscriptionIds) await this.scanSubscription(sub);
-    const unverifiable = this.holders.some((h) => h.unverifiable) || this.scopes.some((s) => s.status !== 'scanned');
+  result(scopes: readonly ScannedScope[]): KeyHolderScan {
+    const unverifiable = this.holders.some((h) => h.unverifiable) || scopes.some((s) => s.status !== 'scanned');
     const definite = this.holders.some((h) => !h.unverifiable);
     return {
       account: accountResourceId(this.input.account),
       scannedAt: new Date().toISOString(),
       verdict: definite ? 'holders' : unverifiable ? 'inconclusive' : 'clear',
       holders: this.holders,
-      scopes: this.scopes,
+      scopes: [...scopes],
       excluded: [...this.excluded],
       ...(this.ignored.length ? { ignored: this.ignored } : {}),
     };
   }
+}
 
-  /** Every subscription the worker can see, the account's own first (it is scanned even if the list omits it). */
+/**
+ * One pass over the estate for one or more accounts: every app's settings are read once and compared with every
+ * account's keys (a fleet checks all its ready accounts with one pass instead of one pass each). Caches vault
+ * lookups and secret reads for its own duration only.
+ */
+class Scan {
+  private readonly scopes: ScannedScope[] = [];
+  private vaultIndex?: Promise<Map<string, string | undefined>>;
+  private readonly secrets = new Map<string, Promise<{ value?: string; error?: string }>>();
+  private subscriptionIds: string[] = [];
+
+  constructor(
+    private readonly deps: KeyHolderDeps,
+    private readonly searches: readonly AccountSearch[],
+  ) {}
+
+  async run(): Promise<KeyHolderScan[]> {
+    this.subscriptionIds = await this.listSubscriptions();
+    for (const sub of this.subscriptionIds) await this.scanSubscription(sub);
+    return this.searches.map((s) => s.result(this.scopes));
+  }
+
+  /** Every subscription the worker can see, the accounts' own first (each is scanned even if the list omits it). */
   private async listSubscriptions(): Promise<string[]> {
-    const own = this.input.account.subscriptionId.toLowerCase();
-    const ids = [own];
+    const ids = [...new Set(this.searches.map((s) => s.input.account.subscriptionId.toLowerCase()))];
     try {
       for await (const s of createSubscriptionClient(
         this.deps.credential,
@@ -196,12 +217,10 @@ class Scan {
     }
   }
 
-  /** Checks one app or slot; returns 1 when its settings were read. */
+  /** Checks one app or slot for every account that does not leave it out; returns 1 when its settings were read. */
   private async check(site: SiteRef, resourceId: string): Promise<number> {
-    if (this.exclude.has(resourceId.toLowerCase())) {
-      this.excluded.add(resourceId);
-      return 0;
-    }
+    const searches = this.searches.filter((s) => !s.excludes(resourceId));
+    if (searches.length === 0) return 0;
     this.deps.progress?.({ checking: resourceId });
     const { web } = this.deps.clients(site.subscriptionId);
     let settings: Record<string, string>;
@@ -212,19 +231,31 @@ class Scan {
       settings = { ...(dict.properties ?? {}) };
     } catch (err) {
       if (!isPermanent(err)) throw toFailure(`reading the app settings of ${resourceId}`, err);
-      this.holders.push({
-        resourceId,
-        ...kindOf(site),
-        settingNames: [],
-        unverifiable: 'the worker may not read its app settings',
-      });
+      for (const search of searches)
+        search.holders.push({
+          resourceId,
+          ...kindOf(site),
+          settingNames: [],
+          unverifiable: 'the worker may not read its app settings',
+        });
       return 0;
     }
+    for (const search of searches) await this.compare(search, site, resourceId, settings);
+    return 1;
+  }
+
+  /** One app's settings against one account's keys, Key Vault references followed. */
+  private async compare(
+    search: AccountSearch,
+    site: SiteRef,
+    resourceId: string,
+    settings: Readonly<Record<string, string>>,
+  ): Promise<void> {
     const settingNames: string[] = [];
     const references: { setting: string; vault: string; secret: string }[] = [];
     const doubts: string[] = [];
     for (const [name, value] of Object.entries(settings)) {
-      if (this.keys.has(value)) {
+      if (search.keys.has(value)) {
         settingNames.push(name);
         continue;
       }
@@ -238,7 +269,7 @@ class Scan {
       const vault = ref.vaultUrl ? ((await this.vaultNameOf(ref.vaultUrl)) ?? ref.vaultName) : ref.vaultName;
       const where = { setting: name, vault, secret: ref.secretName };
       if (secret.value !== undefined) {
-        if (this.keys.has(secret.value)) {
+        if (search.keys.has(secret.value)) {
           settingNames.push(name);
           references.push(where);
         }
@@ -247,20 +278,19 @@ class Scan {
         doubts.push(`setting ${name} references secret ${ref.secretName} of vault ${vault}: ${secret.error}`);
       }
     }
-    if (settingNames.length === 0 && doubts.length > 0 && !this.mentionsAccount(settings)) {
+    if (settingNames.length === 0 && doubts.length > 0 && !search.mentionsAccount(settings)) {
       // Unreadable, but no setting of this app names the account: it is some other account's caller.
-      this.ignored.push({ resourceId, reason: `${doubts.join('; ')} — no setting names this account` });
-      return 1;
+      search.ignored.push({ resourceId, reason: `${doubts.join('; ')} — no setting names this account` });
+      return;
     }
     if (settingNames.length > 0 || doubts.length > 0)
-      this.holders.push({
+      search.holders.push({
         resourceId,
         ...kindOf(site),
         settingNames: [...new Set([...settingNames, ...references.map((r) => r.setting)])],
         ...(references.length ? { references } : {}),
         ...(doubts.length && settingNames.length === 0 ? { unverifiable: doubts.join('; ') } : {}),
       });
-    return 1;
   }
 
   /** The secret a reference points to; an error text (never thrown) when the worker cannot read it. */
@@ -337,6 +367,10 @@ function siteRefOf(subscriptionId: string, app: Site): SiteRef | undefined {
 /** The holder's kind of caller, when Azure said it (function apps are sites too). */
 const kindOf = (site: SiteRef) => (site.kind ? { kind: site.kind } : {});
 
+/** What the caller read of an account: its current keys and endpoints, or that its local auth is off. */
+export type AccountKeyRead =
+  { readonly key1?: string; readonly key2?: string; readonly endpoints: readonly string[] } | 'local-auth-disabled';
+
 /**
  * The key-holder check of an account. `keys` are its current keys, read by the caller (an account whose local
  * auth is off has none to read: then nobody can be calling with them).
@@ -344,19 +378,39 @@ const kindOf = (site: SiteRef) => (site.kind ? { kind: site.kind } : {});
 export async function scanKeyHolders(
   deps: KeyHolderDeps,
   input: ScanInput,
-  account:
-    { readonly key1?: string; readonly key2?: string; readonly endpoints: readonly string[] } | 'local-auth-disabled',
+  account: AccountKeyRead,
 ): Promise<KeyHolderScan> {
-  if (account === 'local-auth-disabled')
-    return {
-      account: accountResourceId(input.account),
-      scannedAt: new Date().toISOString(),
-      verdict: 'clear',
-      holders: [],
-      scopes: [],
-      excluded: [],
-      localAuthDisabled: true,
-    };
-  const keys = new Set([account.key1, account.key2].filter((k): k is string => !!k));
-  return new Scan(deps, input, { keys, endpoints: account.endpoints }).run();
+  return (await scanKeyHoldersOfAccounts(deps, [{ input, account }]))[0];
+}
+
+/** The key-holder checks of several accounts in one pass over the estate, in the order asked. */
+export async function scanKeyHoldersOfAccounts(
+  deps: KeyHolderDeps,
+  accounts: readonly { readonly input: ScanInput; readonly account: AccountKeyRead }[],
+): Promise<KeyHolderScan[]> {
+  const searches = accounts.flatMap(({ input, account }) =>
+    account === 'local-auth-disabled'
+      ? []
+      : [
+          new AccountSearch(input, {
+            keys: new Set([account.key1, account.key2].filter((k): k is string => !!k)),
+            endpoints: account.endpoints,
+          }),
+        ],
+  );
+  const scans = searches.length ? await new Scan(deps, searches).run() : [];
+  let next = 0;
+  return accounts.map(({ input, account }) =>
+    account === 'local-auth-disabled'
+      ? {
+          account: accountResourceId(input.account),
+          scannedAt: new Date().toISOString(),
+          verdict: 'clear' as const,
+          holders: [],
+          scopes: [],
+          excluded: [],
+          localAuthDisabled: true,
+        }
+      : scans[next++],
+  );
 }

@@ -145,7 +145,12 @@ function fakeAzure(options: FakeOptions = {}) {
   // Only the migration's activities: the revoke's and the fleet's are not faked here.
   const activities: Omit<
     MigrationActivities,
-    'findAccess' | 'removeGrant' | 'waitUntilRefused' | 'writeRevokeEvidence' | 'writeFleetEvidence'
+    | 'findAccess'
+    | 'removeGrant'
+    | 'waitUntilRefused'
+    | 'writeRevokeEvidence'
+    | 'writeFleetEvidence'
+    | 'findKeyHoldersOfAccounts'
   > = {
     async preflight() {
       calls.push('preflight');

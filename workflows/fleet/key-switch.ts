@@ -9,6 +9,7 @@
 import { sleep } from '@temporalio/workflow';
 import { callerPlan } from '../../contracts/fleet';
 import { describeScan } from '../../contracts/key-holders';
+import type { KeyHolderScan } from '../../contracts/model';
 import { accountResourceId } from '../../contracts/ids';
 import { formatDuration } from '../../plan/durations';
 import { plannedMoves } from '../../plan/moves';
@@ -22,7 +23,8 @@ const TERMINAL = ['off', 'kept-on', 'switched-back', 'failed'];
 
 /**
  * Every account not yet switched whose callers have all ended: switched, or kept on with the reason. Accounts are
- * switched side by side, each under its own lock (one account's updates are never concurrent).
+ * switched side by side, each under its own lock (one account's updates are never concurrent); their key-holder
+ * checks share passes over the estate.
  */
 export async function switchReadyAccounts(run: FleetRun, locks: AccountLocks): Promise<void> {
   const ready = run.plan.accounts.flatMap((_, a) => {
@@ -30,23 +32,52 @@ export async function switchReadyAccounts(run: FleetRun, locks: AccountLocks): P
     const ended = run.callersOf(a).every((i) => !['pending', 'running'].includes(run.callers[i].state));
     return ended || run.stopped ? [a] : [];
   });
-  const oneAccount = (a: number) =>
-    switchAccount(run, a, locks).catch((err: unknown) => {
-      // An activity out of retries, a lock that stayed taken: this account's switch fails, the fleet goes on.
-      Object.assign(run.accounts[a], { state: 'failed', reason: failureMessage(err) });
-      run.board.end(`keys-${a}`, 'failed', failureMessage(err));
-    });
+  const failed = (a: number) => (err: unknown) => {
+    // An activity out of retries, a lock that stayed taken: this account's switch fails, the fleet goes on.
+    Object.assign(run.accounts[a], { state: 'failed', reason: failureMessage(err) });
+    run.board.end(`keys-${a}`, 'failed', failureMessage(err));
+  };
+  if (run.sharedKeyScan) {
+    // Every account's own conditions first, side by side; then the ones still going check their key holders
+    // together (one pass over the estate for all of them) and go on each at its own pace.
+    const scans = new KeyScans(run);
+    const going = await Promise.all(ready.map((a) => canSwitch(run, a).catch((err) => (failed(a)(err), false))));
+    const check: KeyHolderCheck = {
+      before: (a, exclude) => (needsEarlyCheck(run, a) ? scans.check(a, exclude) : Promise.resolve(true)),
+      underLock: (a, exclude) => scans.check(a, exclude),
+    };
+    await Promise.all(
+      ready.filter((_, k) => going[k]).map((a) => switchAccount(run, a, locks, check).catch(failed(a))),
+    );
+    return;
+  }
+  const oneAccount = async (a: number) => {
+    try {
+      if (await canSwitch(run, a))
+        await switchAccount(run, a, locks, { before: checkAlone(run), underLock: checkAlone(run) });
+    } catch (err) {
+      failed(a)(err);
+    }
+  };
   if (run.parallelKeySwitch) await Promise.all(ready.map(oneAccount));
   else for (const a of ready) await oneAccount(a);
 }
 
-async function switchAccount(run: FleetRun, a: number, locks: AccountLocks): Promise<void> {
+/** How an account learns whether anyone else holds its key: before its gate, and again under its lock. */
+interface KeyHolderCheck {
+  before(a: number, exclude: readonly string[]): Promise<boolean>;
+  underLock(a: number, exclude: readonly string[]): Promise<boolean>;
+}
+
+/**
+ * Whether the account's key switch may go on: the plan asks for it, every caller moved, the fleet goes on, and key
+ * auth is still on (the fleet does not claim a switch somebody else made). Says why not on the account.
+ */
+async function canSwitch(run: FleetRun, a: number): Promise<boolean> {
   const { plan, board } = run;
   const account = plan.accounts[a];
   const record = run.accounts[a];
-  const stage = `keys-${a}` as const;
   const callers = run.callersOf(a);
-  const ref = account.ref;
   if (!account.keySwitch.disable) return keepOn(run, a, 'the fleet plan keeps key auth on for this account');
   const notMoved = callers.filter((i) => run.callers[i].state !== 'succeeded').map((i) => run.callers[i].id);
   if (notMoved.length > 0)
@@ -57,26 +88,45 @@ async function switchAccount(run: FleetRun, a: number, locks: AccountLocks): Pro
     );
   if (run.stopped) return keepOn(run, a, `the fleet stopped: ${run.stopped}`);
 
-  board.begin(stage, 'who else still holds or uses the key?');
+  board.begin(`keys-${a}`, 'who else still holds or uses the key?');
   record.state = 'checking';
   const state = await arm.readAccountState.executeWithOptions({ ...armCall, summary: 'is key auth still on?' }, [
-    { account: ref },
+    { account: account.ref },
   ]);
   if (state.disableLocalAuth) {
     Object.assign(record, { state: 'off', alreadyOff: true, reason: 'local auth was already off' });
-    board.end(stage, 'skipped', 'local auth was already off: not the fleet’s switch');
-    return;
+    board.end(`keys-${a}`, 'skipped', 'local auth was already off: not the fleet’s switch');
+    return false;
   }
+  return true;
+}
+
+/** An account with a gate or a quiet period is checked before them too, so what its approvers read is current. */
+function needsEarlyCheck(run: FleetRun, a: number): boolean {
+  const { keySwitch } = run.plan.accounts[a];
+  return keySwitch.approval || keySwitch.quietPeriodMs > 0;
+}
+
+async function switchAccount(run: FleetRun, a: number, locks: AccountLocks, check: KeyHolderCheck): Promise<void> {
+  const { plan, board } = run;
+  const account = plan.accounts[a];
+  const record = run.accounts[a];
+  const stage = `keys-${a}` as const;
+  const callers = run.callersOf(a);
+  const ref = account.ref;
   const exclude = callers.flatMap((i) => plannedMoves(callerPlan(plan, i)));
-  if (!(await nobodyElseHoldsKeys(run, a, exclude))) return;
+  if (!(await check.before(a, exclude))) return;
   if (account.keySwitch.quietPeriodMs > 0 && !(await keyCallsQuiet(run, a, callers))) return;
-  const found = describeScan(record.keyHolders!);
   if (account.keySwitch.approval) {
     try {
-      await run.gates.open(FleetRun.gate('keys', a), `Disable key auth on ${ref.name} — ${found}`);
+      await run.gates.open(
+        FleetRun.gate('keys', a),
+        `Disable key auth on ${ref.name} — ${describeScan(record.keyHolders!)}`,
+      );
     } catch (err) {
       if (!(err instanceof StageFailure)) throw err;
-      return keepOn(run, a, err.message, 'failed');
+      keepOn(run, a, err.message, 'failed');
+      return;
     }
   }
   board.begin(stage, 'waiting for the account’s key-switch lock');
@@ -97,7 +147,7 @@ async function switchAccount(run: FleetRun, a: number, locks: AccountLocks): Pro
   });
   try {
     board.note(stage, 'checking again under the lock');
-    if (!(await nobodyElseHoldsKeys(run, a, exclude))) return;
+    if (!(await check.underLock(a, exclude))) return;
     record.state = 'switching';
     board.note(stage, 'disableLocalAuth = true');
     try {
@@ -130,16 +180,68 @@ async function switchAccount(run: FleetRun, a: number, locks: AccountLocks): Pro
 }
 
 /** The inventory across every readable subscription; a holder (or an unreadable scope) keeps the keys on. */
-async function nobodyElseHoldsKeys(run: FleetRun, a: number, exclude: readonly string[]): Promise<boolean> {
-  const record = run.accounts[a];
-  record.keyHolders = await armLong.findKeyHolders.executeWithOptions(
-    { ...armLongRunning, summary: 'who still holds the key?' },
-    [{ account: run.plan.accounts[a].ref, exclude }],
-  );
+function judgeScan(run: FleetRun, a: number, scan: KeyHolderScan): boolean {
+  run.accounts[a].keyHolders = scan;
   run.refresh();
-  if (record.keyHolders.verdict === 'clear') return true;
-  keepOn(run, a, describeScan(record.keyHolders));
+  if (scan.verdict === 'clear') return true;
+  keepOn(run, a, describeScan(scan));
   return false;
+}
+
+/** One account's own pass over the estate (fleets started before passes were shared). */
+const checkAlone =
+  (run: FleetRun) =>
+  async (a: number, exclude: readonly string[]): Promise<boolean> =>
+    judgeScan(
+      run,
+      a,
+      await armLong.findKeyHolders.executeWithOptions({ ...armLongRunning, summary: 'who still holds the key?' }, [
+        { account: run.plan.accounts[a].ref, exclude },
+      ]),
+    );
+
+/**
+ * Key-holder checks of the fleet's accounts, coalesced: the accounts that ask while no pass runs (in one workflow
+ * activation) share the next pass, and the ones that ask during a pass share the one after it — one pass over the
+ * estate reads every app's settings once, whatever the number of accounts.
+ */
+class KeyScans {
+  private readonly waiting: {
+    a: number;
+    exclude: readonly string[];
+    done: (clear: boolean) => void;
+    fail: (err: unknown) => void;
+  }[] = [];
+  private running = false;
+
+  constructor(private readonly run: FleetRun) {}
+
+  check(a: number, exclude: readonly string[]): Promise<boolean> {
+    return new Promise((done, fail) => {
+      this.waiting.push({ a, exclude, done, fail });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    // Lets every account that asks in this activation join the first pass (deterministic: microtasks only).
+    await Promise.resolve();
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0);
+      const names = batch.map((b) => this.run.plan.accounts[b.a].ref.name);
+      try {
+        const scans = await armLong.findKeyHoldersOfAccounts.executeWithOptions(
+          { ...armLongRunning, summary: `who still holds the keys of ${names.join(', ')}?` },
+          [{ accounts: batch.map((b) => ({ account: this.run.plan.accounts[b.a].ref, exclude: b.exclude })) }],
+        );
+        batch.forEach((b, i) => b.done(judgeScan(this.run, b.a, scans[i])));
+      } catch (err) {
+        for (const b of batch) b.fail(err);
+      }
+    }
+    this.running = false;
+  }
 }
 
 /** The account's logs over the quiet period: a key call by anyone but the fleet's callers before they moved. */
@@ -243,10 +345,12 @@ async function switchBack(run: FleetRun, a: number, why: string): Promise<void> 
   run.board.end(`keys-${a}`, 'rolled-back', `${why}; key auth is back on`);
 }
 
-function keepOn(run: FleetRun, a: number, why: string, status: 'skipped' | 'failed' = 'skipped'): void {
+/** Keeps the account's key auth on, saying why; false, for the checks that end with it. */
+function keepOn(run: FleetRun, a: number, why: string, status: 'skipped' | 'failed' = 'skipped'): false {
   Object.assign(run.accounts[a], { state: 'kept-on', reason: why });
   const stage = run.board.get(`keys-${a}`);
   if (stage.status === 'pending') run.board.skip(`keys-${a}`, why);
   else run.board.end(`keys-${a}`, status, why);
   run.refresh();
+  return false;
 }

@@ -18,7 +18,7 @@ import type { GateId } from '../../contracts/model';
 import { Gates } from '../kit/gate';
 import { StageBoard } from '../kit/run-state';
 import { renderFleetDetails } from './render';
-import { PARALLEL_KEY_SWITCH } from './versions';
+import { PARALLEL_KEY_SWITCH, SHARED_KEY_SCAN } from './versions';
 
 export type FleetStageId = `wave-${number}` | `keys-${number}` | 'evidence';
 export type FleetGate = `wave-${number}` | `keys-${number}`;
@@ -40,6 +40,8 @@ export class FleetRun {
   abortRequest: { by: string; reason: string } | undefined;
   /** Whether ready accounts switch side by side (`PARALLEL_KEY_SWITCH`, decided once at the run's start). */
   readonly parallelKeySwitch = patched(PARALLEL_KEY_SWITCH);
+  /** Whether key-holder checks share passes over the estate (`SHARED_KEY_SCAN`, decided once at the run's start). */
+  readonly sharedKeyScan = this.parallelKeySwitch && patched(SHARED_KEY_SCAN);
 
   constructor(input: FleetInput) {
     const { plan, carry } = input;

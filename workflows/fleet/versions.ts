@@ -5,3 +5,9 @@
 
 /** Ready accounts switch their keys side by side, each under its own lock (before: one after another). */
 export const PARALLEL_KEY_SWITCH = 'fleet-parallel-key-switch';
+/**
+ * The key-holder checks of a fleet's accounts share one pass over the estate (accounts checked at the same time
+ * join one scan), and an account without a gate or a quiet period is checked once, under its lock (before: two
+ * passes per account).
+ */
+export const SHARED_KEY_SCAN = 'fleet-shared-key-scan';
