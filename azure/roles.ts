@@ -6,6 +6,7 @@ import type { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { RoleAssignmentResult } from '../contracts/model';
 import type { AzureContext } from './context';
 import { codeOf, statusOf, toFailure } from './errors';
+import { roleDefinitionById } from './role-definitions';
 import { authorizationScope, roleAssignmentName, subscriptionOf } from './resources';
 
 const ROLE_ASSIGNMENTS = '/providers/Microsoft.Authorization/roleAssignments/';
@@ -99,7 +100,7 @@ export function roleDefinitionReader(): (
   return (authorization, id) => {
     let role = cache.get(id.toLowerCase());
     if (!role) {
-      role = authorization.roleDefinitions.getById(authorizationScope(id)).then((def) => ({
+      role = roleDefinitionById(authorization, id).then((def) => ({
         name: def.roleName ?? id,
         dataActions: (def.permissions ?? []).flatMap((p) => p.dataActions ?? []),
       }));

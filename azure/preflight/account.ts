@@ -4,6 +4,7 @@ import type { RoleDefinition } from '@azure/arm-authorization';
 import type { AccountRef, RoleAssignmentSnapshot } from '../../contracts/model';
 import type { MigrationPlan } from '../../plan/schema';
 import type { AzureContext } from '../context';
+import { roleDefinitionsNamed } from '../role-definitions';
 import { accountResourceId, allows, authorizationScope, CHAT_COMPLETIONS_DATA_ACTION } from '../resources';
 import type { Findings } from './findings';
 
@@ -40,14 +41,9 @@ export async function checkRole(
 ): Promise<RoleDefinition | undefined> {
   const { authorization } = ctx.clients(plan.account.subscriptionId);
   const scope = authorizationScope(accountResourceId(plan.account));
-  const defs = await f.read('role', `looking up role "${plan.role}"`, async () => {
-    const out: RoleDefinition[] = [];
-    for await (const d of authorization.roleDefinitions.list(scope, {
-      filter: `roleName eq '${plan.role.replace(/'/g, "''")}'`,
-    }))
-      out.push(d);
-    return out;
-  });
+  const defs = await f.read('role', `looking up role "${plan.role}"`, () =>
+    roleDefinitionsNamed(authorization, scope, plan.role),
+  );
   const def = defs?.[0];
   if (defs && !def)
     f.problem(

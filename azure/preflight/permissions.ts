@@ -4,6 +4,7 @@
  */
 import { type MigrationPlan, targetOf } from '../../plan/schema';
 import type { AzureContext } from '../context';
+import { roleDefinitionById } from '../role-definitions';
 import { azureErrorInfo, isTransient, toFailure } from '../errors';
 import { accountResourceId, allows, authorizationScope, type PermissionLike, subscriptionOf } from '../resources';
 import type { TargetAdapter } from '../targets';
@@ -69,10 +70,7 @@ export async function checkPermissions(
       })) {
         const defId = ra.roleDefinitionId ?? '';
         if (!definitions.has(defId))
-          definitions.set(
-            defId,
-            (await authorization.roleDefinitions.getById(authorizationScope(defId))).permissions ?? [],
-          );
+          definitions.set(defId, (await roleDefinitionById(authorization, defId)).permissions ?? []);
         permissions.push(...definitions.get(defId)!);
       }
     } catch (err) {

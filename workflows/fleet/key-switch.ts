@@ -6,7 +6,7 @@
  * switch is undone; the callers stay on their identities. Different accounts switch side by side; one account's
  * updates are never concurrent (its lock).
  */
-import { sleep } from '@temporalio/workflow';
+import { condition, sleep } from '@temporalio/workflow';
 import { callerPlan } from '../../contracts/fleet';
 import { describeScan } from '../../contracts/key-holders';
 import type { KeyHolderScan } from '../../contracts/model';
@@ -45,6 +45,8 @@ export async function switchReadyAccounts(run: FleetRun, locks: AccountLocks): P
     const check: KeyHolderCheck = {
       before: (a, exclude) => (needsEarlyCheck(run, a) ? scans.check(a, exclude) : Promise.resolve(true)),
       underLock: (a, exclude) => scans.check(a, exclude),
+      approaching: (a) => scans.approaching(a),
+      parked: (a) => scans.parked(a),
     };
     await Promise.all(
       ready.filter((_, k) => going[k]).map((a) => switchAccount(run, a, locks, check).catch(failed(a))),
@@ -67,6 +69,10 @@ export async function switchReadyAccounts(run: FleetRun, locks: AccountLocks): P
 interface KeyHolderCheck {
   before(a: number, exclude: readonly string[]): Promise<boolean>;
   underLock(a: number, exclude: readonly string[]): Promise<boolean>;
+  /** The account is on its way to a check (its lock is coming): a pass about to start waits a moment for it. */
+  approaching?(a: number): void;
+  /** The account waits for something slow (a lock another run holds): no pass waits for it. */
+  parked?(a: number): void;
 }
 
 /**
@@ -130,6 +136,7 @@ async function switchAccount(run: FleetRun, a: number, locks: AccountLocks, chec
     }
   }
   board.begin(stage, 'waiting for the account’s key-switch lock');
+  check.approaching?.(a);
   const held = await locks.acquire({
     resource: accountResourceId(ref),
     purpose: `fleet ${plan.changeTicket}: key auth off on ${ref.name}`,
@@ -141,8 +148,14 @@ async function switchAccount(run: FleetRun, a: number, locks: AccountLocks, chec
     timeoutMs: plan.approvals.timeoutMs,
     request: (input) =>
       arm.requestAccountLock.executeWithOptions({ ...armCall, summary: 'queue for the key-switch lock' }, [input]),
-    onQueued: (id) => board.wait(stage, `another cutover run is switching key auth on ${ref.name}: queued (${id})`),
-    onGranted: () => (board.waitingFor = undefined),
+    onQueued: (id) => {
+      check.parked?.(a);
+      board.wait(stage, `another cutover run is switching key auth on ${ref.name}: queued (${id})`);
+    },
+    onGranted: () => {
+      check.approaching?.(a);
+      board.waitingFor = undefined;
+    },
     onTimeout: () => new StageFailure(stage, `the key switch of ${ref.name} stayed locked by another run`),
   });
   try {
@@ -201,9 +214,9 @@ const checkAlone =
     );
 
 /**
- * Key-holder checks of the fleet's accounts, coalesced: the accounts that ask while no pass runs (in one workflow
- * activation) share the next pass, and the ones that ask during a pass share the one after it — one pass over the
- * estate reads every app's settings once, whatever the number of accounts.
+ * Key-holder checks of the fleet's accounts, coalesced: a pass about to start waits (briefly) for the accounts on
+ * their way to a check — their locks being granted — and takes every account that asked; the ones that ask during
+ * a pass share the one after it. One pass reads every app's settings once, whatever the number of accounts.
  */
 class KeyScans {
   private readonly waiting: {
@@ -212,11 +225,21 @@ class KeyScans {
     done: (clear: boolean) => void;
     fail: (err: unknown) => void;
   }[] = [];
+  private readonly coming = new Set<number>();
   private running = false;
 
   constructor(private readonly run: FleetRun) {}
 
+  approaching(a: number): void {
+    this.coming.add(a);
+  }
+
+  parked(a: number): void {
+    this.coming.delete(a);
+  }
+
   check(a: number, exclude: readonly string[]): Promise<boolean> {
+    this.coming.delete(a);
     return new Promise((done, fail) => {
       this.waiting.push({ a, exclude, done, fail });
       if (!this.running) void this.drain();
@@ -225,9 +248,11 @@ class KeyScans {
 
   private async drain(): Promise<void> {
     this.running = true;
-    // Lets every account that asks in this activation join the first pass (deterministic: microtasks only).
-    await Promise.resolve();
     while (this.waiting.length > 0) {
+      // Every account that asks in this activation joins (microtasks: deterministic), and the ones whose locks are
+      // being granted, for up to COALESCE_MS.
+      await Promise.resolve();
+      if (this.coming.size > 0) await condition(() => this.coming.size === 0, COALESCE_MS);
       const batch = this.waiting.splice(0);
       const names = batch.map((b) => this.run.plan.accounts[b.a].ref.name);
       try {
@@ -243,6 +268,9 @@ class KeyScans {
     this.running = false;
   }
 }
+
+/** How long a pass waits for accounts whose locks are on their way (a grant takes an activity and a signal). */
+const COALESCE_MS = 3_000;
 
 /** The account's logs over the quiet period: a key call by anyone but the fleet's callers before they moved. */
 async function keyCallsQuiet(run: FleetRun, a: number, callers: readonly number[]): Promise<boolean> {
