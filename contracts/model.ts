@@ -59,7 +59,7 @@ export interface SiteSnapshot {
   readonly settingNames: readonly string[];
   /** The settings this migration touches, as they were. */
   readonly touchedSettings: Readonly<Record<string, SettingSnapshot>>;
-  /** Slot-sticky setting names (production's list; it applies to every slot). */
+  /** Slot-sticky setting names (production's list; it applies to every slot), read for a slot swap; in place, none. */
   readonly slotConfigNames: readonly string[];
 }
 

@@ -85,8 +85,9 @@ export async function snapshotTargets(
   f: Findings,
 ): Promise<SiteSnapshot[]> {
   const [target] = refs;
+  // Stickiness decides what a swap carries to production; in place, nothing is swapped.
   const stickyNames =
-    (views[0]
+    (views[0] && plan.strategy.type === 'slot-swap'
       ? await f.read('app', `reading slot-sticky settings of ${target.name}`, () =>
           adapter.stickySettingNames(ctx, target),
         )
