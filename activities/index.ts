@@ -15,7 +15,7 @@ import type { Evidence } from '../contracts/model';
 import type { MigrationPlan } from '../plan/schema';
 import type { AzureEndpoints, CredentialSource } from '../azure/clients';
 import { createAzureContext } from '../azure/context';
-import type { ArmGovernor } from '../azure/governor';
+import { type ArmGovernor, budgetSample, sharedGovernor } from '../azure/governor';
 import { runPreflight } from '../azure/preflight';
 import { accessActivities } from './access';
 import { accountActivities } from './account';
@@ -64,6 +64,11 @@ export function createActivities(deps: ActivityDeps) {
     ...accessActivities(ctx),
     ...notifyActivities({ webhooks: deps.webhooks ?? {}, ...(deps.webUiUrl ? { webUiUrl: deps.webUiUrl } : {}) }),
     writeEvidence: async (evidence: Evidence) => ({ path: await writeEvidenceFile(deps.evidenceDir, evidence) }),
+    /** This worker's ARM governor: rates against budgets (a fleet shows them); none when ARM is ungoverned. */
+    armBudget: async () => {
+      const governor = deps.governor === undefined ? sharedGovernor() : deps.governor;
+      return governor ? { sample: budgetSample(governor) } : {};
+    },
     writeFleetEvidence: async (evidence: FleetEvidence) => ({
       path: await writeEvidenceFile(deps.evidenceDir, evidence),
     }),

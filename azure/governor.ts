@@ -17,6 +17,7 @@
  *
  * The governor is an `@azure/core-rest-pipeline` policy placed `perRetry`: the SDK's retries pass through it too.
  */
+import type { ArmBudgetSample } from '../contracts/fleet';
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from '@azure/core-rest-pipeline';
 
 /** The operation classes ARM throttles separately, plus role-assignment changes (see `classesOf`). */
@@ -408,6 +409,29 @@ export class ArmGovernor {
     }
     return { classes: totals, buckets };
   }
+}
+
+/** What a fleet shows of a governor: per class its rate against its budget, the tightest bucket, waits and 429s. */
+export function budgetSample(governor: ArmGovernor, at = new Date()): ArmBudgetSample {
+  const { classes, buckets } = governor.stats();
+  return {
+    at: at.toISOString(),
+    classes: ARM_CLASSES.flatMap((cls) => {
+      const own = buckets.filter((b) => b.class === cls && b.scope !== TENANT_SCOPE);
+      if (own.length === 0) return [];
+      return [
+        {
+          class: cls,
+          ratePerSec: Math.round(classes[cls].ratePerSec * 10) / 10,
+          refillPerSec: own[0].refillPerSec,
+          subscriptions: own.length,
+          fewestTokens: Math.min(...own.map((b) => b.tokens)),
+        },
+      ];
+    }),
+    waits: ARM_CLASSES.reduce((n, c) => n + classes[c].waits, 0),
+    throttled: ARM_CLASSES.reduce((n, c) => n + classes[c].throttled, 0),
+  };
 }
 
 let processGovernor: ArmGovernor | undefined;

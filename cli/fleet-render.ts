@@ -1,6 +1,6 @@
 /** Text renderings of a fleet for the terminal: its plan (dry run), its progress, its evidence as Markdown. */
-import type { CallerRecord, FleetEvidence, FleetPlan, FleetProgress } from '../contracts/fleet';
-import { callerPlan, FAILED_CALLER_STATES } from '../contracts/fleet';
+import type { CallerRecord, FleetCounts, FleetEvidence, FleetPlan, FleetProgress } from '../contracts/fleet';
+import { callerPlan, describeArmBudget, FAILED_CALLER_STATES } from '../contracts/fleet';
 import { formatDuration } from '../plan/durations';
 import { table } from './render';
 
@@ -54,7 +54,30 @@ export function renderFleetPlan(plan: FleetPlan, workflowId: string): string[] {
 
 const failed = (c: CallerRecord) => FAILED_CALLER_STATES.includes(c.state);
 
-export function renderFleetProgress(p: FleetProgress, executionStatus: string): string[] {
+/** How far back the pace is measured. */
+const PACE_WINDOW_MS = 10 * 60_000;
+
+/**
+ * The pace of the last minutes and when the callers left would be done at it (gates, bakes and key switches not
+ * counted); nothing before two callers have ended.
+ */
+export function paceLine(p: FleetProgress, now: number): string | undefined {
+  if (p.outcome !== 'running') return undefined;
+  const left = p.callers.filter((c) => c.state === 'pending' || c.state === 'running').length;
+  const ended = p.callers
+    .filter((c) => c.endedAt && c.startedAt && c.state !== 'not-started')
+    .map((c) => Date.parse(c.endedAt!))
+    .filter((t) => now - t <= PACE_WINDOW_MS);
+  const starts = p.callers.filter((c) => c.startedAt).map((c) => Date.parse(c.startedAt!));
+  if (ended.length < 2 || left === 0 || starts.length === 0) return undefined;
+  const since = Math.max(Math.min(...starts), now - PACE_WINDOW_MS);
+  const perMs = ended.length / Math.max(1, now - since);
+  const etaMs = left / perMs;
+  const perMin = perMs * 60_000;
+  return `Pace: ${perMin >= 10 ? Math.round(perMin) : perMin.toFixed(1)} callers/min; ${plural(left, 'caller')} left: about ${formatDuration(Math.round(etaMs / 1000) * 1000)} more (by ${new Date(now + etaMs).toISOString().slice(11, 19)} UTC; gates, bakes and key switches not counted)`;
+}
+
+export function renderFleetProgress(p: FleetProgress, executionStatus: string, now = Date.now()): string[] {
   const outcome = executionStatus === 'RUNNING' || executionStatus === 'COMPLETED' ? p.outcome : executionStatus;
   const lines = [
     `Fleet ${p.changeTicket} (${p.workflowId}): ${outcome}${p.wave && p.outcome === 'running' ? ` — wave ${p.wave}` : ''}${p.reason ? ` — ${p.reason}` : ''}`,
@@ -65,22 +88,23 @@ export function renderFleetProgress(p: FleetProgress, executionStatus: string): 
       `  cutover fleet approve ${p.changeTicket} --as <you>   |   cutover fleet reject ${p.changeTicket} --as <you>`,
     );
   else if (p.waitingFor) lines.push(`Waiting for: ${p.waitingFor}`);
-  const row = (c: { pending: number; running: number; succeeded: number; failed: number }) => [
+  const row = (c: FleetCounts) => [
     String(c.pending),
     String(c.running),
     String(c.succeeded),
-    String(c.failed),
+    String(c.rolledBack ?? '—'),
+    String(c.failed - (c.rolledBack ?? 0)),
   ];
   lines.push(
     '',
     table(
       p.waves.map((w) => [w.name, ...row(w)]),
-      ['WAVE', 'PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'],
+      ['WAVE', 'PENDING', 'RUNNING', 'SUCCEEDED', 'ROLLED BACK', 'FAILED'],
     ),
     '',
     table(
       p.accounts.map((a) => [a.name, ...row(a), a.state + (a.reason ? ` (${a.reason})` : '')]),
-      ['ACCOUNT', 'PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'KEYS'],
+      ['ACCOUNT', 'PENDING', 'RUNNING', 'SUCCEEDED', 'ROLLED BACK', 'FAILED', 'KEYS'],
     ),
   );
   const running = p.callers.filter((c) => c.state === 'running');
@@ -91,6 +115,9 @@ export function renderFleetProgress(p: FleetProgress, executionStatus: string): 
       `Running: ${running.length}; the longest running is ${oldest.id} (since ${oldest.startedAt ?? '?'})`,
     );
   }
+  const pace = paceLine(p, now);
+  if (pace) lines.push(pace);
+  if (p.armBudget) lines.push(describeArmBudget(p.armBudget));
   const bad = p.callers.filter(failed);
   if (bad.length)
     lines.push('', 'Failed callers:', ...bad.map((c) => `  ✗ ${c.id}: ${c.state}${c.reason ? ` — ${c.reason}` : ''}`));

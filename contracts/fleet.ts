@@ -146,7 +146,41 @@ export interface FleetCounts {
   readonly pending: number;
   readonly running: number;
   readonly succeeded: number;
+  /** Of `failed`: the callers whose migrations rolled back (the rest failed otherwise). */
+  readonly rolledBack?: number;
   readonly failed: number;
+}
+
+/**
+ * ARM requests as the governor of one worker process saw them when the fleet last asked (each worker process has
+ * its own governor; with several workers this is one worker's share). Rates are over the last seconds.
+ */
+export interface ArmBudgetSample {
+  readonly at: string;
+  readonly classes: readonly {
+    readonly class: string;
+    readonly ratePerSec: number;
+    /** The class's refill per subscription, and the subscriptions its requests went to. */
+    readonly refillPerSec: number;
+    readonly subscriptions: number;
+    /** The fewest tokens left in one subscription's bucket (negative: requests wait for them). */
+    readonly fewestTokens: number;
+  }[];
+  /** Since the worker started: requests that waited for a token, and 429 answers received. */
+  readonly waits: number;
+  readonly throttled: number;
+}
+
+const CLASS_NAMES: Readonly<Record<string, string>> = { roleAssignments: 'role assignments' };
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** One line for people: the worker's ARM rates against Azure's budgets, as the fleet last sampled them. */
+export function describeArmBudget(b: ArmBudgetSample): string {
+  const classes = b.classes.map(
+    (c) =>
+      `${CLASS_NAMES[c.class] ?? c.class} ${c.ratePerSec}/s (budget ${c.refillPerSec}/s × ${count(c.subscriptions, 'subscription')}${c.fewestTokens <= 0 ? ', a bucket is empty' : ''})`,
+  );
+  return `ARM (this worker, ${b.at.slice(11, 19)} UTC): ${classes.join(', ') || 'no requests yet'}; ${count(b.waits, 'request')} waited for budget, ${b.throttled} × 429`;
 }
 
 export interface FleetProgress {
@@ -165,6 +199,8 @@ export interface FleetProgress {
   readonly approvals: readonly ApprovalRecord[];
   /** Runs of the fleet workflow so far (continue-as-new). */
   readonly runs: number;
+  /** The ARM governor's rates, sampled while children run (fleets started before sampling have none). */
+  readonly armBudget?: ArmBudgetSample;
 }
 
 export interface FleetEvidence {

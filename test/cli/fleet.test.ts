@@ -152,7 +152,7 @@ describe('cutover fleet plan, start, status, watch, approve, reject, abort and e
       const text = await cli.run('fleet', 'status', ticket);
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /Waiting for approval: Disable key auth on zeta-openai/);
-      assert.match(text.stdout, /ACCOUNT\s+PENDING\s+RUNNING\s+SUCCEEDED\s+FAILED\s+KEYS/);
+      assert.match(text.stdout, /ACCOUNT\s+PENDING\s+RUNNING\s+SUCCEEDED\s+ROLLED BACK\s+FAILED\s+KEYS/);
       assertUserError(
         await cli.run('fleet', 'approve', ticket, '--as', 'alice'),
         /four-eyes rule: alice started this fleet/,

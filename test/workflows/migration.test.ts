@@ -151,6 +151,7 @@ function fakeAzure(options: FakeOptions = {}) {
     | 'writeRevokeEvidence'
     | 'writeFleetEvidence'
     | 'findKeyHoldersOfAccounts'
+    | 'armBudget'
   > = {
     async preflight() {
       calls.push('preflight');

@@ -1,10 +1,12 @@
 /**
  * Markdown for the Web UI's current details of a fleet: the open gate first, then one row per wave and per
- * account (callers pending / running / succeeded / failed, the account's key state). Pure; not part of history.
+ * account (callers pending / running / succeeded / rolled back / failed, the account's key state), the worker's ARM
+ * rates. Pure; not part of history.
  */
-import type { FleetCounts, FleetProgress } from '../../contracts/fleet';
+import { describeArmBudget, type FleetCounts, type FleetProgress } from '../../contracts/fleet';
 
-const counts = (c: FleetCounts) => `${c.pending} | ${c.running} | ${c.succeeded} | ${c.failed}`;
+const counts = (c: FleetCounts) =>
+  `${c.pending} | ${c.running} | ${c.succeeded} | ${c.rolledBack ?? '—'} | ${c.failed - (c.rolledBack ?? 0)}`;
 
 export function renderFleetDetails(p: FleetProgress): string {
   const lines: string[] = [];
@@ -17,9 +19,14 @@ export function renderFleetDetails(p: FleetProgress): string {
     );
   else if (p.waitingFor) lines.push(`**Waiting for:** ${p.waitingFor}`, '');
   lines.push(`**Fleet ${p.changeTicket}:** ${p.outcome}${p.reason ? ` — ${p.reason}` : ''}`, '');
-  lines.push('| Wave | Pending | Running | Done | Failed |', '|---|---|---|---|---|');
+  lines.push('| Wave | Pending | Running | Done | Rolled back | Failed |', '|---|---|---|---|---|---|');
   for (const w of p.waves) lines.push(`| ${w.name} | ${counts(w)} |`);
-  lines.push('', '| Account | Pending | Running | Done | Failed | Keys |', '|---|---|---|---|---|---|');
+  lines.push(
+    '',
+    '| Account | Pending | Running | Done | Rolled back | Failed | Keys |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const a of p.accounts) lines.push(`| ${a.name} | ${counts(a)} | ${a.state} |`);
+  if (p.armBudget) lines.push('', describeArmBudget(p.armBudget));
   return lines.join('\n');
 }

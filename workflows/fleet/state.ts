@@ -5,6 +5,7 @@
 import { patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import {
   type AccountRecord,
+  type ArmBudgetSample,
   type CallerRecord,
   FAILED_CALLER_STATES,
   type FleetCarry,
@@ -18,7 +19,7 @@ import type { GateId } from '../../contracts/model';
 import { Gates } from '../kit/gate';
 import { StageBoard } from '../kit/run-state';
 import { renderFleetDetails } from './render';
-import { PARALLEL_KEY_SWITCH, SHARED_KEY_SCAN } from './versions';
+import { ARM_BUDGET_SAMPLE, PARALLEL_KEY_SWITCH, SHARED_KEY_SCAN } from './versions';
 
 export type FleetStageId = `wave-${number}` | `keys-${number}` | 'evidence';
 export type FleetGate = `wave-${number}` | `keys-${number}`;
@@ -42,6 +43,11 @@ export class FleetRun {
   readonly parallelKeySwitch = patched(PARALLEL_KEY_SWITCH);
   /** Whether key-holder checks share passes over the estate (`SHARED_KEY_SCAN`, decided once at the run's start). */
   readonly sharedKeyScan = this.parallelKeySwitch && patched(SHARED_KEY_SCAN);
+  /** Whether the fleet samples its worker's ARM governor while children run (`ARM_BUDGET_SAMPLE`). */
+  readonly samplesArmBudget = this.sharedKeyScan && patched(ARM_BUDGET_SAMPLE);
+  armBudget: ArmBudgetSample | undefined;
+  /** Workflow time of the last sample. */
+  armBudgetAt: number | undefined;
 
   constructor(input: FleetInput) {
     const { plan, carry } = input;
@@ -100,6 +106,7 @@ export class FleetRun {
       pending: states.filter((s) => s === 'pending').length,
       running: states.filter((s) => s === 'running').length,
       succeeded: states.filter((s) => s === 'succeeded').length,
+      rolledBack: states.filter((s) => s === 'rolled-back').length,
       failed: indexes.filter((i) => this.failed(i)).length,
     };
   }
@@ -134,6 +141,7 @@ export class FleetRun {
       callers: this.callers,
       approvals: this.gates.approvals,
       runs: this.runs,
+      ...(this.armBudget ? { armBudget: this.armBudget } : {}),
     };
   }
 

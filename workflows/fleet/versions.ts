@@ -11,3 +11,5 @@ export const PARALLEL_KEY_SWITCH = 'fleet-parallel-key-switch';
  * passes per account).
  */
 export const SHARED_KEY_SCAN = 'fleet-shared-key-scan';
+/** While children run, the fleet samples its worker's ARM governor (rates against budgets) for its progress. */
+export const ARM_BUDGET_SAMPLE = 'fleet-arm-budget-sample';

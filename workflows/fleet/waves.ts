@@ -21,6 +21,7 @@ import { formatDuration } from '../../plan/durations';
 import { targetLabel } from '../../plan/targets';
 import { failureMessage } from '../kit/failures';
 import { migrateToManagedIdentity } from '../migration/workflow';
+import { arm, armCall } from './activities';
 import type { FleetRun } from './state';
 
 export async function runWave(run: FleetRun, w: number): Promise<void> {
@@ -51,6 +52,7 @@ export async function runWave(run: FleetRun, w: number): Promise<void> {
     const seen = settled;
     const stoppedBefore = run.stopped;
     await condition(() => settled !== seen || run.stopped !== stoppedBefore);
+    await sampleArmBudget(run);
     const failures = wave.callers.filter((i) => run.failed(i)).length;
     if (!run.stopped && failures > wave.allowedFailures)
       run.stop(
@@ -67,6 +69,28 @@ export async function runWave(run: FleetRun, w: number): Promise<void> {
     await sleep(wave.bakeMs, { summary: `bake after wave ${wave.name}` });
     board.waitingFor = undefined;
     board.note(stage, summary);
+  }
+}
+
+/** How often, at most, a wave samples its worker's ARM governor (when a child ends). */
+const ARM_BUDGET_EVERY_MS = 30_000;
+
+/** The worker's ARM rates against its budgets, for the fleet's progress; a sample that fails is left out. */
+async function sampleArmBudget(run: FleetRun): Promise<void> {
+  if (!run.samplesArmBudget) return;
+  const now = Date.now();
+  if (run.armBudgetAt !== undefined && now - run.armBudgetAt < ARM_BUDGET_EVERY_MS) return;
+  run.armBudgetAt = now;
+  try {
+    const { sample } = await arm.armBudget.executeWithOptions(
+      { ...armCall, retry: { maximumAttempts: 1 }, summary: 'ARM request rates against budgets' },
+      [],
+    );
+    run.armBudget = sample;
+    run.refresh();
+  } catch (err) {
+    // A worker without the activity (an older one, mid-deploy): the progress goes without rates.
+    if (isCancellation(err)) throw err;
   }
 }
 
