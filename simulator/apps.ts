@@ -1,15 +1,16 @@
 /**
- * App Service's workers, simulated: one child process per site/slot instance running `client-app/main`, a routing
- * table saying which instance serves which slot (a swap moves an instance between slots), the recycle that
- * follows a settings change or restart (503 meanwhile), and the front door that proxies `/sites/{name}[/slots/{slot}]/…`
- * to the serving instance. Every instance gets its own IDENTITY_HEADER; the managed-identity endpoint resolves it
- * to the slot the instance serves *now*. No orphans: children die with `close()`, with the simulator's exit, and on
- * their own when their IPC channel to the simulator closes.
+ * App Service's workers, simulated: one worker per site/slot instance running the client app (a child process, or
+ * in the simulator's process: see app-runtime.ts), a routing table saying which instance serves which slot (a swap
+ * moves an instance between slots), the recycle that follows a settings change or restart (503 meanwhile), and the
+ * front door that hands `/sites/{name}[/slots/{slot}]/…` to the serving instance. Every instance gets its own
+ * IDENTITY_HEADER; the managed-identity endpoint resolves it to the slot the instance serves *now*. No orphans:
+ * workers stop with `close()` and with the simulator's exit.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import * as path from 'node:path';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { InProcessRuntime } from './app-inprocess';
+import { ProcessRuntime } from './app-process';
+import { type AppRuntime, type Worker, type WorkerRuntime } from './app-runtime';
 import { send } from './http';
 import { type ReferenceResult } from './keyvault-references';
 import { type Site, PRODUCTION, key } from './model';
@@ -21,6 +22,8 @@ export interface AppHostOptions {
   /** Latency of the first request a site's fresh worker answers (cold start; 0 on plans that start warm). */
   coldStartMs?: (site: Site) => number;
   log: (line: string) => void;
+  /** The runtime new workers start on (`process` unless the scenario or the start options say otherwise). */
+  runtime?: () => AppRuntime;
   /** The platform's pass over the settings at worker start (Key Vault references become values). */
   resolveSettings?: (
     site: Site,
@@ -38,11 +41,12 @@ interface Instance {
    * address the call came from (App Service's NAT, simulated). A secret, like the identity header.
    */
   egress: string;
-  child?: ChildProcess;
-  port?: number;
+  worker: Worker;
   /** Resolves true once listening, false if it failed to start or was stopped first. */
   ready: Promise<boolean>;
   isReady: boolean;
+  /** The runtime it runs on. */
+  runtime: AppRuntime;
   /** The front door answers 503 before this time (the configured restart time). */
   notBefore: number;
   /** `${siteKey}|${slot}` this instance serves now. */
@@ -56,21 +60,18 @@ interface Instance {
 
 const slotKey = (site: Site, slot: string) => `${key(site.id)}|${slot.toLowerCase()}`;
 
-function clientAppEntry(): string {
-  // Next to this file: main.ts under tsx, main.js from dist.
-  return path.join(__dirname, 'client-app', `main${path.extname(__filename)}`);
-}
-
-/** Node flags to pass on (`--import tsx` under tsx), without the test runner's or inspector's. */
-function childExecArgv(): string[] {
-  return process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect') && a !== '--watch');
-}
+const unavailable = {
+  status: 503,
+  headers: { 'retry-after': '1' },
+  body: { error: { code: 'ServiceUnavailable', message: 'The app is starting or restarting.' } },
+};
 
 export class AppHost {
   private readonly instances = new Map<string, Instance>();
   /** slotKey → instance id. */
   private readonly routing = new Map<string, string>();
   private readonly issuedHeaders = new Set<string>();
+  private readonly runtimes = new Map<AppRuntime, WorkerRuntime>();
   private readonly onExit = () => this.killAllSync();
   private closed = false;
 
@@ -172,25 +173,32 @@ export class AppHost {
     return ended;
   }
 
-  status(): Record<string, { instanceId: string; ready: boolean; pid?: number }> {
-    const out: Record<string, { instanceId: string; ready: boolean; pid?: number }> = {};
+  status(): Record<string, AppStatus> {
+    const out: Record<string, AppStatus> = {};
     for (const [k, id] of this.routing) {
       const inst = this.instances.get(id);
-      if (inst) out[k] = { instanceId: id, ready: inst.isReady && Date.now() >= inst.notBefore, pid: inst.child?.pid };
+      if (!inst) continue;
+      const pid = inst.worker.pid;
+      out[k] = {
+        instanceId: id,
+        ready: this.answering(inst) && Date.now() >= inst.notBefore,
+        runtime: inst.runtime,
+        ...(pid !== undefined ? { pid } : {}),
+      };
     }
     return out;
+  }
+
+  private answering(inst: Instance): boolean {
+    return inst.isReady && inst.worker.alive;
   }
 
   /** Proxies a front-door request to the worker serving the slot, or answers 503 while it (re)starts. */
   proxy(site: Site, slot: string, rest: string, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const id = this.routing.get(slotKey(site, slot));
     const inst = id ? this.instances.get(id) : undefined;
-    if (!inst || !inst.isReady || !inst.port || Date.now() < inst.notBefore) {
-      send(res, {
-        status: 503,
-        headers: { 'retry-after': '1' },
-        body: { error: { code: 'ServiceUnavailable', message: 'The app is starting or restarting.' } },
-      });
+    if (!inst || !this.answering(inst) || Date.now() < inst.notBefore) {
+      send(res, unavailable);
       return;
     }
     if (inst.coldMs > 0) {
@@ -212,39 +220,38 @@ export class AppHost {
     body: Buffer,
     res: ServerResponse,
   ): void {
-    const id = inst.id;
-    const headers = { ...req.headers, host: `127.0.0.1:${inst.port}`, 'content-length': String(body.length) };
-    delete headers['transfer-encoding'];
-    const upstream = httpRequest(
-      { host: '127.0.0.1', port: inst.port, method: req.method, path: rest, headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', (err) => {
-      if (res.headersSent) return res.destroy();
+    const gone = (reason: string) => {
       // The worker went away under the request (a restart or swap replaced it): App Service answers 503 then.
-      const replaced = this.routing.get(slotKey(site, slot)) !== id || !this.instances.get(inst.id)?.isReady;
+      const replaced = this.routing.get(slotKey(site, slot)) !== inst.id || !this.answering(inst);
       send(
         res,
         replaced
-          ? {
-              status: 503,
-              headers: { 'retry-after': '1' },
-              body: { error: { code: 'ServiceUnavailable', message: 'The app is starting or restarting.' } },
-            }
-          : { status: 502, body: { error: { code: 'BadGateway', message: `The app did not answer: ${err.message}` } } },
+          ? unavailable
+          : { status: 502, body: { error: { code: 'BadGateway', message: `The app did not answer: ${reason}` } } },
       );
-    });
-    upstream.end(body);
+    };
+    inst.worker.serve(rest, req, body, res, gone);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const exits = [...this.instances.values()].map((inst) => this.stop(inst.id));
     await Promise.all(exits);
+    await Promise.all([...this.runtimes.values()].map((r) => r.close()));
+    this.runtimes.clear();
     process.removeListener('exit', this.onExit);
+  }
+
+  private runtime(name: AppRuntime): WorkerRuntime {
+    let runtime = this.runtimes.get(name);
+    if (!runtime) {
+      runtime =
+        name === 'in-process'
+          ? new InProcessRuntime(this.opts.caCertPath, this.opts.log)
+          : new ProcessRuntime(this.opts.caCertPath, this.opts.log);
+      this.runtimes.set(name, runtime);
+    }
+    return runtime;
   }
 
   private spawn(
@@ -259,13 +266,31 @@ export class AppHost {
     const egress = randomBytes(24).toString('base64url');
     this.issuedHeaders.add(header);
     this.issuedHeaders.add(egress);
-    let resolveReady!: (ok: boolean) => void;
     const resolved = this.opts.resolveSettings?.(site, slot, settings) ?? { settings, references: [] };
+    const runtime = this.runtime(this.opts.runtime?.() ?? 'process');
+    const host = `${this.opts.baseUrl.replace(/^https:\/\//, '')}/sites/${site.name}${slot === PRODUCTION ? '' : `/slots/${slot}`}`;
+    const worker = runtime.start({
+      id,
+      host,
+      env: {
+        ...resolved.settings,
+        IDENTITY_ENDPOINT: `${this.opts.baseUrl}/msi/token`,
+        IDENTITY_HEADER: header,
+        SIM_EGRESS_TOKEN: egress,
+        WEBSITE_SITE_NAME: site.name,
+        WEBSITE_SLOT_NAME: slot === PRODUCTION ? 'Production' : slot,
+        WEBSITE_HOSTNAME: host,
+        SIM_APP_SUPPORTS_IDENTITY: String(supportsIdentity),
+        SIM_INSTANCE_ID: id,
+      },
+    });
     const inst: Instance = {
       id,
       header,
       egress,
-      ready: new Promise<boolean>((r) => (resolveReady = r)),
+      worker,
+      runtime: runtime.name,
+      ready: worker.ready.then((ok) => (inst.isReady = ok && !inst.stopped)),
       isReady: false,
       notBefore: Date.now() + this.opts.restartMs(),
       serving,
@@ -274,65 +299,6 @@ export class AppHost {
       coldMs: this.opts.coldStartMs?.(site) ?? 0,
     };
     this.instances.set(id, inst);
-    const host = `${this.opts.baseUrl.replace(/^https:\/\//, '')}/sites/${site.name}${slot === PRODUCTION ? '' : `/slots/${slot}`}`;
-    // The worker listens on a port of its own choosing (PORT=0) and reports it with `ready`: a port picked here and
-    // handed over could be taken meanwhile by any of the many processes a loaded machine starts, and a worker that
-    // cannot listen never comes up.
-    void Promise.resolve(0).then(
-      (port) => {
-        if (inst.stopped) return resolveReady(false);
-        const env: NodeJS.ProcessEnv = {
-          ...resolved.settings,
-          PATH: process.env.PATH,
-          ...(process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {}),
-          IDENTITY_ENDPOINT: `${this.opts.baseUrl}/msi/token`,
-          IDENTITY_HEADER: header,
-          SIM_EGRESS_TOKEN: egress,
-          NODE_EXTRA_CA_CERTS: this.opts.caCertPath,
-          PORT: String(port),
-          WEBSITE_SITE_NAME: site.name,
-          WEBSITE_SLOT_NAME: slot === PRODUCTION ? 'Production' : slot,
-          WEBSITE_HOSTNAME: host,
-          SIM_APP_SUPPORTS_IDENTITY: String(supportsIdentity),
-          SIM_INSTANCE_ID: id,
-        };
-        const child = fork(clientAppEntry(), [], {
-          execArgv: childExecArgv(),
-          env,
-          cwd: process.cwd(),
-          stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        });
-        inst.child = child;
-        let stderr = '';
-        child.stderr?.on('data', (c: Buffer) => {
-          stderr = (stderr + c.toString('utf8')).slice(-2000);
-        });
-        const timer = setTimeout(() => {
-          this.opts.log(`app ${host}: worker did not start within 60 s`);
-          resolveReady(false);
-        }, 60_000);
-        timer.unref();
-        child.on('message', (msg: { type?: string; port?: number }) => {
-          if (msg.type !== 'ready') return;
-          clearTimeout(timer);
-          inst.port = msg.port;
-          inst.isReady = true;
-          this.opts.log(`app ${host}: worker ${id.slice(0, 8)} ready (pid ${child.pid})`);
-          resolveReady(true);
-        });
-        child.on('exit', (code, signal) => {
-          clearTimeout(timer);
-          inst.isReady = false;
-          if (!inst.stopped) {
-            this.opts.log(
-              `app ${host}: worker exited unexpectedly (${signal ?? code}) ${stderr.trim().split('\n').pop() ?? ''}`,
-            );
-          }
-          resolveReady(false);
-        });
-      },
-      () => resolveReady(false),
-    );
     return inst;
   }
 
@@ -342,25 +308,19 @@ export class AppHost {
     inst.stopped = true;
     inst.isReady = false;
     this.instances.delete(id);
-    const child = inst.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const force = setTimeout(() => child.kill('SIGKILL'), 2_000);
-      child.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+    return inst.worker.stop();
   }
 
   private killAllSync(): void {
-    for (const inst of this.instances.values()) {
-      try {
-        inst.child?.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const inst of this.instances.values()) inst.worker.killSync();
   }
+}
+
+/** Which worker serves a slot now (the control API's `state().apps`). */
+export interface AppStatus {
+  instanceId: string;
+  ready: boolean;
+  runtime: AppRuntime;
+  /** The worker's OS process (process runtime only). */
+  pid?: number;
 }

@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { AppHost } from './apps';
+import { type AppRuntime } from './app-runtime';
 import { type Behavior, DEFAULT_BEHAVIOR } from './behavior';
 import { coldStartMsOf } from './functions';
 import { resolveReferences } from './keyvault-references';
@@ -47,6 +48,8 @@ export interface CoreOptions {
   caCertPath: string;
   signingKey: string;
   profile?: Profile;
+  /** Overrides the scenario's `apps.runtime`. */
+  appRuntime?: AppRuntime;
   stateFile?: string;
   log: (line: string) => void;
   /** Opens one listener per vault name (trying the `preferred` URIs' ports) and answers their URIs by lower-case name. */
@@ -61,6 +64,8 @@ export class SimCore {
   scenario!: Scenario;
   servicePrincipals: string[] = [];
   profile: Profile = 'fast';
+  /** What new app workers run on. */
+  appRuntime: AppRuntime = 'process';
   delays: Delays = { ...PROFILES.fast };
   behavior: Behavior = { ...DEFAULT_BEHAVIOR };
   /** `https://127.0.0.1:VAULTPORT/` of every vault, by lower-cased name. */
@@ -91,6 +96,7 @@ export class SimCore {
       restartMs: () => this.delays.appRestartMs,
       coldStartMs: (site) => coldStartMsOf(this.state, site, this.delays.coldStartMs),
       log: opts.log,
+      runtime: () => this.appRuntime,
       resolveSettings: (site, slot, settings) => resolveReferences(this, site, slot, settings),
     });
   }
@@ -185,6 +191,7 @@ export class SimCore {
   private applyKnobs(built: BuiltScenario): void {
     this.servicePrincipals = built.servicePrincipals;
     this.profile = this.opts.profile ?? built.profile ?? 'fast';
+    this.appRuntime = this.opts.appRuntime ?? built.appRuntime ?? 'process';
     this.delays = { ...PROFILES[this.profile], ...built.delays };
     this.behavior = { ...DEFAULT_BEHAVIOR, ...built.behavior };
     this.paging = { ...DEFAULT_PAGING, ...built.paging };

@@ -1,11 +1,12 @@
 /**
  * Runs the simulator as a process: `node --import tsx simulator/main.ts [--port N] [--scenario FILE]
- * [--state-file FILE] [--data-dir DIR] [--profile fast|realistic]` (wired as `cutover sim` by the CLI).
+ * [--state-file FILE] [--data-dir DIR] [--profile fast|realistic] [--app-runtime process|in-process]` (wired as `cutover sim` by the CLI).
  * Prints ONE JSON line on stdout once ready (endpoints and the path of a 0600 credentials file; never a secret),
  * logs to stderr, and runs until SIGINT/SIGTERM, closing cleanly (no orphaned app workers).
  */
 import * as path from 'node:path';
 import { defaultDataDir, startSimulator } from './server';
+import { APP_RUNTIMES, type AppRuntime } from './app-runtime';
 import { type Profile } from './knobs';
 
 export interface RunSimulatorOptions {
@@ -14,6 +15,7 @@ export interface RunSimulatorOptions {
   stateFile?: string;
   dataDir?: string;
   profile?: Profile;
+  appRuntime?: AppRuntime;
 }
 
 export interface RunningSimulator {
@@ -33,6 +35,7 @@ export async function runSimulator(opts: RunSimulatorOptions = {}): Promise<Runn
     log,
     ...(opts.stateFile ? { stateFile: path.resolve(opts.stateFile) } : {}),
     ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.appRuntime ? { appRuntime: opts.appRuntime } : {}),
     // The port is part of the name so that two simulators sharing a data dir do not clobber each other's file.
     credentialsFile: path.join(dataDir, 'credentials-{port}.json'),
   });
@@ -80,6 +83,10 @@ function parseArgs(argv: string[]): RunSimulatorOptions {
       const p = value();
       if (p !== 'fast' && p !== 'realistic') throw new Error('--profile is fast or realistic');
       out.profile = p;
+    } else if (arg === '--app-runtime') {
+      const r = value();
+      if (!APP_RUNTIMES.includes(r as AppRuntime)) throw new Error(`--app-runtime is ${APP_RUNTIMES.join(' or ')}`);
+      out.appRuntime = r as AppRuntime;
     } else throw new Error(`unknown argument ${arg}`);
   }
   if (out.port !== undefined && !(Number.isInteger(out.port) && out.port >= 0 && out.port < 65536))

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { APP_RUNTIMES } from './app-runtime';
 import { behaviorSchema } from './behavior';
 import { type Delays, PROFILES } from './knobs';
 import { PRODUCTION } from './model';
@@ -184,6 +185,11 @@ export const scenarioSchema = z.strictObject({
   throttling: throttlingSchema.optional(),
   behavior: behaviorSchema.optional(),
   paging: z.strictObject({ pageSize: z.number().int().positive() }).partial().optional(),
+  /** How the simulated apps run: `runtime: process` (default) or `in-process` (see simulator/README.md). */
+  apps: z
+    .strictObject({ runtime: z.enum(APP_RUNTIMES) })
+    .partial()
+    .optional(),
   tenants: z.array(z.strictObject({ name, id: guid.optional() })).min(1),
   principals: z
     .array(

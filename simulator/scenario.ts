@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Delays, type Profile, type Throttling } from './knobs';
 import { type BehaviorInput } from './behavior';
+import { type AppRuntime } from './app-runtime';
 import {
   type Account,
   type Principal,
@@ -54,6 +55,7 @@ export interface BuiltScenario {
   throttling: Partial<Throttling>;
   behavior: BehaviorInput;
   paging: { pageSize?: number };
+  appRuntime?: AppRuntime;
   /** Principal names (service principals) with their credentials, for `credentials()`. */
   servicePrincipals: string[];
 }
@@ -446,6 +448,7 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     throttling: scenario.throttling ?? {},
     behavior: scenario.behavior ?? {},
     paging: scenario.paging ?? {},
+    ...(scenario.apps?.runtime ? { appRuntime: scenario.apps.runtime } : {}),
     servicePrincipals,
   };
 }

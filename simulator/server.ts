@@ -75,6 +75,7 @@ class SimulatorServer implements Simulator {
       signingKey,
       log,
       ...(this.options.profile ? { profile: this.options.profile } : {}),
+      ...(this.options.appRuntime ? { appRuntime: this.options.appRuntime } : {}),
       ...(this.options.stateFile ? { stateFile: this.options.stateFile } : {}),
       ...(this.vaultHosts ? { vaultHosts: (names, preferred) => this.vaultHosts!.ensure(names, preferred) } : {}),
     });

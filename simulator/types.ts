@@ -1,4 +1,6 @@
 /** The simulator's public types: what `startSimulator` takes and returns. */
+import { type AppStatus } from './apps';
+import { type AppRuntime } from './app-runtime';
 import { type Behavior } from './behavior';
 import { type RequestLogEntry } from './core';
 import { type Paging } from './arm/paging';
@@ -19,6 +21,12 @@ export interface StartSimulatorOptions {
   dataDir?: string;
   /** `fast` (default: no artificial delays) or `realistic` (Azure-like latencies, propagation, restarts). */
   profile?: Profile;
+  /**
+   * What runs the simulated apps' workers: `process` (one child process per site/slot instance, full fidelity) or
+   * `in-process` (the same app handler inside the simulator's process, for fleets of hundreds of sites). Wins over
+   * the scenario's `apps.runtime`; default `process`.
+   */
+  appRuntime?: AppRuntime;
   /** Log sink (one line per event; never secrets). Default: silent. */
   log?: (line: string) => void;
   /**
@@ -60,7 +68,7 @@ export interface SimulatorStateView extends SimState {
   paging: Paging;
   faults: Fault[];
   /** Which worker serves which slot (`{siteId lower-case}|{slot}`). */
-  apps: Record<string, { instanceId: string; ready: boolean; pid?: number }>;
+  apps: Record<string, AppStatus>;
 }
 
 export interface SimulatorControl {
