@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { AzureOpenAI } from 'openai';
 import { startLoad } from '../../simulator';
 import { WAIT_MS } from '../support/wait';
-import { RG, SITE, type TestSim, eventually, fetchWithCa, httpsJson, startTestSimulator } from './support';
+import { RG, SITE, type TestSim, eventually, fetchWithCa, frontDoorOf, httpsJson, startTestSimulator } from './support';
 
 const OPENAI_USER = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd';
 const PROPAGATION_MS = 1_500;
@@ -29,17 +29,7 @@ interface Health {
   error?: { code: string; message: string };
 }
 
-const get = async <T>(url: string) => {
-  const res = await httpsJson(url, t.sim.info.caCert);
-  return { status: res.status, body: res.body as T };
-};
-const siteUrl = (slot?: string, name = SITE) => t.sim.control.siteUrl(RG, name, slot);
-/** Waits until the slot's worker answers (after a recycle) and returns its `GET /`. */
-const whenUp = (slot?: string, name = SITE) =>
-  eventually(async () => {
-    const r = await get<{ instance: string; version: string | null; authMode: string }>(`${siteUrl(slot, name)}/`);
-    return r.status === 200 ? r.body : undefined;
-  });
+const { get, siteUrl, whenUp } = frontDoorOf(() => t);
 
 before(async () => {
   t = await startTestSimulator();

@@ -136,30 +136,27 @@ export async function httpsJson(
 }
 
 /** A `fetch` that trusts the simulator's CA (for the `openai` package's `fetch` option). */
-export function fetchWithCa(ca: string): typeof fetch {
-  return async (input, init) => {
-    const { request } = await import('node:https');
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const headers = new Headers(init?.headers);
-    const body =
-      typeof init?.body === 'string' ? init.body : init?.body ? await new Response(init.body).text() : undefined;
-    return new Promise<Response>((resolve, reject) => {
-      const req = request(
-        url,
-        { method: init?.method ?? 'GET', headers: Object.fromEntries(headers.entries()), ca },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const h = new Headers();
-            for (const [k, v] of Object.entries(res.headers))
-              if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
-            resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500, headers: h }));
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+export { fetchWithCa } from '../../simulator/https-fetch';
+
+/** What a simulated app's `GET /` answers. */
+export interface AppRoot {
+  instance: string;
+  version: string | null;
+  authMode: string;
+}
+
+/** Front-door helpers for the test estate's sites (`t` read at each call: simulators start in `before`). */
+export function frontDoorOf(t: () => TestSim) {
+  const get = async <T>(url: string) => {
+    const res = await httpsJson(url, t().sim.info.caCert);
+    return { status: res.status, body: res.body as T };
   };
+  const siteUrl = (slot?: string, name = SITE) => t().sim.control.siteUrl(RG, name, slot);
+  /** Waits until the slot's worker answers (after a recycle) and returns its `GET /`. */
+  const whenUp = (slot?: string, name = SITE) =>
+    eventually(async () => {
+      const r = await get<AppRoot>(`${siteUrl(slot, name)}/`);
+      return r.status === 200 ? r.body : undefined;
+    });
+  return { get, siteUrl, whenUp };
 }
