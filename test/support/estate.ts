@@ -16,7 +16,7 @@ import { type ActivityDeps, createActivities } from '../../activities';
 import { httpRequest } from '../../azure/http';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { type Simulator, startSimulator } from '../../simulator';
+import { type Simulator, type StartSimulatorOptions, startSimulator } from '../../simulator';
 import { migrationWorkflowId } from '../../contracts/ids';
 import type { MigrationInput, MigrationResult } from '../../contracts/model';
 import { migrateToManagedIdentity } from '../../workflows';
@@ -75,9 +75,14 @@ export function renamedEstate(renames: Readonly<Record<string, string>>, base = 
   return file;
 }
 
-export async function startEstate(name: string, scenario = ESTATE): Promise<Estate> {
+/** `simulator`: further start options (e.g. `appRuntime`). */
+export async function startEstate(
+  name: string,
+  scenario = ESTATE,
+  simulator: Pick<StartSimulatorOptions, 'appRuntime'> = {},
+): Promise<Estate> {
   const work = testEnv('workDir');
-  const sim = await startSimulator({ scenario, dataDir: path.join(work, 'simulator-data') });
+  const sim = await startSimulator({ scenario, dataDir: path.join(work, 'simulator-data'), ...simulator });
   const endpoints: AzureEndpoints = {
     armEndpoint: sim.info.armEndpoint,
     authorityHost: sim.info.authorityHost,
