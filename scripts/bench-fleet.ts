@@ -7,9 +7,10 @@
  *
  *   npm run bench:fleet -- [--callers 60] [--subscriptions 3] [--accounts 6] [--concurrency 20]
  *                          [--propagation-ms 10000] [--restart-ms 3000] [--local-auth-switch-ms 5000] [--lro-ms 2000]
+ *                          [--app-runtime process|in-process]
  *
- * Each simulated app is an OS process (~65 MB): the default size fits this 2-core, 24 GiB machine with room to spare;
- * 500 callers need the in-process app runtime the simulator does not have yet.
+ * With the process app runtime (the default) each simulated app is an OS process (~65 MB): the default size fits this
+ * 2-core, 24 GiB machine with room to spare; 500 callers need `--app-runtime in-process` (simulator/README.md).
  *
  * "Necessary" ARM requests are what the product's guarantees need, and nothing twice without a reason:
  * - per caller (in place, system identity), 13: preflight (zero writes on a bad plan) reads the app, the account,
@@ -35,6 +36,7 @@ import { fleetWorkflowId } from '../contracts/fleet';
 import { parseFleetPlan } from '../plan/fleet';
 import { startEmbedded } from '../worker/embedded';
 import { migrateFleet } from '../workflows';
+import { type AppRuntime, parseAppRuntime } from '../simulator/app-runtime';
 
 const TENANT = '11111111-1111-4111-8111-111111111111';
 const sub = (i: number) => `${String(i + 1).padStart(8, '0')}-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
@@ -46,12 +48,14 @@ interface Estate {
   readonly callers: number;
   readonly subscriptions: number;
   readonly accounts: number;
+  readonly appRuntime: AppRuntime;
 }
 
 /** Account a lives in subscription a % S; caller c calls account c % A and lives in subscription c % S. */
 function scenarioYaml(e: Estate): string {
   const lines = [
     'name: bench-fleet',
+    `apps: { runtime: ${e.appRuntime} }`,
     'tenants:',
     '  - { name: contoso, id: ' + TENANT + ' }',
     'principals:',
@@ -136,6 +140,7 @@ async function main() {
       'local-auth-switch-ms': { type: 'string', default: '5000' },
       'lro-ms': { type: 'string', default: '2000' },
       breakdown: { type: 'boolean', default: false },
+      'app-runtime': { type: 'string', default: 'process' },
     },
   });
   const num = (k: keyof typeof values, min: number) => {
@@ -147,6 +152,7 @@ async function main() {
     callers: num('callers', 2),
     subscriptions: num('subscriptions', 1),
     accounts: num('accounts', 1),
+    appRuntime: parseAppRuntime(values['app-runtime'], '--app-runtime'),
   };
   if (estate.accounts > estate.callers) throw new Error('--accounts: at most one account per caller');
   const concurrency = num('concurrency', 1);

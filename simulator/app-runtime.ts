@@ -42,3 +42,9 @@ export interface WorkerRuntime {
   /** After every worker stopped: frees what the runtime shares between its workers. */
   close(): Promise<void>;
 }
+
+/** An app runtime named on a command line (`what`: the option, for the error). */
+export function parseAppRuntime(value: string, what: string): AppRuntime {
+  if (!(APP_RUNTIMES as readonly string[]).includes(value)) throw new Error(`${what} is ${APP_RUNTIMES.join(' or ')}`);
+  return value as AppRuntime;
+}

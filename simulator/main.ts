@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { defaultDataDir, startSimulator } from './server';
-import { APP_RUNTIMES, type AppRuntime } from './app-runtime';
+import { type AppRuntime, parseAppRuntime } from './app-runtime';
 import { type Profile } from './knobs';
 
 export interface RunSimulatorOptions {
@@ -83,11 +83,8 @@ function parseArgs(argv: string[]): RunSimulatorOptions {
       const p = value();
       if (p !== 'fast' && p !== 'realistic') throw new Error('--profile is fast or realistic');
       out.profile = p;
-    } else if (arg === '--app-runtime') {
-      const r = value();
-      if (!APP_RUNTIMES.includes(r as AppRuntime)) throw new Error(`--app-runtime is ${APP_RUNTIMES.join(' or ')}`);
-      out.appRuntime = r as AppRuntime;
-    } else throw new Error(`unknown argument ${arg}`);
+    } else if (arg === '--app-runtime') out.appRuntime = parseAppRuntime(value(), '--app-runtime');
+    else throw new Error(`unknown argument ${arg}`);
   }
   if (out.port !== undefined && !(Number.isInteger(out.port) && out.port >= 0 && out.port < 65536))
     throw new Error('--port is 0..65535');
