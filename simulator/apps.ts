@@ -79,8 +79,17 @@ export class AppHost {
     process.once('exit', this.onExit);
   }
 
-  /** Starts (or restarts) the worker of every slot of these sites; resolves when all are listening. */
+  /**
+   * Starts (or restarts) the worker of every slot of these sites, the whole estate (a scenario load or reset): the
+   * workers of slots not among them stop. Resolves when all are listening.
+   */
   async startAll(sites: Site[]): Promise<void> {
+    const keep = new Set(sites.flatMap((site) => Object.keys(site.slots).map((slot) => slotKey(site, slot))));
+    for (const [k, id] of this.routing)
+      if (!keep.has(k)) {
+        this.routing.delete(k);
+        void this.stop(id);
+      }
     const waits: Promise<boolean>[] = [];
     for (const site of sites) for (const slot of Object.keys(site.slots)) waits.push(this.recycle(site, slot).ready);
     await Promise.all(waits);

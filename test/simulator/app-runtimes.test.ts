@@ -3,7 +3,7 @@
  * simulated app is the same whether its workers are child processes (`process`) or handlers inside the simulator
  * (`in-process`) — settings read at worker start, a managed-identity token for the worker's own identity, key and
  * identity calls to Azure OpenAI, the restart's 503 window, a slot swap moving the warmed instance into production,
- * Key Vault references resolved at start, and nothing left running after `close()`.
+ * Key Vault references resolved at start, and nothing left running after a scenario load or `close()`.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { APP_RUNTIMES, type AppRuntime } from '../../simulator/app-runtime';
 import { KV_FIXTURE } from './kv-support';
-import { RG, SITE, type TestSim, eventually, frontDoorOf, httpsJson, startTestSimulator } from './support';
+import { FIXTURE, RG, SITE, type TestSim, eventually, frontDoorOf, httpsJson, startTestSimulator } from './support';
 
 const OPENAI_USER = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd';
 const HOUR = 3_600_000;
@@ -143,7 +143,7 @@ function runtimeSuite(runtime: AppRuntime): void {
   });
 
   describe(`${runtime} runtime: Key Vault references and close`, () => {
-    test('a reference resolves at worker start; close leaves no worker running', async () => {
+    test('a reference resolves at worker start; a scenario load stops the old workers, close every one', async () => {
       const before = childPids();
       const t = await startTestSimulator({ scenario: KV_FIXTURE, appRuntime: runtime });
       let closed = false;
@@ -158,6 +158,13 @@ function runtimeSuite(runtime: AppRuntime): void {
         const statuses: string[] = [];
         for await (const r of refs) statuses.push(`${r.name}:${r.status}`);
         assert.deepEqual(statuses, ['AZURE_OPENAI_API_KEY:Resolved']);
+        // Another estate: the workers of sites it does not have stop.
+        await t.sim.control.loadScenario(FIXTURE);
+        const serving = Object.keys(t.sim.control.state().apps);
+        assert.ok(serving.some((k) => k.includes(`/sites/${SITE}|`)));
+        assert.ok(!serving.some((k) => k.includes('/sites/kv-')), serving.join(', '));
+        if (runtime === 'process')
+          await eventually(async () => (childPids().some((p) => started.includes(p)) ? undefined : true));
         await t.close();
         closed = true;
         assert.deepEqual(
