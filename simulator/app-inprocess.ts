@@ -65,7 +65,8 @@ export class InProcessRuntime implements WorkerRuntime {
 
   start(spec: WorkerSpec): Worker {
     if (!this.fetchFn) {
-      this.agent = new Agent({ ca: readFileSync(this.caCertPath, 'utf8'), keepAlive: true });
+      // Idle sockets close before the simulator's keep-alive timeout (5 s) would close them under a reuse.
+      this.agent = new Agent({ ca: readFileSync(this.caCertPath, 'utf8'), keepAlive: true, timeout: 4_000 });
       this.fetchFn = httpsFetch(this.agent);
     }
     return new InProcessWorker(spec, this.fetchFn, this.log);
