@@ -1,9 +1,10 @@
 /**
  * The two app runtimes side by side: every behaviour the front door, the platform and the data plane show of a
  * simulated app is the same whether its workers are child processes (`process`) or handlers inside the simulator
- * (`in-process`) — settings read at worker start, a managed-identity token for the worker's own identity, key and
- * identity calls to Azure OpenAI, the restart's 503 window, a slot swap moving the warmed instance into production,
- * Key Vault references resolved at start, and nothing left running after a scenario load or `close()`.
+ * (`in-process`) — settings read at worker start, a managed-identity token for the worker's own identity, key calls
+ * (from the site's egress address) and identity calls to Azure OpenAI, the restart's 503 window, a slot swap moving
+ * the warmed instance into production, Key Vault references resolved at start, and nothing left running after a
+ * scenario load or `close()`.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -66,23 +67,28 @@ function runtimeSuite(runtime: AppRuntime): void {
       assert.notEqual(after.instance, before.instance, 'a settings change starts a new worker');
     });
 
-    test('key call, then identity: the worker gets a token for its own identity and calls with it', async () => {
+    test("key call from the site's outbound address, then identity: a token for the worker's own identity", async () => {
       const { web, authorization } = t.clientsAs('cutover-worker');
+      const sub = t.sim.info.subscriptionId;
+      const account = `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.CognitiveServices/accounts/claims-openai`;
+      await t.clientsAs('owner').monitor.diagnosticSettings.createOrUpdate(account.slice(1), 'to-log-claims', {
+        workspaceId: `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.OperationalInsights/workspaces/log-claims`,
+        logs: [{ categoryGroup: 'allLogs', enabled: true }],
+      });
       const key = await get<Health>(`${siteUrl()}/health`);
       assert.equal(key.status, 200, JSON.stringify(key.body));
       assert.equal(key.body.authMode, 'key');
+      // The call rode the worker's egress token: its row shows the site's outbound address.
+      const outbound = (await web.webApps.get(RG, SITE)).outboundIpAddresses;
+      const row = t.sim.control.logs('log-claims').at(-1);
+      assert.equal(row?.CallerIPAddress, outbound);
       const site = await web.webApps.update(RG, SITE, { identity: { type: 'SystemAssigned' } });
       const principalId = site.identity!.principalId!;
-      const sub = t.sim.info.subscriptionId;
-      await authorization.roleAssignments.create(
-        `subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.CognitiveServices/accounts/claims-openai`,
-        randomUUID(),
-        {
-          roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER}`,
-          principalId,
-          principalType: 'ServicePrincipal',
-        },
-      );
+      await authorization.roleAssignments.create(account.slice(1), randomUUID(), {
+        roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER}`,
+        principalId,
+        principalType: 'ServicePrincipal',
+      });
       const settings = await web.webApps.listApplicationSettings(RG, SITE);
       await web.webApps.updateApplicationSettings(RG, SITE, {
         properties: { ...settings.properties, AZURE_OPENAI_AUTH_MODE: 'identity' },
