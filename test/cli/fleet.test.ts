@@ -153,6 +153,11 @@ describe('cutover fleet plan, start, status, watch, approve, reject, abort and e
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /Waiting for approval: Disable key auth on zeta-openai/);
       assert.match(text.stdout, /ACCOUNT\s+PENDING\s+RUNNING\s+SUCCEEDED\s+ROLLED BACK\s+FAILED\s+KEYS/);
+      // The worker's governor as the wave sampled it: reads against the budget it spends (Azure's, less its headroom).
+      assert.match(
+        text.stdout,
+        /^ARM \(this worker, \d\d:\d\d:\d\d UTC\): reads [\d.]+\/s \(budget [\d.]+\/s × \d+ subscriptions?\)/m,
+      );
       assertUserError(
         await cli.run('fleet', 'approve', ticket, '--as', 'alice'),
         /four-eyes rule: alice started this fleet/,
