@@ -152,6 +152,8 @@ export interface KeyHolder {
   readonly references?: readonly { readonly setting: string; readonly vault: string; readonly secret: string }[];
   /** Why it might hold a key although that could not be proven either way (counts as a holder). */
   readonly unverifiable?: string;
+  /** Its resource tags, when it has any (fleet discovery filters on them). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** One subscription (or other scope) the key-holder check looked at. */

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { type FleetAccount, type FleetCaller, type FleetPlan, type FleetWave } from '../contracts/fleet';
+import type { AccountRef } from '../contracts/model';
 import { loadYamlFile } from './load';
 import { PlanValidationError, type PlanProblem, toProblems } from './problems';
 import {
@@ -25,7 +26,7 @@ import {
   s,
   SLOT_NAME,
 } from './schema';
-import { DEFAULT_TARGET_KIND, TARGET_KIND_NAMES, targetLabel } from './targets';
+import { DEFAULT_TARGET_KIND, TARGET_KIND_NAMES, type TargetKind, targetLabel } from './targets';
 import { MINUTE, HOUR, DAY } from './durations';
 
 /** Temporal allows 2,000 pending children per workflow; a window well below keeps the parent responsive. */
@@ -92,6 +93,17 @@ const waveSchema = z
       });
   });
 
+/** Callers found rather than listed: key holders of the fleet's accounts that match every filter given. */
+const discoverSchema = z.strictObject({
+  /** Names of the fleet's accounts whose callers are discovered; all of them when left out. */
+  accounts: z.array(z.string().min(1)).min(1).optional(),
+  kinds: z.array(z.enum(TARGET_KIND_NAMES)).min(1).optional(),
+  resourceGroups: z.array(s(RESOURCE_GROUP, 'a resource group name')).min(1).optional(),
+  tags: z.record(z.string().min(1), z.string()).optional(),
+  /** The tag whose value becomes a discovered caller's `env` (for waves by environment). */
+  envTag: z.string().min(1).default('env'),
+});
+
 const fleetFileSchema = z.strictObject({
   version: z.literal(1, 'must be 1').default(1),
   kind: z.literal('fleet', 'must be "fleet"'),
@@ -100,7 +112,8 @@ const fleetFileSchema = z.strictObject({
   tenantId: s(GUID, 'a GUID (the Entra tenant id)'),
   defaults: planSections.default({}),
   accounts: z.array(accountSchema).min(1, 'must list at least one account'),
-  callers: z.array(callerSchema).min(1, 'must list at least one caller'),
+  discover: discoverSchema.optional(),
+  callers: z.array(callerSchema).default([]),
   waves: z.array(waveSchema).min(1, 'must list at least one wave'),
   onStop: z.enum(['finish', 'cancel']).default('finish'),
   approvals: z
@@ -116,6 +129,48 @@ type FleetFile = z.output<typeof fleetFileSchema> & {
   readonly partial: { readonly accounts: boolean; readonly callers: boolean };
 };
 
+/** What a fleet plan asks discovery for: the accounts (as the plan names them) and the filters. */
+export interface FleetDiscoveryRequest {
+  readonly accounts: readonly { readonly name: string; readonly ref: AccountRef }[];
+  readonly kinds?: readonly TargetKind[];
+  readonly resourceGroups?: readonly string[];
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly envTag: string;
+}
+
+/**
+ * The discovery a fleet document asks for, when it has a well-formed `discover` section and accounts; otherwise
+ * undefined (and `parseFleetPlan` says what is wrong).
+ */
+export function fleetDiscovery(document: unknown): FleetDiscoveryRequest | undefined {
+  if (!isSection(document) || document.discover === undefined) return undefined;
+  const discover = discoverSchema.safeParse(document.discover);
+  const accounts = z.array(accountSchema).min(1).safeParse(document.accounts);
+  if (!discover.success || !accounts.success) return undefined;
+  const named = accounts.data.map((a) => ({
+    name: a.name,
+    ref: { subscriptionId: a.subscriptionId.toLowerCase(), resourceGroup: a.resourceGroup, name: a.name },
+  }));
+  const wanted = discover.data.accounts?.map((n) => n.toLowerCase());
+  const { accounts: _, ...filters } = discover.data;
+  return { accounts: named.filter((a) => !wanted || wanted.includes(a.name.toLowerCase())), ...filters };
+}
+
+/**
+ * The document with discovered callers added after the listed ones (a listed caller of the same name wins: its
+ * own fields stay) and its `discover` section done with.
+ */
+export function withDiscoveredCallers(
+  document: Record<string, unknown>,
+  found: readonly object[],
+): Record<string, unknown> {
+  const listed = Array.isArray(document.callers) ? (document.callers as unknown[]) : [];
+  const names = new Set(listed.map((c) => (isSection(c) && typeof c.name === 'string' ? c.name.toLowerCase() : '')));
+  const added = found.filter((c) => !names.has(String((c as { name?: unknown }).name).toLowerCase()));
+  const { discover: _, ...rest } = document;
+  return { ...rest, callers: [...listed, ...added] };
+}
+
 /** Validates a parsed document (from YAML or JSON) and resolves it into the fleet the workflow runs. */
 export function parseFleetPlan(document: unknown, source?: string): FleetPlan {
   if (!isSection(document))
@@ -130,6 +185,13 @@ export function parseFleetPlan(document: unknown, source?: string): FleetPlan {
   const file = result.success ? whole(result.data) : wellFormedParts(document);
   const accounts = resolveAccounts(file, problems);
   const callers = resolveCallers(file, accounts, problems);
+  if (file.callers.length === 0 && !file.partial.callers)
+    problems.push({
+      field: 'callers',
+      message: file.discover
+        ? 'no caller is listed, and none was discovered (discovery reads Azure: not with --offline)'
+        : 'must list at least one caller (or discover them: see `discover` in the fleet section of the README)',
+    });
   const waves = resolveWaves(file, callers, problems);
   if (problems.length > 0) throw new PlanValidationError(unique(problems), source);
   return {
@@ -186,6 +248,7 @@ function wellFormedParts(doc: Record<string, unknown>): FleetFile {
     changeTicket: field(shape.changeTicket, doc.changeTicket, 'CHG'),
     tenantId: field(shape.tenantId, doc.tenantId, '00000000-0000-4000-8000-000000000000'),
     defaults: field(shape.defaults, doc.defaults, {}),
+    discover: field(shape.discover, doc.discover, undefined),
     accounts: accounts.out.map((a) => a.v),
     callers: callers.out.map((c) => c.v),
     waves: waves.out.map((w) => w.v),

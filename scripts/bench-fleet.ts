@@ -167,7 +167,13 @@ async function main() {
   writeFileSync(scenario, scenarioYaml(estate));
   const config = loadConfig({ ...process.env, CUTOVER_HOME: home, CUTOVER_TASK_QUEUE: 'cutover-bench-fleet' });
   process.stderr.write(`starting ${estate.callers} simulated apps …\n`);
-  const env = await startEmbedded({ config, ephemeral: true, scenario, log: (m) => process.stderr.write(`${m}\n`) });
+  const env = await startEmbedded({
+    config,
+    ephemeral: true,
+    scenario,
+    requestLogLimit: 5_000_000,
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
   const connection = await Connection.connect({ address: env.server.address });
   const client = new Client({ connection });
   let peakRss = process.memoryUsage().rss;
@@ -189,21 +195,31 @@ async function main() {
     const cpu = process.cpuUsage(cpu0);
     const log = env.sim.control.requests().filter((r) => r.surface === 'arm');
     const writesBySub = new Map<string, number>();
+    const roleWritesBySub = new Map<string, number>();
     for (const r of log)
-      if (!['GET', 'HEAD', 'DELETE'].includes(r.method) && r.subscription)
+      if (!['GET', 'HEAD', 'DELETE'].includes(r.method) && r.subscription) {
         writesBySub.set(r.subscription, (writesBySub.get(r.subscription) ?? 0) + 1);
+        if (/\/providers\/Microsoft\.Authorization\/roleAssignments\//i.test(r.path))
+          roleWritesBySub.set(r.subscription, (roleWritesBySub.get(r.subscription) ?? 0) + 1);
+      }
     const parentEvents = (await handle.fetchHistory()).events?.length ?? 0;
     const childEvents: number[] = [];
     for (const c of result.evidence.accounts.flatMap((a) => a.callers))
       if (c.workflowId)
         childEvents.push((await client.workflow.getHandle(c.workflowId, c.runId).fetchHistory()).events?.length ?? 0);
     // The bound: the canary, then the rest in windows of `concurrency`, each migration waiting out propagation and
-    // a restart; then the accounts' key switches, side by side; or the ARM write budget, if that is longer.
+    // a restart; then the accounts' key switches, side by side; or the ARM budgets, if that is longer.
     const perMigration = delays.propagationMs + delays.appRestartMs;
     const delayBound =
       perMigration * (1 + Math.ceil((estate.callers - 1) / concurrency)) +
       Math.max(delays.lroMs, delays.localAuthSwitchMs);
-    const armBound = Math.max(0, ...[...writesBySub.values()].map((w) => ((w - 200) / 10) * 1000));
+    // ARM's write bucket (200, then 10 a second) and the governor's role-assignment budget (20, then 1 a second:
+    // Microsoft.Authorization is tighter than ARM; azure/governor.ts), per subscription.
+    const armBound = Math.max(
+      0,
+      ...[...writesBySub.values()].map((w) => ((w - 200) / 10) * 1000),
+      ...[...roleWritesBySub.values()].map((w) => ((w - 20) / 1) * 1000),
+    );
     const bound = Math.max(delayBound, armBound);
     // Key-holder passes that ran: each lists every subscription's apps once. One is necessary (every account of
     // this fleet becomes ready at the end of the same wave).

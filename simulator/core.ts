@@ -50,6 +50,8 @@ export interface CoreOptions {
   profile?: Profile;
   /** Overrides the scenario's `apps.runtime`. */
   appRuntime?: AppRuntime;
+  /** Entries the request log keeps (the newest). */
+  requestLogLimit?: number;
   stateFile?: string;
   log: (line: string) => void;
   /** Opens one listener per vault name (trying the `preferred` URIs' ports) and answers their URIs by lower-case name. */
@@ -321,7 +323,8 @@ export class SimCore {
 
   record(entry: Omit<RequestLogEntry, 'time'>): void {
     this.requestLog.push({ time: new Date().toISOString(), ...entry });
-    if (this.requestLog.length > MAX_LOG) this.requestLog.splice(0, this.requestLog.length - MAX_LOG);
+    const limit = this.opts.requestLogLimit ?? MAX_LOG;
+    if (this.requestLog.length > limit) this.requestLog.splice(0, this.requestLog.length - limit);
   }
 
   secrets(): string[] {

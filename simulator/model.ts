@@ -104,6 +104,8 @@ export interface Site {
   kind?: string;
   /** Lower-cased ARM id of its plan in `serverFarms`; absent: an implicit Standard plan of its own. */
   serverFarm?: string;
+  /** Resource tags of the app (production); its slots have none. */
+  tags?: Record<string, string>;
 }
 
 export interface UserAssignedIdentity {

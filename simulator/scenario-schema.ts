@@ -57,6 +57,8 @@ const siteSchema = z.strictObject({
     .optional(),
   /** The App Service plan (of the same resource group) it runs on; absent: an implicit Standard plan of its own. */
   plan: name.optional(),
+  /** Resource tags of the app (its slots have none). */
+  tags: z.record(z.string(), z.string()).optional(),
 });
 
 const planSchema = z.strictObject({

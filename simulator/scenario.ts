@@ -269,6 +269,7 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
           connectionStringNames: [],
           slots: {},
           ...(site.kind ? { kind: site.kind } : {}),
+          ...(site.tags ? { tags: { ...site.tags } } : {}),
           ...(site.plan ? { serverFarm: planOf(site.plan, site.name, site.kind, subId, rg.name) } : {}),
         };
         state.sites[key(id)] = built;

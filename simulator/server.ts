@@ -76,6 +76,7 @@ class SimulatorServer implements Simulator {
       log,
       ...(this.options.profile ? { profile: this.options.profile } : {}),
       ...(this.options.appRuntime ? { appRuntime: this.options.appRuntime } : {}),
+      ...(this.options.requestLogLimit ? { requestLogLimit: this.options.requestLogLimit } : {}),
       ...(this.options.stateFile ? { stateFile: this.options.stateFile } : {}),
       ...(this.vaultHosts ? { vaultHosts: (names, preferred) => this.vaultHosts!.ensure(names, preferred) } : {}),
     });

@@ -27,6 +27,8 @@ export interface StartSimulatorOptions {
    * the scenario's `apps.runtime`; default `process`.
    */
   appRuntime?: AppRuntime;
+  /** Entries the request log keeps (the newest; 20,000 by default): a benchmark counting every request raises it. */
+  requestLogLimit?: number;
   /** Log sink (one line per event; never secrets). Default: silent. */
   log?: (line: string) => void;
   /**

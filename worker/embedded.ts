@@ -25,6 +25,8 @@ export interface EmbeddedOptions {
   readonly reset?: boolean;
   readonly scenario?: string;
   readonly profile?: 'fast' | 'realistic';
+  /** The simulator's request-log size (benchmarks that count every request). */
+  readonly requestLogLimit?: number;
   /**
    * A throwaway environment (`cutover demo`, the benchmark): Temporal and the simulator state in memory, and the
    * simulator's credentials file and the server log in a folder of its own, removed at stop. It shares no file
@@ -79,6 +81,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       ...(options.ephemeral ? {} : { stateFile: path.join(dir, 'simulator-state.json') }),
       credentialsFile: path.join(dir, 'simulator-credentials.json'),
       ...(options.profile ? { profile: options.profile } : {}),
+      ...(options.requestLogLimit ? { requestLogLimit: options.requestLogLimit } : {}),
       ...(options.verbose ? { log: (line: string) => log(`[sim] ${line}`) } : {}),
     });
     if (options.reset) await sim.control.reset();

@@ -197,7 +197,7 @@ class Scan {
       for await (const app of web.webApps.list()) {
         const ref = siteRefOf(subscriptionId, app);
         if (!ref) continue;
-        resources += await this.check(ref, app.id ?? siteResourceId(ref));
+        resources += await this.check(ref, app.id ?? siteResourceId(ref), app.tags);
         for await (const slot of web.webApps.listSlots(ref.resourceGroup, ref.name)) {
           const slotName = (slot.name ?? '').split('/').pop() ?? '';
           if (!slotName) continue;
@@ -218,7 +218,7 @@ class Scan {
   }
 
   /** Checks one app or slot for every account that does not leave it out; returns 1 when its settings were read. */
-  private async check(site: SiteRef, resourceId: string): Promise<number> {
+  private async check(site: SiteRef, resourceId: string, tags?: Record<string, string>): Promise<number> {
     const searches = this.searches.filter((s) => !s.excludes(resourceId));
     if (searches.length === 0) return 0;
     this.deps.progress?.({ checking: resourceId });
@@ -240,7 +240,8 @@ class Scan {
         });
       return 0;
     }
-    for (const search of searches) await this.compare(search, site, resourceId, settings);
+    const tagged = tags && Object.keys(tags).length ? { tags: { ...tags } } : {};
+    for (const search of searches) await this.compare(search, site, resourceId, settings, tagged);
     return 1;
   }
 
@@ -250,6 +251,7 @@ class Scan {
     site: SiteRef,
     resourceId: string,
     settings: Readonly<Record<string, string>>,
+    tagged: { tags?: Record<string, string> },
   ): Promise<void> {
     const settingNames: string[] = [];
     const references: { setting: string; vault: string; secret: string }[] = [];
@@ -290,6 +292,7 @@ class Scan {
         settingNames: [...new Set([...settingNames, ...references.map((r) => r.setting)])],
         ...(references.length ? { references } : {}),
         ...(doubts.length && settingNames.length === 0 ? { unverifiable: doubts.join('; ') } : {}),
+        ...tagged,
       });
   }
 

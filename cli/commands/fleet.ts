@@ -16,7 +16,10 @@ import {
   fleetWorkflowId,
 } from '../../contracts/fleet';
 import type { ApprovalRecord, GateId, PreflightProblem } from '../../contracts/model';
-import { loadFleetFile } from '../../plan/fleet';
+import { fleetDiscovery, parseFleetPlan, withDiscoveredCallers } from '../../plan/fleet';
+import { loadYamlFile } from '../../plan/load';
+import { type Discovery, discoverCallers } from '../../azure/inventory/discover';
+import { azureContext } from '../azure';
 import { type CliContext, withTemporal } from '../context';
 import { UserError } from '../errors';
 import { plural, renderFleetEvidence, renderFleetPlan, renderFleetProgress } from '../fleet-render';
@@ -27,8 +30,42 @@ import { dryRun, readPlanFile } from './plan';
 /** Preflights at once during a dry run: each reads a few ARM resources. */
 const DRY_RUN_CONCURRENCY = 4;
 
-export function readFleetPlan(file: string): Promise<FleetPlan> {
-  return readPlanFile(file, loadFleetFile, { noun: 'fleet plan', reference: 'the fleet section of the README' });
+/**
+ * The fleet plan of a file; with a `discover` section, the callers the inventory finds are added to the listed
+ * ones first (read-only, from this process; not with `offline`). Says what discovery found and left out.
+ */
+export async function readFleetPlan(
+  ctx: CliContext,
+  file: string,
+  opts: { offline?: boolean } = {},
+): Promise<{ plan: FleetPlan; discovery?: Discovery }> {
+  let discovery: Discovery | undefined;
+  const load = async (f: string) => {
+    let document = await loadYamlFile(f, (d) => d);
+    const request = fleetDiscovery(document);
+    if (request && !opts.offline) {
+      ctx.out.info(`discovering the callers of ${request.accounts.map((a) => a.name).join(', ')} …`);
+      discovery = await discoverCallers(
+        azureContext(ctx),
+        request.accounts.map((a) => a.ref),
+        request,
+      );
+      document = withDiscoveredCallers(document as Record<string, unknown>, discovery.callers);
+      ctx.out.info(
+        `discovered ${plural(discovery.callers.length, 'caller')}${discovery.leftOut ? ` (${discovery.leftOut} key holders left out by the filters)` : ''}`,
+      );
+      for (const note of discovery.notes) ctx.out.info(`  note: ${note}`);
+      if (discovery.problems.length)
+        throw new UserError(
+          `discovery found ${plural(discovery.problems.length, 'caller')} it cannot place; nothing was changed`,
+          'list those callers yourself (under one account each), or narrow the filters',
+          discovery.problems.map((p) => `  ✗ ${p}`),
+        );
+    }
+    return parseFleetPlan(document, f);
+  };
+  const plan = await readPlanFile(file, load, { noun: 'fleet plan', reference: 'the fleet section of the README' });
+  return { plan, ...(discovery ? { discovery } : {}) };
 }
 
 export interface FleetPlanReport {
@@ -36,6 +73,8 @@ export interface FleetPlanReport {
   readonly valid: boolean;
   readonly workflowId: string;
   readonly plan: FleetPlan;
+  /** What discovery found, when the plan asked for it. */
+  readonly discovery?: Discovery;
   /** Preflight problems, per caller (empty with --offline). */
   readonly problems: readonly (PreflightProblem & { readonly caller: string })[];
 }
@@ -44,7 +83,7 @@ export async function fleetPlanCommand(
   ctx: CliContext,
   opts: { file: string; offline?: boolean },
 ): Promise<FleetPlanReport> {
-  const plan = await readFleetPlan(opts.file);
+  const { plan, discovery } = await readFleetPlan(ctx, opts.file, opts);
   const problems: (PreflightProblem & { caller: string })[] = [];
   if (!opts.offline) {
     let next = 0;
@@ -64,6 +103,7 @@ export async function fleetPlanCommand(
     valid: problems.length === 0,
     workflowId: fleetWorkflowId(plan.changeTicket),
     plan,
+    ...(discovery ? { discovery } : {}),
     problems,
   };
   ctx.out.result(report, () =>
@@ -89,7 +129,7 @@ export async function fleetStartCommand(
   opts: { file: string; as?: string },
 ): Promise<{ workflowId: string; runId: string; link?: string }> {
   const initiatedBy = personActing(ctx, opts.as, 'starts the fleet');
-  const plan = await readFleetPlan(opts.file);
+  const { plan } = await readFleetPlan(ctx, opts.file);
   return withTemporal(ctx, async (t) => {
     const workflowId = fleetWorkflowId(plan.changeTicket);
     const handle = await startFleet(t, plan, initiatedBy, { planFile: path.basename(opts.file) }).catch(

@@ -173,7 +173,7 @@ export function siteView(ctx: ArmContext, site: Site, slotName: string) {
     type: isSlot ? 'Microsoft.Web/sites/slots' : 'Microsoft.Web/sites',
     kind,
     location: site.location,
-    tags: {},
+    tags: isSlot ? {} : { ...(site.tags ?? {}) },
     ...(identity ? { identity } : {}),
     properties: {
       name: isSlot ? `${site.name}(${slot.name})` : site.name,

@@ -96,6 +96,77 @@ describe('cutover fleet plan, start, status, watch, approve, reject, abort and e
     assertUserError(await cli.run('fleet', 'status', 'CHG-NOPE'), /no fleet with workflow id cutover\/fleet\/chg-nope/);
   });
 
+  test('fleet plan discovers the callers of an account, filtered by resource group and tag; listed callers win', async () => {
+    const gamma = {
+      name: 'gamma-openai',
+      subscriptionId: SUB_B,
+      resourceGroup: 'rg-fleet-b',
+      deployment: 'gpt-4o-mini',
+      keySwitch: { approval: true, quietPeriod: '0s' },
+    };
+    const { file } = zetaFleet('discover', {
+      accounts: [gamma],
+      discover: { resourceGroups: ['rg-fleet-b'], tags: { team: 'claims' } },
+      callers: [],
+      waves: [
+        { name: 'prod', env: 'prod' },
+        { name: 'rest', rest: true },
+      ],
+    });
+    const from = estate.sim.control.requests().length;
+    const found = await cli.run('-o', 'json', 'fleet', 'plan', file);
+    assert.equal(found.code, 0, found.stderr);
+    const report = JSON.parse(found.stdout) as FleetPlanReport;
+    // gamma-01..03 carry team=claims (01 and 02 env=prod); gamma-04 has no tags and is left out.
+    assert.deepEqual(
+      report.plan.callers.map((c) => c.id),
+      ['gamma-01', 'gamma-02', 'gamma-03'],
+    );
+    assert.deepEqual(
+      report.plan.waves.map((w) => w.callers.map((i) => report.plan.callers[i].id)),
+      [['gamma-01', 'gamma-02'], ['gamma-03']],
+    );
+    assert.equal(report.discovery?.leftOut, 1);
+    assert.match(found.stderr, /discovered 3 callers \(1 key holders left out by the filters\)/);
+    assert.deepEqual(
+      estate.sim.control
+        .requests()
+        .slice(from)
+        .filter(
+          (r) =>
+            r.surface === 'arm' &&
+            !['GET', 'HEAD'].includes(r.method) &&
+            !/\/list(Keys)?$|\/config\/appsettings\/list$/i.test(r.path.split('?')[0]),
+        )
+        .map((r) => `${r.method} ${r.path}`),
+      [],
+      'discovery and the dry run change nothing in Azure',
+    );
+
+    // Without filters every key holder of the account is found; a listed caller keeps its own fields.
+    const { file: all } = zetaFleet('discover-all', {
+      accounts: [gamma],
+      discover: {},
+      callers: [{ name: 'gamma-01', plan: { budgets: { downtime: '7s' } } }],
+      waves: [{ name: 'all', rest: true }],
+    });
+    const everyone = await cli.json<FleetPlanReport>('fleet', 'plan', all);
+    assert.deepEqual(
+      everyone.plan.callers.map((c) => c.id),
+      ['gamma-01', 'gamma-02', 'gamma-03', 'gamma-04'],
+    );
+    assert.equal(
+      everyone.plan.callers[0].overrides?.budgets?.downtimeMs,
+      7000,
+      'the listed gamma-01 keeps its own budget',
+    );
+
+    // Offline, nothing is discovered: a plan of discovered callers only says so.
+    assertUserError(await cli.run('fleet', 'plan', file, '--offline'), /is not a valid fleet plan/);
+    const offline = await cli.run('fleet', 'plan', file, '--offline');
+    assert.match(offline.stderr, /none was discovered \(discovery reads Azure: not with --offline\)/);
+  });
+
   test('fleet plan: offline it shows the waves and accounts; against Azure it finds a caller that does not exist', async () => {
     const { file } = zetaFleet('dry-run');
     const offline = await cli.run('fleet', 'plan', file, '--offline');
