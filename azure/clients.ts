@@ -4,6 +4,7 @@
  * Credentials are always a `TokenCredential`: `DefaultAzureCredential` in production, whatever the caller passes in tests.
  */
 import { readFileSync } from 'node:fs';
+import { ContainerAppsAPIClient } from '@azure/arm-appcontainers';
 import { WebSiteManagementClient } from '@azure/arm-appservice';
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
@@ -43,6 +44,8 @@ export const PUBLIC_KEY_VAULT_DNS_SUFFIX = 'vault.azure.net';
 
 export interface AzureClients {
   readonly web: WebSiteManagementClient;
+  /** Container apps and their revisions (Microsoft.App). */
+  readonly containerApps: ContainerAppsAPIClient;
   readonly cognitive: CognitiveServicesManagementClient;
   readonly authorization: AuthorizationManagementClient;
   readonly msi: ManagedServiceIdentityClient;
@@ -140,6 +143,11 @@ export function createAzureClients(
       ...common,
       endpoint: endpoints.armEndpoint,
       credentials: { scopes: [ARM_SCOPE] },
+    }),
+    containerApps: new ContainerAppsAPIClient(credential, subscriptionId, {
+      ...common,
+      endpoint: endpoints.armEndpoint,
+      credentialScopes: [ARM_SCOPE],
     }),
     cognitive: new CognitiveServicesManagementClient(credential, subscriptionId, {
       ...common,

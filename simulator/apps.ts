@@ -105,6 +105,14 @@ export class AppHost {
     return inst;
   }
 
+  /** Stops the worker serving `slot` for good (a deactivated container app revision); its route answers 503. */
+  retire(site: Site, slot: string): Promise<void> {
+    const k = slotKey(site, slot);
+    const id = this.routing.get(k);
+    this.routing.delete(k);
+    return id ? this.stop(id) : Promise.resolve();
+  }
+
   /**
    * Slot swap as App Service does it: the source slot's worker restarts with the settings it will have in the
    * target (503 on the source meanwhile), then routing switches so it serves the target, then the former target

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from '
 import { randomUUID } from 'node:crypto';
 import { AppHost } from './apps';
 import { type AppRuntime } from './app-runtime';
+import { ContainerAppRuntime } from './container-apps';
 import { type Behavior, DEFAULT_BEHAVIOR } from './behavior';
 import { coldStartMsOf } from './functions';
 import { resolveReferences } from './keyvault-references';
@@ -77,6 +78,8 @@ export class SimCore {
   readonly throttler = new Throttler({ enabled: false, ...clone(DEFAULT_THROTTLING) });
   readonly tokens: TokenService;
   readonly apps: AppHost;
+  /** Container apps' revisions, run on `apps`. */
+  readonly containerApps: ContainerAppRuntime;
   requestLog: RequestLogEntry[] = [];
   /** Diagnostic log rows and metric samples (in memory; emptied by reset and scenario loads). */
   readonly telemetry = new Telemetry();
@@ -101,6 +104,7 @@ export class SimCore {
       runtime: () => this.appRuntime,
       resolveSettings: (site, slot, settings) => resolveReferences(this, site, slot, settings),
     });
+    this.containerApps = new ContainerAppRuntime(this);
   }
 
   get baseUrl(): string {
@@ -162,6 +166,7 @@ export class SimCore {
     this.telemetry.clear();
     this.finishPendingOperations();
     await this.apps.startAll(Object.values(this.state.sites));
+    await this.containerApps.startAll();
   }
 
   async reset(): Promise<void> {
@@ -173,6 +178,7 @@ export class SimCore {
     this.telemetry.clear();
     this.persist();
     await this.apps.startAll(Object.values(this.state.sites));
+    await this.containerApps.startAll();
   }
 
   private build(parsed: ReturnType<typeof parseScenario>): BuiltScenario {
@@ -317,6 +323,8 @@ export class SimCore {
     for (const a of Object.values(this.state.accounts)) {
       if (['Accepted', 'Updating', 'Creating'].includes(a.provisioningState)) a.provisioningState = 'Succeeded';
     }
+    for (const app of Object.values(this.state.containerApps ?? {}))
+      if (app.provisioningState === 'InProgress') app.provisioningState = 'Succeeded';
   }
 
   // --- request log and secrets --------------------------------------------------------------------------------
@@ -337,6 +345,8 @@ export class SimCore {
     for (const v of Object.values(this.state.vaults ?? {}))
       for (const s of Object.values(v.secrets)) for (const x of s.versions) out.add(x.value);
     // Regenerated-away keys and the headers of stopped workers were real once: they must not leak either.
+    for (const app of Object.values(this.state.containerApps ?? {}))
+      for (const s of app.secrets) if (s.value) out.add(s.value);
     for (const s of this.retiredSecrets) out.add(s);
     for (const h of this.apps.identityHeaders()) out.add(h);
     for (const t of this.issuedTokens) out.add(t);

@@ -108,6 +108,98 @@ export interface Site {
   tags?: Record<string, string>;
 }
 
+/** A secret of a container app: a value, or a Key Vault reference read with one of the app's identities. */
+export interface ContainerAppSecret {
+  name: string;
+  value?: string;
+  keyVaultUrl?: string;
+  /** `system` or a user-assigned identity's ARM id (Key Vault references only). */
+  identity?: string;
+}
+
+/** An environment variable of a container: a literal or a reference to one of the app's secrets. */
+export interface ContainerAppEnvVar {
+  name: string;
+  value?: string;
+  secretRef?: string;
+}
+
+/** A container of a template: the fields the simulator reads, and whatever else the caller gave, kept as given. */
+export interface ContainerAppContainer {
+  name: string;
+  image: string;
+  env?: ContainerAppEnvVar[];
+  [field: string]: unknown;
+}
+
+/** `properties.template`: what a revision is made of (any change to it makes a new revision). */
+export interface ContainerAppTemplate {
+  revisionSuffix?: string;
+  containers: ContainerAppContainer[];
+  [field: string]: unknown;
+}
+
+export interface ContainerAppRevision {
+  /** `{app}--{suffix}`. */
+  name: string;
+  createdAt: number;
+  template: ContainerAppTemplate;
+  active: boolean;
+  /** A property of the image it runs: whether that code can use a managed identity. */
+  supportsIdentity: boolean;
+  provisioningState: 'Provisioning' | 'Provisioned' | 'Failed';
+  /** Why it failed to provision (a secret it could not fetch), when it did. */
+  provisioningError?: string;
+}
+
+/** One `ingress.traffic` entry, as the caller wrote it. */
+export interface TrafficWeight {
+  revisionName?: string;
+  latestRevision?: boolean;
+  weight: number;
+  label?: string;
+}
+
+/** `properties.configuration.ingress` as the simulator reads it (other fields kept as given). */
+export interface ContainerAppIngress {
+  external?: boolean;
+  targetPort?: number;
+  traffic: TrafficWeight[];
+  [field: string]: unknown;
+}
+
+/** `properties.configuration` without its secrets (their values never leave `secrets`). */
+export interface ContainerAppConfiguration {
+  activeRevisionsMode: 'Single' | 'Multiple';
+  ingress?: ContainerAppIngress;
+  [field: string]: unknown;
+}
+
+/** An Azure Container App (Microsoft.App/containerApps) with its revisions. */
+export interface ContainerApp {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  /** objectId of the system-assigned identity, if enabled. */
+  systemPrincipalId?: string;
+  /** ARM ids of attached user-assigned identities. */
+  userAssigned: string[];
+  secrets: ContainerAppSecret[];
+  configuration: ContainerAppConfiguration;
+  template: ContainerAppTemplate;
+  /** Other `properties` the caller gave (environmentId, workloadProfileName, …), kept as given. */
+  properties: Record<string, unknown>;
+  /** By lower-cased revision name, oldest first. */
+  revisions: Record<string, ContainerAppRevision>;
+  latestRevisionName: string;
+  /** Whether the code of the image the template names can use a managed identity (copied into new revisions). */
+  supportsIdentity: boolean;
+  tags: Record<string, string>;
+  provisioningState: 'Succeeded' | 'InProgress' | 'Failed';
+}
+
 export interface UserAssignedIdentity {
   id: string;
   subscriptionId: string;
@@ -201,7 +293,7 @@ export interface RoleAssignment {
 
 export interface Operation {
   id: string;
-  kind: 'slotSwap' | 'accountUpdate';
+  kind: 'slotSwap' | 'accountUpdate' | 'containerAppUpdate';
   resourceId: string;
   /** Principal that started it (only it may poll). */
   principalId: string;
@@ -264,6 +356,8 @@ export interface SimState {
   /** App Service plans by lower-cased ARM id (absent in older state files). */
   serverFarms?: Record<string, ServerFarm>;
   identities: Record<string, UserAssignedIdentity>;
+  /** Container apps by lower-cased ARM id (absent in older state files). */
+  containerApps?: Record<string, ContainerApp>;
   accounts: Record<string, Account>;
   /** Key vaults by lower-cased ARM id (absent in state files written before vaults existed). */
   vaults: Record<string, KeyVault>;
@@ -283,6 +377,10 @@ export const key = (id: string) => id.toLowerCase();
 
 export function siteId(subscriptionId: string, rg: string, name: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${name}`;
+}
+
+export function containerAppId(subscriptionId: string, rg: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.App/containerApps/${name}`;
 }
 
 export function serverFarmId(subscriptionId: string, rg: string, name: string): string {

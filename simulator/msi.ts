@@ -1,6 +1,7 @@
 /**
- * App Service's managed-identity endpoint (`IDENTITY_ENDPOINT`, protocol api-version 2019-08-01): a worker presents
- * its `X-IDENTITY-HEADER` and gets a token for the identity of the slot it serves *now* — the system-assigned one,
+ * App Service's (and Container Apps') managed-identity endpoint (`IDENTITY_ENDPOINT`, protocol api-version
+ * 2019-08-01): a worker presents its `X-IDENTITY-HEADER` and gets a token for the identity of the slot it serves
+ * *now* (of its container app, for a revision's worker) — the system-assigned one,
  * or a user-assigned one picked by `client_id` / `mi_res_id` / `object_id` (`principal_id`).
  */
 import { type SimCore } from './core';
@@ -22,9 +23,14 @@ export function handleMsi(core: SimCore, req: SimRequest): { response: SimRespon
   const header = req.headers['x-identity-header'];
   const worker = typeof header === 'string' ? core.apps.resolveIdentityHeader(header) : undefined;
   if (!worker) return { response: fail(401, 'The X-IDENTITY-HEADER header is missing or invalid.') };
-  const site = core.site(worker.siteKey);
-  const slot = site?.slots[worker.slot];
-  if (!site || !slot) return { response: fail(500, 'The site of this worker no longer exists.') };
+  // A container app's revisions answer for the app's identities; a slot's worker for the slot's.
+  const app = core.containerApps.appOfWorker(worker.siteKey);
+  const site = app ? undefined : core.site(worker.siteKey);
+  const slot = app ?? site?.slots[worker.slot];
+  if (!slot) return { response: fail(500, 'The app of this worker no longer exists.') };
+  const label = app
+    ? `${app.name}/${worker.slot}`
+    : `${site!.name}${worker.slot === PRODUCTION ? '' : `/${worker.slot}`}`;
 
   const resource = (q.get('resource') ?? '').replace(/\/\.default$/i, '');
   if (!resource) return { response: fail(400, "The 'resource' query parameter is required.") };
@@ -63,9 +69,7 @@ export function handleMsi(core: SimCore, req: SimRequest): { response: SimRespon
   }
 
   const issued = issueAccessToken(core, principal, resource, MI_TOKEN_LIFETIME_SEC);
-  core.log(
-    `MSI token for ${site.name}${worker.slot === PRODUCTION ? '' : `/${worker.slot}`} as ${principal.name} (${principal.objectId})`,
-  );
+  core.log(`MSI token for ${label} as ${principal.name} (${principal.objectId})`);
   return {
     principal: principal.objectId,
     response: {

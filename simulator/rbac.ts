@@ -143,6 +143,24 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
       ],
     },
   ),
+  role(
+    '358470bc-b998-42bd-ab17-a7e34c199c0f',
+    'Container Apps Contributor',
+    'Full management of Container Apps, including creation, deletion, and updates.',
+    {
+      actions: [
+        'Microsoft.App/containerApps/*',
+        'Microsoft.App/managedEnvironments/read',
+        'Microsoft.App/managedEnvironments/join/action',
+        'Microsoft.App/locations/*',
+        'Microsoft.Authorization/*/read',
+        'Microsoft.Insights/alertRules/*',
+        'Microsoft.Resources/deployments/*',
+        'Microsoft.Resources/subscriptions/resourceGroups/read',
+        'Microsoft.Support/*',
+      ],
+    },
+  ),
   role('f1a07417-d97a-45cb-824c-7a7467783830', 'Managed Identity Operator', 'Read and Assign User Assigned Identity', {
     actions: [
       'Microsoft.ManagedIdentity/userAssignedIdentities/*/read',

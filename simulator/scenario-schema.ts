@@ -61,6 +61,37 @@ const siteSchema = z.strictObject({
   tags: z.record(z.string(), z.string()).optional(),
 });
 
+/** A container app secret: a value (any setting value: a literal, an account key …) or a Key Vault secret. */
+const containerAppSecretSchema = z.union([
+  z.strictObject({ name: name.regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a secret name'), value: settingValue }),
+  z.strictObject({
+    name: name.regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a secret name'),
+    keyVaultReference: keyVaultReferenceSetting.shape.keyVaultReference,
+    /** `system`, or the name of a user-assigned identity the app has. */
+    identity: name,
+  }),
+]);
+
+/** An Azure Container App in a managed environment, with one revision made of its image and env. */
+const containerAppSchema = z.strictObject({
+  name: name.regex(
+    /^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$/,
+    "lower-case letters, digits and single '-', 2 to 32 characters",
+  ),
+  location: z.string().optional(),
+  /** The managed environment's name (not itself modelled: its id only). */
+  environment: name.optional(),
+  revisionsMode: z.enum(['Single', 'Multiple']).optional(),
+  revisionSuffix: name.regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'a revision suffix').optional(),
+  image: z.string().optional(),
+  identity: identitySchema.optional(),
+  supportsIdentity: z.boolean().optional(),
+  secrets: z.array(containerAppSecretSchema).optional(),
+  env: z.record(z.string(), z.union([settingValue, z.strictObject({ secretRef: name })])).optional(),
+  ingress: z.strictObject({ external: z.boolean().optional(), targetPort: z.number().int().optional() }).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+});
+
 const planSchema = z.strictObject({
   name,
   location: z.string().optional(),
@@ -128,6 +159,7 @@ const resourceGroupSchema = z.strictObject({
   location: z.string().optional(),
   plans: z.array(planSchema).optional(),
   sites: z.array(siteSchema).optional(),
+  containerApps: z.array(containerAppSchema).optional(),
   userAssignedIdentities: z.array(uamiSchema).optional(),
   accounts: z.array(accountSchema).optional(),
   keyVaults: z.array(vaultSchema).optional(),
@@ -137,6 +169,7 @@ const resourceGroupSchema = z.strictObject({
 const scopeSchema = z.union([
   z.string().min(1),
   z.strictObject({ site: name, slot: name.optional() }),
+  z.strictObject({ containerApp: name }),
   z.strictObject({ account: name }),
   z.strictObject({ identity: name }),
   z.strictObject({ resourceGroup: name }),
@@ -283,6 +316,7 @@ export function loadScenario(input: string | Scenario): ParsedScenario {
 /** Random secrets in the shapes Azure uses, so leak scans can look for realistic material. */
 
 export type SiteSpec = z.output<typeof siteSchema>;
+export type ContainerAppSpec = z.output<typeof containerAppSchema>;
 export type SettingValueSpec = z.output<typeof settingValue>;
 export type IdentitySpec = z.output<typeof identitySchema>;
 export type ScopeSpec = z.output<typeof scopeSchema>;

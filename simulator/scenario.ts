@@ -28,6 +28,7 @@ import { farmOf, isFunctionApp, newHostKeys } from './functions';
 import { skuInfo } from './skus';
 import { resolveMember, setMembers } from './groups';
 import { type PendingVault, buildVaults, renderReference, vaultScope } from './scenario-keyvault';
+import { buildContainerApp } from './scenario-container-apps';
 import {
   type IdentitySpec,
   type ParsedScenario,
@@ -35,6 +36,7 @@ import {
   type ScopeSpec,
   type SettingValueSpec,
   type SiteSpec,
+  type ContainerAppSpec,
   type DiagnosticSettingSpec,
 } from './scenario-schema';
 
@@ -147,6 +149,13 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
   const uamiByName = new Map<string, string>();
   const scopeByName = { site: new Map<string, string>(), rg: new Map<string, string>() };
   const pendingSites: { site: Site; spec: SiteSpec; tenantId: string }[] = [];
+  const pendingApps: {
+    spec: ContainerAppSpec;
+    subscriptionId: string;
+    resourceGroup: string;
+    location: string;
+    tenantId: string;
+  }[] = [];
   const pendingVaults: PendingVault[] = [];
   const workspaceByName = new Map<string, string>();
   const pendingSettings: { account: Account; settings: DiagnosticSettingSpec[] }[] = [];
@@ -254,6 +263,8 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
           linux: plan.linux ?? true,
         };
       }
+      for (const spec of rg.containerApps ?? [])
+        pendingApps.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
       for (const site of rg.sites ?? []) {
         const id = siteId(subId, rg.name, site.name);
         if (scopeByName.site.has(site.name.toLowerCase()))
@@ -381,6 +392,36 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     if (isFunctionApp(site)) for (const slot of Object.values(site.slots)) slot.hostKeys = newHostKeys();
   }
 
+  for (const p of pendingApps) {
+    const app = buildContainerApp(p, {
+      now: ctx.now,
+      resolveSetting,
+      uami: (n, where) => uamiByName.get(n.toLowerCase()) ?? fail(`${where}: unknown identity '${n}'`),
+      addPrincipal: (objectId, name, resourceId) =>
+        addPrincipal({
+          objectId,
+          clientId: randomUUID(),
+          tenantId: p.tenantId,
+          name,
+          kind: 'ManagedIdentity',
+          createdAt: longAgo,
+          resourceId,
+        }),
+      keyVaultUrl: (ref, where) =>
+        renderReference(
+          { ...ref, form: 'uri' },
+          state,
+          ctx.vaultUri ?? (() => fail(`${where}: no vault URIs (Key Vault secrets need a running simulator)`)),
+          where,
+          fail,
+        ).replace(/^@Microsoft\.KeyVault\(SecretUri=(.*?)\/?\)$/, '$1'),
+      fail,
+    });
+    if (scopeByName.site.has(`app:${app.name}`)) fail(`container app name '${app.name}' is used twice`);
+    scopeByName.site.set(`app:${app.name}`, app.id);
+    (state.containerApps ??= {})[key(app.id)] = app;
+  }
+
   // Group members once every principal (system-assigned identities included) exists.
   for (const [gi, g] of (scenario.groups ?? []).entries()) {
     const where = `groups.${gi} (${g.name})`;
@@ -403,6 +444,11 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
       const id = scopeByName.site.get(scope.site.toLowerCase()) ?? fail(`${where}: unknown site '${scope.site}'`);
       return scope.slot ? `${id}/slots/${scope.slot}` : id;
     }
+    if ('containerApp' in scope)
+      return (
+        scopeByName.site.get(`app:${scope.containerApp.toLowerCase()}`) ??
+        fail(`${where}: unknown container app '${scope.containerApp}'`)
+      );
     if ('account' in scope)
       return (accountsByName.get(scope.account.toLowerCase()) ?? fail(`${where}: unknown account '${scope.account}'`))
         .id;

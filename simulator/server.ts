@@ -5,6 +5,7 @@
  *   /aoai/{subdomain}/…, /aoai-regional/{region}/…   Azure OpenAI data plane
  *   /cog/{subdomain}/…                   an AIServices account's Cognitive Services endpoint (OpenAI paths)
  *   /sites/{name}[/slots/{slot}]/…      the simulated apps' front door
+ *   /containerapps/{app}[--{suffix}]/…  container apps' ingress (by traffic weight) and revision FQDNs
  *   /{tenant}/…, /common/discovery/…    Entra ID
  *   everything else                     Azure Resource Manager
  */
@@ -22,6 +23,8 @@ import { type Behavior, parseBehavior } from './behavior';
 import { ArmRouter } from './arm/router';
 import { webRoutes } from './arm/web';
 import { serverFarmRoutes } from './arm/server-farms';
+import { containerAppRoutes } from './arm/container-apps';
+import { CONTAINER_APPS_PATH } from './container-apps';
 import { ensurePki } from './certs';
 import { handleControl } from './control';
 import { SimCore, type RequestLogEntry } from './core';
@@ -83,6 +86,7 @@ class SimulatorServer implements Simulator {
     this.arm = new ArmRouter(this.core);
     this.arm.add([...webRoutes, ...serverFarmRoutes, ...cognitiveRoutes, ...authorizationRoutes]);
     this.arm.add([...keyVaultRoutes, ...subscriptionRoutes, ...webReferenceRoutes, ...monitorRoutes]);
+    this.arm.add(containerAppRoutes);
     this.control = this.makeControl();
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.dispatch(req, res).catch((err: unknown) => {
@@ -250,6 +254,20 @@ class SimulatorServer implements Simulator {
     const front = /^\/sites\/([^/]+)(?:\/slots\/([^/]+))?(\/.*)?$/i.exec(rawPath);
     if (front) {
       this.frontDoor(simReq, req, res, front);
+      return;
+    }
+    const containerApp = new RegExp(`^${CONTAINER_APPS_PATH}/([^/]+)(/.*)?$`, 'i').exec(rawPath);
+    if (containerApp) {
+      const record = (status: number) =>
+        this.core.record({ surface: 'frontdoor', method: simReq.method, path: simReq.path, status });
+      res.once('finish', () => record(res.statusCode));
+      this.core.containerApps.proxy(
+        decodeURIComponent(containerApp[1]),
+        `${containerApp[2] ?? '/'}${url.search}`,
+        req,
+        body,
+        res,
+      );
       return;
     }
     if (/^\/(aoai|aoai-regional|cog|msi|loganalytics|metrics)\//i.test(rawPath) || handleEntraPath(rawPath)) {

@@ -113,7 +113,30 @@ export const AUTHORIZATION_API_VERSIONS = [
 export const ARM_API_VERSIONS =
   '2024-08-01,2024-06-01-preview,2024-03-01,2023-07-01,2023-07-01-preview,2023-03-01-preview,2022-12-01,2022-11-01-preview,2022-09-01,2022-06-01,2022-05-01,2022-03-01-preview,2022-01-01,2021-04-01,2021-01-01,2020-10-01,2020-09-01,2020-08-01,2020-07-01,2020-06-01,2020-05-01,2020-01-01,2019-11-01,2019-10-01,2019-09-01,2019-08-01,2019-07-01,2019-06-01,2019-05-10,2019-05-01,2019-03-01,2018-11-01,2018-09-01,2018-08-01,2018-07-01,2018-06-01,2018-05-01,2018-02-01,2018-01-01,2017-12-01,2017-08-01,2017-06-01,2017-05-10,2017-05-01,2017-03-01,2016-09-01,2016-07-01,2016-06-01,2016-02-01,2015-11-01,2015-01-01,2014-04-01-preview,2014-04-01,2014-01-01,2013-03-01,2014-02-26,2014-04';
 
+/** Microsoft.App (Container Apps): the stable and preview versions of its ContainerApps.json. */
+export const APP_API_VERSIONS = [
+  '2022-01-01-preview',
+  '2022-03-01',
+  '2022-06-01-preview',
+  '2022-10-01',
+  '2022-11-01-preview',
+  '2023-04-01-preview',
+  '2023-05-01',
+  '2023-05-02-preview',
+  '2023-08-01-preview',
+  '2023-11-02-preview',
+  '2024-02-02-preview',
+  '2024-03-01',
+  '2024-08-02-preview',
+  '2024-10-02-preview',
+  '2025-01-01',
+  '2025-02-02-preview',
+  '2025-07-01',
+] as const;
+
 declareApiVersions('Microsoft.Web/sites', WEB_API_VERSIONS);
+declareApiVersions('Microsoft.App/containerApps', APP_API_VERSIONS);
+declareApiVersions('Microsoft.App/locations', APP_API_VERSIONS);
 declareApiVersions('Microsoft.Web/serverfarms', WEB_API_VERSIONS);
 declareApiVersions('Microsoft.CognitiveServices/accounts', COGNITIVE_API_VERSIONS);
 declareApiVersions('Microsoft.CognitiveServices/locations', COGNITIVE_API_VERSIONS);

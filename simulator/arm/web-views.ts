@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { type Site, type SlotState, PRODUCTION, key, slotResourceId } from '../model';
 import { type ArmContext } from './router';
+import { identityView as holderIdentityView } from './managed-identity';
 import { outboundIps } from '../monitor';
 import { farmOf, skuInfo } from '../skus';
 
@@ -19,25 +20,7 @@ function hostName(ctx: ArmContext, site: Site, slot: string): string {
 }
 
 export function identityView(ctx: ArmContext, slot: SlotState) {
-  const types = [slot.systemPrincipalId ? 'SystemAssigned' : '', slot.userAssigned.length ? 'UserAssigned' : ''].filter(
-    Boolean,
-  );
-  if (types.length === 0) return undefined;
-  const system = slot.systemPrincipalId ? ctx.core.principal(slot.systemPrincipalId) : undefined;
-  return {
-    type: types.join(', '),
-    ...(system ? { tenantId: system.tenantId, principalId: system.objectId } : {}),
-    ...(slot.userAssigned.length
-      ? {
-          userAssignedIdentities: Object.fromEntries(
-            slot.userAssigned.map((id) => {
-              const u = ctx.core.state.identities[key(id)];
-              return [u?.id ?? id, u ? { principalId: u.principalId, clientId: u.clientId } : {}];
-            }),
-          ),
-        }
-      : {}),
-  };
+  return holderIdentityView(ctx, slot);
 }
 
 /** The configuration values (what `GET …/config/web` answers). */

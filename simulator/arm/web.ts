@@ -4,10 +4,9 @@
  * LRO polled at `Location`), restart. Settings changes, restarts and swaps recycle the simulated workers (apps.ts).
  * The resource shapes are in web-views.ts.
  */
-import { randomUUID } from 'node:crypto';
 import { type SimResponse, SimError, isRecord, jsonBody } from '../http';
 import { type Site, type SlotState, PRODUCTION, key, siteId, slotResourceId } from '../model';
-import { removeFromGroups } from '../groups';
+import { applyIdentity as applyManagedIdentity } from './managed-identity';
 import {
   type ArmContext,
   type ArmRoute,
@@ -50,78 +49,17 @@ export function findSlot(ctx: ArmContext): { site: Site; slotName: string; slot:
 
 // --- identity ------------------------------------------------------------------------------------------------
 
-function parseIdentityType(raw: unknown): { system: boolean; user: boolean } {
-  const parts = typeof raw === 'string' ? raw.split(',').map((s) => s.trim().toLowerCase()) : [];
-  const known = new Set(['none', 'systemassigned', 'userassigned']);
-  if (parts.length === 0 || parts.some((p) => !known.has(p)) || (parts.includes('none') && parts.length > 1)) {
-    throw badRequest(
-      `The identity type '${String(raw)}' is invalid. Allowed values are 'None', 'SystemAssigned', 'UserAssigned' and 'SystemAssigned, UserAssigned'.`,
-      'InvalidIdentityType',
-    );
-  }
-  return { system: parts.includes('systemassigned'), user: parts.includes('userassigned') };
-}
-
 function applyIdentity(ctx: ArmContext, site: Site, slotName: string, slot: SlotState, identity: unknown): void {
-  if (!isRecord(identity)) throw badRequest("The 'identity' property must be an object.");
-  const want = parseIdentityType(identity.type);
-  const core = ctx.core;
-  const resourceId = slotResourceId(site, slotName);
-
-  let userAssigned = want.user ? [...slot.userAssigned] : [];
-  if (want.user) {
-    const requested = identity.userAssignedIdentities;
-    if (requested !== undefined && requested !== null && !isRecord(requested)) {
-      throw badRequest("The 'userAssignedIdentities' property must be an object keyed by identity resource id.");
-    }
-    for (const [id, value] of Object.entries(requested ?? {})) {
-      const existing = userAssigned.find((u) => key(u) === key(id));
-      if (value === null) {
-        userAssigned = userAssigned.filter((u) => key(u) !== key(id));
-        continue;
-      }
-      if (existing) continue;
-      const uami = core.state.identities[key(id)];
-      if (!uami)
-        throw badRequest(`The user assigned identity '${id}' could not be found.`, 'InvalidUserAssignedIdentity');
-      const assign = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action';
-      if (!ctx.can(assign, uami.id)) {
-        const write = slotName === PRODUCTION ? 'Microsoft.Web/sites/write' : 'Microsoft.Web/sites/slots/write';
-        throw new SimError(
-          403,
-          'LinkedAuthorizationFailed',
-          `The client '${ctx.caller.appId}' with object id '${ctx.caller.objectId}' has permission to perform action '${write}' on scope '${resourceId}'; however, it does not have permission to perform action(s) '${assign}' on the linked scope(s) '${uami.id}' (respectively) or the linked scope(s) are invalid.`,
-        );
-      }
-      userAssigned.push(uami.id);
-    }
-    if (userAssigned.length === 0) {
-      throw badRequest(
-        "The 'userAssignedIdentities' property must name at least one identity when the type includes 'UserAssigned'.",
-      );
-    }
-  }
-
-  if (want.system && !slot.systemPrincipalId) {
-    const objectId = randomUUID();
-    core.state.principals[objectId] = {
-      objectId,
-      clientId: randomUUID(),
-      tenantId: ctx.subscription!.tenantId,
-      name: slotName === PRODUCTION ? site.name : `${site.name}/${slot.name}`,
-      kind: 'ManagedIdentity',
-      createdAt: core.now(),
-      resourceId,
-    };
-    slot.systemPrincipalId = objectId;
-  } else if (!want.system && slot.systemPrincipalId) {
-    // Disabling the system identity deletes its service principal (and so its group memberships); its role
-    // assignments dangle.
-    removeFromGroups(core.state, slot.systemPrincipalId);
-    delete core.state.principals[slot.systemPrincipalId];
-    delete slot.systemPrincipalId;
-  }
-  slot.userAssigned = userAssigned;
+  applyManagedIdentity(
+    ctx,
+    slot,
+    {
+      resourceId: slotResourceId(site, slotName),
+      principalName: slotName === PRODUCTION ? site.name : `${site.name}/${slot.name}`,
+      writeAction: slotName === PRODUCTION ? 'Microsoft.Web/sites/write' : 'Microsoft.Web/sites/slots/write',
+    },
+    identity,
+  );
 }
 
 // --- handlers ----------------------------------------------------------------------------------------------------
