@@ -2,13 +2,14 @@
  * Microsoft.App container apps as a cutover touches them: GET and list (paged), createOrUpdate (PUT, 201/200 with
  * `Azure-AsyncOperation`) and update (PATCH, 202 with `Azure-AsyncOperation`, a JSON merge of the app: objects merge,
  * arrays replace), both long-running, polled at the provider's location-scoped `containerappOperationResults`;
- * `listSecrets`; revisions list / get / activate / deactivate / restart. Identity system- and/or user-assigned.
+ * `listSecrets`; revisions list / get / activate / deactivate / restart. A PATCH's `template` replaces the
+ * template whole: a new revision is made of exactly what it names. Identity system- and/or user-assigned.
  *
  * Validation, as Azure answers it: a secret needs a value, or a Key Vault URL and an identity the app has
  * (`ContainerAppSecretInvalid`); an env var's `secretRef` names an existing secret (`ContainerAppSecretRefNotFound`);
  * traffic weights are integers 0–100 summing to 100, each naming an existing revision or the latest one, at most one
- * `latestRevision` entry, and in single-revision mode only `latestRevision` at 100 (`ContainerAppInvalidTrafficWeight`,
- * a code of the simulator's: Azure's message is quoted where known). Any change to `template` makes a new revision
+ * `latestRevision` entry (`ContainerAppInvalidTrafficWeight`, a code of the simulator's). In single-revision mode the
+ * traffic is stored as given (ContainerApps_CreateOrUpdate.json names a revision) but all of it goes to the latest. Any change to `template` makes a new revision
  * `{app}--{revisionSuffix or random}`; in single-revision mode the old revision is deactivated once the new one
  * runs, and keeps serving if it fails. Secrets and traffic change without a revision.
  */
@@ -177,7 +178,7 @@ function invalidTraffic(message: string): SimError {
 }
 
 /** Checks traffic against the revisions the app will have (`names`, lower-cased). */
-function checkTraffic(mode: ContainerAppConfiguration['activeRevisionsMode'], traffic: unknown, names: Set<string>) {
+function checkTraffic(traffic: unknown, names: Set<string>) {
   if (!Array.isArray(traffic)) throw invalidTraffic("'ingress.traffic' must be an array.");
   let sum = 0;
   let latest = 0;
@@ -197,8 +198,6 @@ function checkTraffic(mode: ContainerAppConfiguration['activeRevisionsMode'], tr
   if (latest > 1) throw invalidTraffic('Only one traffic entry can set latestRevision.');
   if (traffic.length > 0 && sum !== 100)
     throw invalidTraffic(`The sum of all traffic weights must be 100, but was ${sum}.`);
-  if (mode === 'Single' && traffic.some((t: Partial<TrafficWeight>) => !t.latestRevision && (t.weight ?? 0) > 0))
-    throw invalidTraffic('In single revision mode, all traffic goes to the latest revision.');
 }
 
 // --- writes -------------------------------------------------------------------------------------------------------
@@ -260,7 +259,8 @@ function desiredOf(body: Record<string, unknown>, base: Desired | undefined): De
     tags: tags ?? base.tags,
     properties: merge(base.properties, others) as Record<string, unknown>,
     configuration: merge(base.configuration, config) as Record<string, unknown>,
-    template: template === undefined ? base.template : merge(base.template, template),
+    // A template replaces the whole template (a new revision is made of exactly what is given).
+    template: template === undefined ? base.template : template,
     secrets,
   };
 }
@@ -347,7 +347,7 @@ function write(ctx: ArmContext, method: 'PUT' | 'PATCH'): SimResponse {
     if (ingress !== undefined) {
       if (!isRecord(ingress)) throw badRequest("'ingress' must be an object.", 'InvalidRequestContent');
       ingress.traffic ??= [{ latestRevision: true, weight: 100 }];
-      checkTraffic(mode, ingress.traffic, names);
+      checkTraffic(ingress.traffic, names);
     }
     app.configuration = { ...desired.configuration, activeRevisionsMode: mode };
     app.template = template;
@@ -532,13 +532,12 @@ export const containerAppRoutes: ArmRoute[] = [
     scope: appScope,
     handler: (ctx) => {
       const app = findApp(ctx);
-      return {
-        status: 200,
-        body: pageOf(
-          ctx,
-          Object.values(app.revisions).map((r) => revisionView(ctx, app, r)),
-        ),
-      };
+      const page = pageOf(
+        ctx,
+        Object.values(app.revisions).map((r) => revisionView(ctx, app, r)),
+      );
+      // Container Apps answers the last page with an explicit `nextLink: null` (Revisions_List.json).
+      return { status: 200, body: { ...page, nextLink: page.nextLink ?? null } };
     },
   },
   {

@@ -158,6 +158,46 @@ export const JUSTIFIED_EXTRAS: Record<string, string> = {
     ['createdOn', 'updatedOn', 'createdBy', 'updatedBy'],
     'RoleAssignmentProperties / RoleDefinitionProperties (2022-04-01 spec)',
   ),
+  // Container apps (containerapps/): Azure stores the configuration and template a PUT or PATCH gives and answers
+  // them back; the examples' responses are abridged (one leaves out what another shows).
+  ...group(
+    '.properties.',
+    [
+      'configuration.ingress.traffic[].label',
+      'configuration.ingress.customDomains',
+      'configuration.ingress.ipSecurityRestrictions',
+      'configuration.ingress.stickySessions',
+      'configuration.ingress.clientCertificateMode',
+      'configuration.ingress.corsPolicy',
+      'configuration.ingress.additionalPortMappings',
+      'configuration.dapr.httpMaxRequestSize',
+      'configuration.dapr.logLevel',
+      'configuration.dapr.enableApiLogging',
+      'configuration.maxInactiveRevisions',
+      'configuration.service',
+      'template.serviceBinds',
+      'template.revisionSuffix',
+      'template.containers[].probes',
+      'template.containers[].volumeMounts',
+      'template.initContainers',
+      'template.initContainers[].command',
+      'template.initContainers[].args',
+      'template.scale.cooldownPeriod',
+      'template.scale.pollingInterval',
+      'template.volumes',
+    ],
+    'the request gave it: Azure answers the configuration and template it stores (ContainerApps_CreateOrUpdate.json request)',
+  ),
+  '.properties.configuration.activeRevisionsMode':
+    'Configuration.activeRevisionsMode (spec; default Single): Azure returns it',
+  '.properties.environmentId': 'ContainerAppProperties.environmentId (spec), returned beside managedEnvironmentId',
+  '.properties.latestRevisionName': 'ContainerAppProperties.latestRevisionName (spec, read-only)',
+  '.properties.provisioningState': 'RevisionProperties.provisioningState (spec, read-only; the app examples have it)',
+  '.properties.healthState': 'RevisionProperties.healthState (spec, read-only)',
+  '.properties.runningState':
+    'RevisionProperties.runningState (spec, read-only): Revisions_Get.json has it, the list example not',
+  '.value':
+    "listSecrets' ContainerAppSecret.value (spec): the operation exists to return the values; the example elides them",
 };
 
 /** Paths whose keys are user data (dictionaries): only the container type is compared. */

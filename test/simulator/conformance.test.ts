@@ -105,6 +105,128 @@ const onAccount = (properties: unknown) => {
 const exampleProperties = (file: string, pick: (body: Record<string, unknown>) => unknown) =>
   pick(readExample(file).responses['200'].body as Record<string, unknown>);
 
+// --- Microsoft.App container apps: one app made by the CreateOrUpdate example, then read, updated and listed.
+const CA_NAME = 'testcontainerapp0';
+const containerApp = () => `${rgScope()}/providers/Microsoft.App/containerApps/${CA_NAME}`;
+const CA_API = v('2025-07-01');
+/** The example's ids (subscription, resource group, identity) are of another estate: ours instead. */
+function onEstate(value: unknown): unknown {
+  const text = JSON.stringify(value)
+    .replace(/\/subscriptions\/[^/]+\/resource[gG]roups\/rg\//g, `/subscriptions/${sub}/resourceGroups/${RG}/`)
+    .replace(/userAssignedIdentities\/myidentity/g, 'userAssignedIdentities/id-claims-bot');
+  return JSON.parse(text) as unknown;
+}
+/**
+ * CreateOrUpdate's request on this estate: its traffic names a revision of the estate (the one this PUT makes, by
+ * its revisionSuffix), and its scale rules keep the first only (the others have other shapes than the response's
+ * first rule, which is what each rule is compared with).
+ */
+function createBody(ex: Example): unknown {
+  const envelope = onEstate(ex.parameters.containerAppEnvelope) as {
+    properties: {
+      configuration: { ingress: { traffic: unknown[] } };
+      template: { revisionSuffix?: string; scale: { rules: unknown[] } };
+    };
+  };
+  envelope.properties.configuration.ingress.traffic = [
+    { weight: 100, revisionName: `${CA_NAME}--ab1234`, label: 'production' },
+  ];
+  envelope.properties.template.revisionSuffix = 'ab1234';
+  envelope.properties.template.scale.rules = envelope.properties.template.scale.rules.slice(0, 1);
+  return envelope;
+}
+/** The Patch example's request with its traffic on the estate's revision and the first scale rule only. */
+function patchBody(ex: Example): unknown {
+  const envelope = onEstate(ex.parameters.containerAppEnvelope) as {
+    properties: { configuration: { ingress: { traffic: { revisionName: string }[] } } };
+  };
+  for (const t of envelope.properties.configuration.ingress.traffic) t.revisionName = `${CA_NAME}--ab1234`;
+  return envelope;
+}
+/** Waits until the app's last long-running operation has ended (ARM refuses writes meanwhile). */
+async function containerAppSettled(): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await replay('GET', `${containerApp()}${CA_API}`);
+    const state = (res.body as { properties?: { provisioningState?: string } }).properties?.provisioningState;
+    if (res.status === 200 && state !== 'InProgress') return;
+    if (Date.now() > deadline) assert.fail(`the container app stays ${state}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const CONTAINER_APP_CASES: Case[] = [
+  {
+    file: 'containerapps/ContainerApps_CreateOrUpdate.json',
+    status: '201',
+    method: 'PUT',
+    path: () => `${containerApp()}${CA_API}`,
+    body: createBody,
+  },
+  {
+    file: 'containerapps/ContainerApps_Get.json',
+    status: '200',
+    method: 'GET',
+    path: () => `${containerApp()}${CA_API}`,
+    setup: containerAppSettled,
+  },
+  {
+    file: 'containerapps/ContainerApps_Get.json',
+    status: '404',
+    method: 'GET',
+    path: () => `${containerApp()}-missing${CA_API}`,
+  },
+  {
+    file: 'containerapps/ContainerApps_CreateOrUpdate.json',
+    status: '200',
+    method: 'PUT',
+    path: () => `${containerApp()}${CA_API}`,
+    body: createBody,
+    setup: containerAppSettled,
+  },
+  {
+    file: 'containerapps/ContainerApps_Patch.json',
+    status: '202',
+    method: 'PATCH',
+    path: () => `${containerApp()}${CA_API}`,
+    body: patchBody,
+    setup: containerAppSettled,
+  },
+  {
+    file: 'containerapps/ContainerApps_ListSecrets.json',
+    status: '200',
+    method: 'POST',
+    path: () => `${containerApp()}/listSecrets${CA_API}`,
+    setup: async () => {
+      await containerAppSettled();
+      const secrets = [
+        { name: 'secret1', value: 'one' },
+        { name: 'secret2', value: 'two' },
+      ];
+      const res = await replay('PATCH', `${containerApp()}${CA_API}`, { properties: { configuration: { secrets } } });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+    },
+  },
+  {
+    file: 'containerapps/Revisions_List.json',
+    status: '200',
+    method: 'GET',
+    path: () => `${containerApp()}/revisions${CA_API}`,
+    setup: containerAppSettled,
+  },
+  {
+    file: 'containerapps/Revisions_Get.json',
+    status: '200',
+    method: 'GET',
+    path: () => `${containerApp()}/revisions/${CA_NAME}--ab1234${CA_API}`,
+  },
+  {
+    file: 'containerapps/Revisions_Deactivate.json',
+    status: '200',
+    method: 'POST',
+    path: () => `${containerApp()}/revisions/${CA_NAME}--ab1234/deactivate${v('2025-01-01')}`,
+  },
+];
+
 const CASES: Case[] = [
   { file: 'web/GetWebApp.json', status: '200', method: 'GET', path: () => `${site()}${v('2025-05-01')}` },
   {
@@ -386,6 +508,7 @@ const CASES: Case[] = [
       assert.equal(res.status, 200, JSON.stringify(res.body));
     },
   },
+  ...CONTAINER_APP_CASES,
 ];
 
 /** Examples of operations the simulator does not offer (creating resources is outside a cutover). */
@@ -414,6 +537,7 @@ describe('Azure REST examples', () => {
         'managedidentity',
         'monitor',
         'loganalytics',
+        'containerapps',
       ].flatMap((dir) => list(EXAMPLES, dir)),
       ...list(FIXTURE_EXAMPLES, 'web', 'fixtures/'),
     ];
