@@ -17,7 +17,7 @@ export function scanSignature(scan: KeyHolderScan): string {
 /** `claims-bot`, `claims-bot/qa`, with the subscription when it is not the account's. */
 function shortId(resourceId: string, accountSubscription: string): string {
   const m =
-    /subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Web\/sites\/([^/]+)(?:\/slots\/([^/]+))?/i.exec(
+    /subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.(?:Web\/sites|App\/containerApps)\/([^/]+)(?:\/slots\/([^/]+))?/i.exec(
       resourceId,
     );
   if (!m) return resourceId;
@@ -35,7 +35,7 @@ export function describeScan(scan: KeyHolderScan): string {
   if (scan.verdict === 'clear') return `no other caller holds the key (${where})`;
   const parts = scan.holders.map((h) => {
     const via = h.references?.length && !h.unverifiable ? ' through Key Vault' : '';
-    const noun = h.kind === 'function-app' ? 'function app ' : '';
+    const noun = h.kind === 'function-app' ? 'function app ' : h.kind === 'container-app' ? 'container app ' : '';
     return `${noun}${shortId(h.resourceId, sub)} (${h.unverifiable ?? h.settingNames.join(', ')}${via})`;
   });
   for (const s of scan.scopes.filter((x) => x.status !== 'scanned'))

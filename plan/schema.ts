@@ -182,6 +182,18 @@ const planFileSchema = z
           path: ['strategy', 'type'],
           message: `is not a way to switch ${TARGET_KINDS[kind].title}: use ${strategies.join(' or ')}`,
         });
+      const target = loose(p[targetKey]);
+      if (kind === 'container-app') {
+        const words = TARGET_KINDS['container-app'];
+        if (typeof target.name === 'string' && !words.name.test(target.name))
+          ctx.addIssue({ code: 'custom', path: [targetKey, 'name'], message: `must be ${words.nameRule}` });
+        if (target.slot !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [targetKey, 'slot'],
+            message: 'must be absent: container apps have no slots',
+          });
+      }
       const stagingSlot = typeof strategy.stagingSlot === 'string' ? strategy.stagingSlot : undefined;
       if (strategy.type === 'slot-swap') {
         if (!stagingSlot)

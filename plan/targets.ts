@@ -1,6 +1,6 @@
 /**
  * Kinds of caller a plan can name, and what each allows: its name rule and its ways to switch. App Service is the
- * first kind; Functions, Container Apps, AI Search and Machine Learning connections follow.
+ * first kind, then Functions and Container Apps; AI Search and Machine Learning connections follow.
  */
 /** Microsoft.Web sites (web apps and function apps alike): their name rule and their ways to switch. */
 const SITE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}[a-zA-Z0-9]$/;
@@ -34,6 +34,20 @@ export const TARGET_KINDS = {
     'the Functions host restarts (a cold start on a Consumption plan); its host keys and function keys stay as they are',
     'function app ',
   ),
+  /**
+   * Azure Container Apps (Microsoft.App/containerApps): the key sits in a secret an env var's `secretRef` names.
+   * In place, in single-revision mode: the env change makes a new revision, which takes the traffic once it runs.
+   */
+  'container-app': {
+    title: 'a container app',
+    noun: 'container app',
+    mention: 'container app ',
+    name: /^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$/,
+    nameRule: "a container app name (2–32 lower-case letters, digits or single '-', starting with a letter)",
+    strategies: ['in-place'],
+    restart:
+      'a new revision with the identity env vars takes the traffic once it runs, the old revision is deactivated; the secret holding the key stays',
+  },
 } as const;
 
 export type TargetKind = keyof typeof TARGET_KINDS;
@@ -66,7 +80,10 @@ export function targetLabel(target: Pick<TargetSpec, 'name' | 'slot'>): string {
   return target.slot ? `${target.name}/${target.slot}` : target.name;
 }
 
-/** ARM id of a target: `/subscriptions/…/providers/Microsoft.Web/sites/<name>[/slots/<slot>]` for App Service and Functions. */
+/**
+ * ARM id of a target: `/subscriptions/…/providers/Microsoft.Web/sites/<name>[/slots/<slot>]` for App Service and
+ * Functions, `…/providers/Microsoft.App/containerApps/<name>` for Container Apps.
+ */
 export function targetResourceId(
   subscriptionId: string,
   target: Pick<TargetSpec, 'resourceGroup' | 'name' | 'slot'> & { readonly kind?: TargetKind },
@@ -78,5 +95,7 @@ export function targetResourceId(
       const base = `/subscriptions/${subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.Web/sites/${target.name}`;
       return target.slot ? `${base}/slots/${target.slot}` : base;
     }
+    case 'container-app':
+      return `/subscriptions/${subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.App/containerApps/${target.name}`;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Who still holds an account's key: every app and slot in every subscription the worker can read, their settings
- * compared with the account's keys, and the Key Vault secrets their `@Microsoft.KeyVault(...)` references point to.
+ * Who still holds an account's key: every app and slot, and every container app (its env vars, their secrets
+ * resolved), in every subscription the worker can read, their settings compared with the account's keys, and the Key
+ * Vault secrets their `@Microsoft.KeyVault(...)` references (or container app Key Vault secrets) point to.
  * Key auth is a switch of the account, so it may only be turned off when this finds nobody — and anything it could
  * not read (a subscription, an app's settings, a referenced secret) makes the answer inconclusive, never clean.
  * Key values never leave this module: results carry resource ids and setting names only.
@@ -19,6 +20,7 @@ import {
 import { azureErrorInfo, isTransient, statusOf, toFailure } from '../errors';
 import { accountResourceId, siteResourceId } from '../resources';
 import { kindOfResource } from '../targets';
+import { containerApp, containerAppSettings } from '../targets/container-apps';
 import type { TargetKind } from '../../plan/schema';
 
 export interface KeyHolderDeps {
@@ -194,6 +196,12 @@ class Scan {
     const { web } = this.deps.clients(subscriptionId);
     let resources = 0;
     try {
+      for await (const app of this.deps.clients(subscriptionId).containerApps.containerApps.listBySubscription()) {
+        const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
+        if (!rg || !app.name) continue;
+        const ref: SiteRef = { subscriptionId, resourceGroup: rg, name: app.name, kind: 'container-app' };
+        resources += await this.check(ref, app.id ?? containerApp.resourceId(ref));
+      }
       for await (const app of web.webApps.list()) {
         const ref = siteRefOf(subscriptionId, app);
         if (!ref) continue;
@@ -225,10 +233,14 @@ class Scan {
     const { web } = this.deps.clients(site.subscriptionId);
     let settings: Record<string, string>;
     try {
-      const dict = site.slot
-        ? await web.webApps.listApplicationSettingsSlot(site.resourceGroup, site.name, site.slot)
-        : await web.webApps.listApplicationSettings(site.resourceGroup, site.name);
-      settings = { ...(dict.properties ?? {}) };
+      if (site.kind === 'container-app')
+        settings = await containerAppSettings(this.deps.clients(site.subscriptionId).containerApps, site);
+      else {
+        const dict = site.slot
+          ? await web.webApps.listApplicationSettingsSlot(site.resourceGroup, site.name, site.slot)
+          : await web.webApps.listApplicationSettings(site.resourceGroup, site.name);
+        settings = { ...(dict.properties ?? {}) };
+      }
     } catch (err) {
       if (!isPermanent(err)) throw toFailure(`reading the app settings of ${resourceId}`, err);
       for (const search of searches)
@@ -236,7 +248,10 @@ class Scan {
           resourceId,
           ...kindOf(site),
           settingNames: [],
-          unverifiable: 'the worker may not read its app settings',
+          unverifiable:
+            site.kind === 'container-app'
+              ? 'the worker may not read its secrets (listSecrets)'
+              : 'the worker may not read its app settings',
         });
       return 0;
     }

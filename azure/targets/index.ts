@@ -1,11 +1,13 @@
 /** The registry of caller kinds: one adapter per kind. */
 import type { TargetAdapter } from './adapter';
 import { appService } from './app-service';
+import { containerApp } from './container-apps';
 import { functionApp } from './functions';
 
 const ADAPTERS: Readonly<Record<string, TargetAdapter>> = {
   [appService.kind]: appService,
   [functionApp.kind]: functionApp,
+  [containerApp.kind]: containerApp,
 };
 
 /** The adapter for a caller kind (App Service when the ref predates kinds). */

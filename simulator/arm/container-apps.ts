@@ -13,7 +13,6 @@
  * `{app}--{revisionSuffix or random}`; in single-revision mode the old revision is deactivated once the new one
  * runs, and keeps serving if it fails. Secrets and traffic change without a revision.
  */
-import { randomBytes } from 'node:crypto';
 import { type SimResponse, SimError, isRecord, jsonBody } from '../http';
 import {
   type ContainerApp,

@@ -1,0 +1,151 @@
+/**
+ * Azure Container Apps (Microsoft.App/containerApps, @azure/arm-appcontainers) as a cutover target. Its "settings"
+ * are the env vars of its first container: a literal reads as its value, a `secretRef` as the secret's value (read
+ * with `listSecrets`), or, for a Key Vault secret, as `@Microsoft.KeyVault(SecretUri=…)` — the same shapes App
+ * Service settings have, so snapshots, restores and the key-holder check treat both alike. Writing them changes the
+ * template, which makes a new revision: in single-revision mode it takes the traffic once it runs and the old one is
+ * deactivated (in place). A value that equals an existing secret's is written as a `secretRef` to it, so a restore
+ * brings the env var back exactly as it was; the secret itself is never removed here (it stays until the key switch).
+ * Each write names a fresh revision suffix: reusing the template's own would be refused.
+ */
+import type { ContainerApp, ContainerAppsAPIClient, EnvironmentVar, Secret } from '@azure/arm-appcontainers';
+import { targetResourceId } from '../../plan/targets';
+import type { SiteRef } from '../../contracts/model';
+import type { AzureContext } from '../context';
+import type { IdentityView, TargetAdapter, TargetView } from './adapter';
+
+/** How a Key Vault secret of a container app reads among its settings: an App Service Key Vault reference. */
+export const keyVaultSetting = (url: string) => `@Microsoft.KeyVault(SecretUri=${url})`;
+
+function view(app: ContainerApp, ref: SiteRef): TargetView {
+  const id = app.identity;
+  const userAssigned = Object.fromEntries(
+    Object.entries(id?.userAssignedIdentities ?? {}).map(([k, v]) => [
+      k,
+      { ...(v.principalId ? { principalId: v.principalId } : {}), ...(v.clientId ? { clientId: v.clientId } : {}) },
+    ]),
+  );
+  const identity: IdentityView = {
+    // Container Apps spells the combined type without a space; cutover compares App Service's spelling.
+    type: (id?.type ?? 'None')
+      .split(',')
+      .map((t) => t.trim())
+      .join(', '),
+    ...(id?.principalId ? { principalId: id.principalId } : {}),
+    ...(id?.tenantId ? { tenantId: id.tenantId } : {}),
+    userAssignedIdentityIds: Object.keys(userAssigned).map((k) => k.toLowerCase()),
+    userAssigned,
+  };
+  const fqdn = app.configuration?.ingress?.fqdn;
+  return {
+    id: app.id ?? targetResourceId(ref.subscriptionId, ref),
+    identity,
+    defaultUrl: fqdn ? `https://${fqdn}` : '',
+  };
+}
+
+/** The env var's value as a setting: its literal, its secret's value, or its Key Vault secret as a reference. */
+function settingOf(v: EnvironmentVar, secrets: readonly Secret[]): string | undefined {
+  if (v.secretRef === undefined) return v.value ?? '';
+  const secret = secrets.find((s) => s.name === v.secretRef);
+  if (!secret) return undefined;
+  return secret.keyVaultUrl ? keyVaultSetting(secret.keyVaultUrl) : secret.value;
+}
+
+/** An env var for a setting: a reference to a secret holding exactly that value when there is one, else a literal. */
+function envVarFor(name: string, value: string, secrets: readonly Secret[]): EnvironmentVar {
+  const secret = secrets.find((s) => (s.keyVaultUrl ? keyVaultSetting(s.keyVaultUrl) === value : s.value === value));
+  return secret?.name ? { name, secretRef: secret.name } : { name, value };
+}
+
+async function readApp(client: ContainerAppsAPIClient, ref: Pick<SiteRef, 'resourceGroup' | 'name'>) {
+  const [app, secrets] = await Promise.all([
+    client.containerApps.get(ref.resourceGroup, ref.name),
+    client.containerApps.listSecrets(ref.resourceGroup, ref.name),
+  ]);
+  return { app, secrets: secrets.value };
+}
+
+/** A container app's env vars as settings (see the module comment); the key-holder check reads them too. */
+export async function containerAppSettings(
+  client: ContainerAppsAPIClient,
+  ref: Pick<SiteRef, 'resourceGroup' | 'name'>,
+): Promise<Record<string, string>> {
+  const { app, secrets } = await readApp(client, ref);
+  const out: Record<string, string> = {};
+  for (const v of app.template?.containers?.[0]?.env ?? []) {
+    const value = v.name ? settingOf(v, secrets) : undefined;
+    if (v.name && value !== undefined) out[v.name] = value;
+  }
+  return out;
+}
+
+const lro = (ctx: AzureContext) => ({ updateIntervalInMs: ctx.lroIntervalMs, abortSignal: ctx.signal() });
+
+/** A revision suffix no earlier write used: lower-case, unique per write. */
+const freshSuffix = () => `cutover-${Date.now().toString(36)}`;
+
+export const containerApp: TargetAdapter = {
+  kind: 'container-app',
+
+  // Container apps carry no Azure `kind` (sites do): nothing else is one.
+  isKind: (resourceKind) => resourceKind.toLowerCase() === 'containerapp',
+
+  describe: (ref) => ref.name,
+
+  resourceId: (ref) => targetResourceId(ref.subscriptionId, { ...ref, kind: 'container-app' }),
+
+  async read(ctx, ref) {
+    return view(
+      await ctx.clients(ref.subscriptionId).containerApps.containerApps.get(ref.resourceGroup, ref.name),
+      ref,
+    );
+  },
+
+  async patchIdentity(ctx, ref, identity) {
+    const client = ctx.clients(ref.subscriptionId).containerApps.containerApps;
+    const { location } = await client.get(ref.resourceGroup, ref.name);
+    // null detaches a user-assigned identity in an ARM PATCH; the SDK's types do not say so.
+    const envelope = { location: location ?? '', identity: identity as ContainerApp['identity'] };
+    return view(await client.beginUpdateAndWait(ref.resourceGroup, ref.name, envelope, lro(ctx)), ref);
+  },
+
+  readSettings: (ctx, ref) => containerAppSettings(ctx.clients(ref.subscriptionId).containerApps, ref),
+
+  async writeSettings(ctx, ref, settings) {
+    const { app, secrets } = await readApp(ctx.clients(ref.subscriptionId).containerApps, ref);
+    const [first, ...others] = app.template?.containers ?? [];
+    if (!first) throw new Error(`container app ${ref.name} has no container`);
+    const env: EnvironmentVar[] = [];
+    const seen = new Set<string>();
+    for (const v of first.env ?? []) {
+      if (!v.name || !(v.name in settings)) continue;
+      seen.add(v.name);
+      // Unchanged: kept exactly as it is (a secretRef stays a secretRef).
+      env.push(settingOf(v, secrets) === settings[v.name] ? v : envVarFor(v.name, settings[v.name], secrets));
+    }
+    for (const [name, value] of Object.entries(settings))
+      if (!seen.has(name)) env.push(envVarFor(name, value, secrets));
+    const template = { ...app.template, revisionSuffix: freshSuffix(), containers: [{ ...first, env }, ...others] };
+    await ctx
+      .clients(ref.subscriptionId)
+      .containerApps.containerApps.beginUpdateAndWait(
+        ref.resourceGroup,
+        ref.name,
+        { location: app.location ?? '', template },
+        lro(ctx),
+      );
+  },
+
+  stickySettingNames: () => Promise.resolve([]),
+
+  swap() {
+    return Promise.reject(new Error('container apps have no deployment slots to swap'));
+  },
+
+  requiredActions: () => [
+    'Microsoft.App/containerApps/read',
+    'Microsoft.App/containerApps/write',
+    'Microsoft.App/containerApps/listSecrets/action',
+  ],
+};
