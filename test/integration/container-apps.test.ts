@@ -10,6 +10,9 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { MigrationPlan } from '../../plan/schema';
+import { type LoadReport, startLoad } from '../../simulator';
+import { createAzureClients } from '../../azure/clients';
+import { scanKeyHolders } from '../../azure/inventory/key-holders';
 import { httpRequest } from '../../azure/http';
 import { type Estate, estatePlan, runMigration, startEstate, SUB } from '../support/estate';
 import { WAIT_MS } from '../support/wait';
@@ -46,7 +49,9 @@ function footprint(estate: Estate, accountName: string) {
         liveEnv: live.map((r) =>
           Object.fromEntries(
             (r.template.containers[0].env ?? [])
-              .map((v) => [v.name, v.secretRef !== undefined ? { secretRef: v.secretRef } : { value: v.value }] as const)
+              .map(
+                (v) => [v.name, v.secretRef !== undefined ? { secretRef: v.secretRef } : { value: v.value }] as const,
+              )
               .sort(([a], [b]) => a.localeCompare(b)),
           ),
         ),
@@ -57,7 +62,12 @@ function footprint(estate: Estate, accountName: string) {
   const roleAssignments = Object.values(s.roleAssignments)
     .map((ra) => `${ra.name}|${ra.principalId}|${ra.roleDefinitionId}|${ra.scope.toLowerCase()}`)
     .sort();
-  return { apps, disableLocalAuth: account.disableLocalAuth, roleAssignments, principals: Object.keys(s.principals).sort() };
+  return {
+    apps,
+    disableLocalAuth: account.disableLocalAuth,
+    roleAssignments,
+    principals: Object.keys(s.principals).sort(),
+  };
 }
 
 type Footprint = ReturnType<typeof footprint>;
@@ -125,6 +135,21 @@ async function health(estate: Estate, name: string) {
   }
 }
 
+/** The key-holder check of `account` as the worker runs it. */
+async function keyHolders(estate: Estate, account: string) {
+  const accounts = estate.azure.cognitive.accounts;
+  const [keys, props] = await Promise.all([accounts.listKeys(RG, account), accounts.get(RG, account)]);
+  return scanKeyHolders(
+    {
+      credential: estate.credential,
+      endpoints: estate.endpoints,
+      clients: (sub) => createAzureClients(estate.credential, sub, estate.endpoints),
+    },
+    { account: { subscriptionId: SUB, resourceGroup: RG, name: account }, exclude: [] },
+    { key1: keys.key1, key2: keys.key2, endpoints: [props.properties?.endpoint ?? ''] },
+  );
+}
+
 describe('Azure Container Apps migrations against the simulator', () => {
   let estate: Estate;
   before(async () => {
@@ -171,6 +196,25 @@ describe('Azure Container Apps migrations against the simulator', () => {
     assert.equal((await health(estate, 'rollback-aca')).authMode, 'key', 'it works with its key again');
   });
 
+  test('the key-holder check finds container apps holding a key in a secret, by value or through Key Vault', async () => {
+    const appId = (name: string) =>
+      `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.App/containerApps/${name}`;
+    const byValue = await keyHolders(estate, 'canary-openai');
+    assert.equal(byValue.verdict, 'holders');
+    assert.deepEqual(byValue.holders, [
+      { resourceId: appId('canary-aca'), kind: 'container-app', settingNames: ['AZURE_OPENAI_API_KEY'] },
+    ]);
+    const throughVault = await keyHolders(estate, 'kv-aca-openai');
+    assert.deepEqual(throughVault.holders, [
+      {
+        resourceId: appId('kv-aca'),
+        kind: 'container-app',
+        settingNames: ['AZURE_OPENAI_API_KEY'],
+        references: [{ setting: 'AZURE_OPENAI_API_KEY', vault: 'kv-aca', secret: 'aca-openai-key' }],
+      },
+    ]);
+  });
+
   test('brownfield: a user-assigned identity, another secret, env vars and tags of its own survive', async () => {
     const beforeState = footprint(estate, 'brown-aca-openai');
     const brown = appOf(beforeState, 'brown-aca');
@@ -180,5 +224,24 @@ describe('Azure Container Apps migrations against the simulator', () => {
     const actual = footprint(estate, 'brown-aca-openai');
     assert.deepEqual(actual, expectedAfter(beforeState, actual, 'brown-aca', 'brown-aca-openai'));
     assert.equal((await health(estate, 'brown-aca')).authMode, 'identity');
+  });
+
+  test('in place under load: the new revision takes the traffic once it runs, no request fails', async () => {
+    const app = await estate.azure.containerApps.containerApps.get(RG, 'load-aca');
+    const load = startLoad({
+      url: `https://${app.configuration!.ingress!.fqdn!}/health`,
+      intervalMs: 50,
+      ca: estate.sim.info.caCert,
+    });
+    let report: LoadReport | undefined;
+    try {
+      const result = await run('container-app-in-place-load', plan('load-aca', 'load-aca-openai'));
+      assert.equal(result.outcome, 'succeeded', result.reason);
+    } finally {
+      report = await load.stop();
+    }
+    assert.ok(report.total > 20, `the load ran throughout (${report.total} requests)`);
+    assert.equal(report.failed, 0, JSON.stringify(report.failures.slice(0, 5)));
+    assert.equal((await health(estate, 'load-aca')).authMode, 'identity');
   });
 });

@@ -68,7 +68,7 @@ describe('container apps on ARM', () => {
     assert.deepEqual(app.configuration?.ingress?.traffic, [{ latestRevision: true, weight: 100 }]);
     const listed: string[] = [];
     for await (const a of aca().containerApps.listByResourceGroup(RG)) listed.push(a.name ?? '');
-    assert.deepEqual(listed.sort(), ['brown-aca', 'canary-aca', 'claims-aca', 'kv-aca', 'rollback-aca']);
+    assert.deepEqual(listed.sort(), ['brown-aca', 'canary-aca', 'claims-aca', 'kv-aca', 'load-aca', 'rollback-aca']);
     await assert.rejects(aca().containerApps.get(RG, 'no-such-app'), rejectsWith(404, 'ResourceNotFound'));
   });
 
