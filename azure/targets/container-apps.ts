@@ -9,10 +9,11 @@
  * Each write names a fresh revision suffix: reusing the template's own would be refused.
  */
 import type { ContainerApp, ContainerAppsAPIClient, EnvironmentVar, Secret } from '@azure/arm-appcontainers';
-import { targetResourceId } from '../../plan/targets';
+import { targetOf, targetResourceId } from '../../plan/targets';
 import type { SiteRef } from '../../contracts/model';
 import type { AzureContext } from '../context';
-import type { IdentityView, TargetAdapter, TargetView } from './adapter';
+import type { MigrationPlan } from '../../plan/schema';
+import type { HostingFinding, IdentityView, TargetAdapter, TargetView } from './adapter';
 
 /** How a Key Vault secret of a container app reads among its settings: an App Service Key Vault reference. */
 export const keyVaultSetting = (url: string) => `@Microsoft.KeyVault(SecretUri=${url})`;
@@ -85,6 +86,38 @@ const lro = (ctx: AzureContext) => ({ updateIntervalInMs: ctx.lroIntervalMs, abo
 /** A revision suffix no earlier write used: lower-case, unique per write. */
 const freshSuffix = () => `cutover-${Date.now().toString(36)}`;
 
+/**
+ * In place needs the new revision to take the traffic: single-revision mode does that, and so does multiple-revision
+ * mode when all traffic follows the latest revision. Otherwise the new revision would run at 0 % and the smoke test
+ * would test the old one.
+ */
+async function checkHosting(
+  ctx: AzureContext,
+  view: TargetView,
+  plan: MigrationPlan,
+): Promise<readonly HostingFinding[]> {
+  const target = targetOf(plan);
+  const app = await ctx.clients(plan.subscriptionId).containerApps.containerApps.get(target.resourceGroup, target.name);
+  const findings: HostingFinding[] = [];
+  if (!view.defaultUrl)
+    findings.push({
+      problem: `container app ${target.name} has no ingress: the smoke test cannot reach it`,
+      hint: 'enable ingress on the app, or migrate it by hand',
+    });
+  if (app.configuration?.activeRevisionsMode?.toLowerCase() !== 'multiple') return findings;
+  const traffic = app.configuration.ingress?.traffic ?? [];
+  const followsLatest = traffic.every((t) => t.latestRevision === true || !t.weight);
+  if (!followsLatest)
+    findings.push({
+      problem: `container app ${target.name} is in multiple-revision mode with traffic pinned to revisions (${traffic
+        .filter((t) => t.weight)
+        .map((t) => `${t.revisionName ?? 'latest'} ${t.weight} %`)
+        .join(', ')}): in place, its new revision would get no traffic`,
+      hint: 'send all traffic to the latest revision (latestRevision: true) or switch the app to single-revision mode first',
+    });
+  return findings;
+}
+
 export const containerApp: TargetAdapter = {
   kind: 'container-app',
 
@@ -136,6 +169,8 @@ export const containerApp: TargetAdapter = {
         lro(ctx),
       );
   },
+
+  checkHosting,
 
   stickySettingNames: () => Promise.resolve([]),
 
