@@ -58,14 +58,23 @@ export function effectiveWeights(app: ContainerApp): Map<string, number> {
   return out;
 }
 
+const runKey = (app: ContainerApp, rev: ContainerAppRevision) => `${key(app.id)}|${key(rev.name)}`;
+
 export class ContainerAppRuntime {
   /** Smooth weighted round robin per app: each revision's running credit. */
   private readonly credit = new Map<string, Map<string, number>>();
 
   constructor(private readonly core: SimCore) {}
 
-  /** Starts the worker of every active revision of every app (simulator start, reset). */
+  /** Revisions whose worker was started, by `{app id}|{revision}` (lower case): a reset stops those now gone. */
+  private readonly running = new Map<string, { app: ContainerApp; rev: ContainerAppRevision }>();
+
+  /** Starts the worker of every active revision of every app (simulator start, reset), stopping any other. */
   async startAll(): Promise<void> {
+    const live = new Set<string>();
+    for (const app of Object.values(this.core.state.containerApps ?? {}))
+      for (const rev of Object.values(app.revisions)) if (rev.active) live.add(runKey(app, rev));
+    await Promise.all([...this.running].filter(([k]) => !live.has(k)).map(([, r]) => this.stop(r.app, r.rev)));
     const waits: Promise<boolean>[] = [];
     for (const app of Object.values(this.core.state.containerApps ?? {}))
       for (const rev of Object.values(app.revisions)) if (rev.active) waits.push(this.start(app, rev));
@@ -85,6 +94,7 @@ export class ContainerAppRuntime {
       return false;
     }
     rev.provisioningState = 'Provisioning';
+    this.running.set(runKey(app, rev), { app, rev });
     const ok = await this.core.apps.recycle(this.hostOf(app, rev, resolved.env), rev.name).ready;
     rev.provisioningState = ok ? 'Provisioned' : 'Failed';
     if (!ok) rev.provisioningError = 'The revision did not start.';
@@ -94,6 +104,7 @@ export class ContainerAppRuntime {
 
   /** Stops a revision's worker (deactivation, or a revision replaced in single-revision mode). */
   stop(app: ContainerApp, rev: ContainerAppRevision): Promise<void> {
+    this.running.delete(runKey(app, rev));
     return this.core.apps.retire(this.hostOf(app, rev, {}), rev.name);
   }
 

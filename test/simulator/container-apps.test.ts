@@ -202,4 +202,53 @@ describe('container apps on the data plane', () => {
     assert.equal((await aca().containerAppsRevisions.getRevision(RG, 'canary-aca', 'canary-aca--green')).active, false);
     assert.equal((await get(`${https(rev.fqdn!)}/`)).status, 404);
   });
+
+  test('a changed secret reaches a running revision only when it restarts; a new revision is made of none', async () => {
+    const app = await aca().containerApps.get(RG, 'rollback-aca');
+    const url = https(app.configuration!.ingress!.fqdn!);
+    const rev = app.latestRevisionName!;
+    await update('rollback-aca', { configuration: { secrets: [{ name: 'openai-key', value: 'not-the-key' }] } });
+    assert.equal((await aca().containerApps.get(RG, 'rollback-aca')).latestRevisionName, rev, 'no new revision');
+    assert.equal((await chat(url)).status, 200, 'the running revision still has the old value');
+    await aca().containerAppsRevisions.restartRevision(RG, 'rollback-aca', rev);
+    const after = await chat(url);
+    assert.equal(after.status, 502, JSON.stringify(after.body));
+    assert.equal((after.body as { error?: { code?: string } }).error?.code, '401', JSON.stringify(after.body));
+  });
+
+  test('a new revision whose Key Vault secret cannot be read fails; the old revision keeps serving', async () => {
+    const app = await aca().containerApps.get(RG, 'kv-aca');
+    const [secret] = (await aca().containerApps.listSecrets(RG, 'kv-aca')).value;
+    const missing = secret.keyVaultUrl!.replace(/aca-openai-key$/, 'no-such-secret');
+    await assert.rejects(
+      update('kv-aca', {
+        configuration: { secrets: [secret, { name: 'other-key', keyVaultUrl: missing, identity: secret.identity }] },
+        template: {
+          revisionSuffix: 'broken',
+          containers: [
+            { ...app.template!.containers![0], env: [{ name: 'AZURE_OPENAI_API_KEY', secretRef: 'other-key' }] },
+          ],
+        },
+      }),
+      (e: Error) => {
+        assert.match(e.message, /Unable to get value using Managed identity/);
+        return true;
+      },
+    );
+    const broken = await aca().containerAppsRevisions.getRevision(RG, 'kv-aca', 'kv-aca--broken');
+    assert.equal(broken.provisioningState, 'Failed');
+    assert.equal((await aca().containerApps.get(RG, 'kv-aca')).provisioningState, 'Failed');
+    const served = await chat(https(app.configuration!.ingress!.fqdn!));
+    assert.equal(served.status, 200, JSON.stringify(served.body));
+  });
+
+  test('reset brings the scenario back: the first revisions serve again, later ones are gone', async () => {
+    const later = await aca().containerAppsRevisions.getRevision(RG, 'claims-aca', 'claims-aca--v2');
+    await t.sim.control.reset();
+    const app = await aca().containerApps.get(RG, 'claims-aca');
+    assert.equal(app.latestRevisionName, 'claims-aca--v1');
+    const served = await get(`${https(app.configuration!.ingress!.fqdn!)}/`);
+    assert.equal((served.body as { version: string | null }).version, null, JSON.stringify(served.body));
+    assert.equal((await get(`${https(later.fqdn!)}/`)).status, 404);
+  });
 });
