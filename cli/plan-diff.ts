@@ -84,11 +84,15 @@ function settingChanges(plan: MigrationPlan, site: SiteSnapshot): Change[] {
   return changes;
 }
 
-/** The caller's noun: "app" (App Service), "function app" (Functions). */
+/** The caller's noun: "app" (App Service), "function app" (Functions), "container app" (Container Apps). */
 const nounOf = (site: SiteSnapshot) => TARGET_KINDS[site.site.kind ?? DEFAULT_TARGET_KIND].noun;
 
+/** Container apps have no slots: no "(production)" after their name. */
+const isContainerApp = (site: SiteSnapshot) => site.site.kind === 'container-app';
+
 function label(site: SiteSnapshot): string {
-  return `${nounOf(site)} ${site.site.name}${site.site.slot ? `/${site.site.slot}` : ' (production)'}`;
+  const where = site.site.slot ? `/${site.site.slot}` : isContainerApp(site) ? '' : ' (production)';
+  return `${nounOf(site)} ${site.site.name}${where}`;
 }
 
 export function planDiff(plan: MigrationPlan, before: BeforeState): ResourceDiff[] {
@@ -106,6 +110,12 @@ export function planDiff(plan: MigrationPlan, before: BeforeState): ResourceDiff
         what: 'settings',
         before: 'the new settings, tested before the swap',
         after: 'production’s old settings, the key with them (standby: keep)',
+      });
+    if (isContainerApp(site))
+      changes.push({
+        what: 'revision',
+        before: 'the live revision, with the key',
+        after: 'a new revision of the env vars above, taking the traffic once it runs; the old one deactivated',
       });
     if (swap && site === target)
       changes.push({

@@ -194,14 +194,8 @@ class Scan {
   private async scanSubscription(subscriptionId: string): Promise<void> {
     const scope = `/subscriptions/${subscriptionId}`;
     const { web } = this.deps.clients(subscriptionId);
-    let resources = 0;
+    let resources = await this.scanContainerApps(subscriptionId);
     try {
-      for await (const app of this.deps.clients(subscriptionId).containerApps.containerApps.listBySubscription()) {
-        const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
-        if (!rg || !app.name) continue;
-        const ref: SiteRef = { subscriptionId, resourceGroup: rg, name: app.name, kind: 'container-app' };
-        resources += await this.check(ref, app.id ?? containerApp.resourceId(ref));
-      }
       for await (const app of web.webApps.list()) {
         const ref = siteRefOf(subscriptionId, app);
         if (!ref) continue;
@@ -223,6 +217,31 @@ class Scan {
         resources,
       });
     }
+  }
+
+  /**
+   * The container apps of a subscription; returns how many were read. A worker that may not list them (no
+   * `Microsoft.App/containerApps/read` there) leaves them unchecked: that is recorded among the ignored resources,
+   * not as an unreadable subscription, so that estates whose worker reads only sites keep their verdict.
+   */
+  private async scanContainerApps(subscriptionId: string): Promise<number> {
+    let resources = 0;
+    try {
+      for await (const app of this.deps.clients(subscriptionId).containerApps.containerApps.listBySubscription()) {
+        const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
+        if (!rg || !app.name) continue;
+        const ref: SiteRef = { subscriptionId, resourceGroup: rg, name: app.name, kind: 'container-app' };
+        resources += await this.check(ref, app.id ?? containerApp.resourceId(ref));
+      }
+    } catch (err) {
+      if (!isPermanent(err)) throw toFailure(`listing the container apps of subscription ${subscriptionId}`, err);
+      for (const search of this.searches)
+        search.ignored.push({
+          resourceId: `/subscriptions/${subscriptionId}/providers/Microsoft.App/containerApps`,
+          reason: `the worker may not list the container apps (${statusOf(err)}): they were not checked — grant it Reader on the subscription`,
+        });
+    }
+    return resources;
   }
 
   /** Checks one app or slot for every account that does not leave it out; returns 1 when its settings were read. */

@@ -29,7 +29,10 @@ describe('cutover on container apps', () => {
     const from = env.estate.sim.control.requests().length;
     const { file, stdout } = await showPassingPlan(env, 'claims-aca', containerAppPlan('claims-aca', 'aca-openai'));
     assert.match(stdout, new RegExp(`Workflow id: cutover/container-app/${SUB}/${RG}/claims-aca`));
-    assert.match(stdout, /^ {2}1\. Identity: enable the system-assigned identity on container app claims-aca /m);
+    assert.match(
+      stdout,
+      /^ {2}1\. Identity: enable the system-assigned identity on container app claims-aca \(now the app: None\)/m,
+    );
     assert.match(
       stdout,
       /on container app claims-aca in place \(a new revision with the identity env vars takes the traffic once it runs, the old revision is deactivated; the secret holding the key stays\)/,
@@ -37,6 +40,16 @@ describe('cutover on container apps', () => {
     const report = await env.cli.json<PlanReport>('plan', 'show', file);
     assert.equal(report.valid, true);
     assert.equal(report.plan?.target.kind, 'container-app');
+    const app = report.diff?.find((d) => d.resource === 'container app claims-aca');
+    assert.ok(app, JSON.stringify(report.diff?.map((d) => d.resource)));
+    assert.deepEqual(
+      app.changes.find((c) => c.what === 'revision'),
+      {
+        what: 'revision',
+        before: 'the live revision, with the key',
+        after: 'a new revision of the env vars above, taking the traffic once it runs; the old one deactivated',
+      },
+    );
     assert.deepEqual(armChangesSince(env.estate, from), []);
   });
 
