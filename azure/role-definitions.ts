@@ -8,8 +8,24 @@ import type { AuthorizationManagementClient, RoleDefinition } from '@azure/arm-a
 import { authorizationScope } from './resources';
 
 const BUILT_IN = 'BuiltInRole';
-const byId = new Map<string, RoleDefinition>();
-const byName = new Map<string, RoleDefinition>();
+/** Reads by key, in flight or done: concurrent migrations asking for the same role share one read. */
+const byId = new Map<string, Promise<RoleDefinition>>();
+const byName = new Map<string, Promise<RoleDefinition[]>>();
+
+/** The cached read of `key`, or a new one kept only if `keep` says its answer is a built-in role's. */
+function shared<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>, keep: (v: T) => boolean) {
+  const known = cache.get(key);
+  if (known) return known;
+  const reading = read();
+  cache.set(key, reading);
+  reading.then(
+    (v) => {
+      if (!keep(v)) cache.delete(key);
+    },
+    () => cache.delete(key),
+  );
+  return reading;
+}
 
 const subscriptionPart = (scopeOrId: string) => /subscriptions\/([^/]+)/i.exec(scopeOrId)?.[1]?.toLowerCase() ?? '';
 const guidOf = (id: string) => id.split('/').pop()!.toLowerCase();
@@ -19,12 +35,12 @@ export async function roleDefinitionById(
   authorization: AuthorizationManagementClient,
   id: string,
 ): Promise<RoleDefinition> {
-  const cacheKey = `${subscriptionPart(id)}|${guidOf(id)}`;
-  const known = byId.get(cacheKey);
-  if (known) return known;
-  const def = await authorization.roleDefinitions.getById(authorizationScope(id));
-  if (def.roleType === BUILT_IN) byId.set(cacheKey, def);
-  return def;
+  return shared(
+    byId,
+    `${subscriptionPart(id)}|${guidOf(id)}`,
+    () => authorization.roleDefinitions.getById(authorizationScope(id)),
+    (def) => def.roleType === BUILT_IN,
+  );
 }
 
 /** The role definitions named `roleName` that are usable at `scope` (none, or one). */
@@ -33,14 +49,18 @@ export async function roleDefinitionsNamed(
   scope: string,
   roleName: string,
 ): Promise<RoleDefinition[]> {
-  const cacheKey = `${subscriptionPart(scope)}|${roleName.toLowerCase()}`;
-  const known = byName.get(cacheKey);
-  if (known) return [known];
-  const out: RoleDefinition[] = [];
-  for await (const d of authorization.roleDefinitions.list(authorizationScope(scope), {
-    filter: `roleName eq '${roleName.replace(/'/g, "''")}'`,
-  }))
-    out.push(d);
-  if (out.length === 1 && out[0].roleType === BUILT_IN) byName.set(cacheKey, out[0]);
-  return out;
+  const defs = await shared(
+    byName,
+    `${subscriptionPart(scope)}|${roleName.toLowerCase()}`,
+    async () => {
+      const out: RoleDefinition[] = [];
+      for await (const d of authorization.roleDefinitions.list(authorizationScope(scope), {
+        filter: `roleName eq '${roleName.replace(/'/g, "''")}'`,
+      }))
+        out.push(d);
+      return out;
+    },
+    (out) => out.length === 1 && out[0].roleType === BUILT_IN,
+  );
+  return [...defs];
 }

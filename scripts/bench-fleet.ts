@@ -23,8 +23,9 @@
  *   subscription) and the plan's role by name;
  * - per account, 5: its state before the switch, its keys and endpoints for the key-holder pass (2), the switch,
  *   at least one poll of the switch;
- * - per key-holder pass (the fleet's accounts share passes): the subscriptions, each subscription's apps, each
- *   app's slots and settings — 1 + S + 2 × N, once (every account of this fleet is ready after the same wave).
+ * - per key-holder pass (the fleet's accounts share passes): the subscriptions, each subscription's apps and
+ *   container apps, each app's slots and settings — 1 + 2 × S + 2 × N, once (every account of this fleet is ready
+ *   after the same wave).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -231,7 +232,7 @@ async function main() {
       13 * estate.callers +
       5 * estate.subscriptions +
       5 * estate.accounts +
-      (1 + estate.subscriptions + 2 * estate.callers);
+      (1 + 2 * estate.subscriptions + 2 * estate.callers);
     const states = result.evidence.accounts.map((a) => a.state);
     const moved = result.evidence.accounts.flatMap((a) => a.callers).filter((c) => c.state === 'succeeded').length;
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -39,6 +39,17 @@ describe('role definitions, read once', () => {
     assert.equal(await reads(() => roleDefinitionsNamed(authorization, scope, 'reader')), 0);
   });
 
+  test('migrations asking at the same moment share one read', async () => {
+    const { authorization } = s.t.clientsAs('owner');
+    const scope = `/subscriptions/${s.sub}/resourceGroups/rg-claims`;
+    assert.equal(
+      await reads(() =>
+        Promise.all(Array.from({ length: 5 }, () => roleDefinitionsNamed(authorization, scope, 'Contributor'))),
+      ),
+      1,
+    );
+  });
+
   test('a name no role has is asked again each time', async () => {
     const { authorization } = s.t.clientsAs('owner');
     const scope = `/subscriptions/${s.sub}`;
