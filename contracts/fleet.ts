@@ -107,7 +107,15 @@ export interface CallerRecord {
 
 /** `failed`: the switch could not be made or undone (an activity out of retries): see the reason; keys may be off. */
 export type AccountState =
-  'waiting' | 'checking' | 'switching' | 'baking' | 'off' | 'kept-on' | 'switched-back' | 'failed';
+  | 'waiting'
+  | 'checking'
+  | 'awaiting-approval'
+  | 'switching'
+  | 'baking'
+  | 'off'
+  | 'kept-on'
+  | 'switched-back'
+  | 'failed';
 
 export interface AccountRecord {
   readonly name: string;

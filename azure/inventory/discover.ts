@@ -38,8 +38,9 @@ export interface Discovery {
   readonly problems: readonly string[];
 }
 
-const SITE =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Web\/sites\/([^/]+)(\/slots\/([^/]+))?$/i;
+/** An App Service app or slot, or a container app: subscription, resource group, name, slot. */
+const CALLER =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/(?:Microsoft\.Web\/sites|Microsoft\.App\/containerApps)\/([^/]+)(\/slots\/([^/]+))?$/i;
 
 function tagOf(tags: KeyHolder['tags'], name: string): string | undefined {
   const found = Object.entries(tags ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase());
@@ -75,7 +76,7 @@ export async function discoverCallers(
         `${account}: ${s.scope} could not be read (${s.reason ?? 'no access'}): its callers are not discovered`,
       );
     for (const holder of scan.holders) {
-      const m = SITE.exec(holder.resourceId);
+      const m = CALLER.exec(holder.resourceId);
       if (!m) continue;
       const [, subscriptionId, resourceGroup, name, , slot] = m;
       if (holder.unverifiable) {

@@ -231,7 +231,7 @@ class Scan {
         const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
         if (!rg || !app.name) continue;
         const ref: SiteRef = { subscriptionId, resourceGroup: rg, name: app.name, kind: 'container-app' };
-        resources += await this.check(ref, app.id ?? containerApp.resourceId(ref));
+        resources += await this.check(ref, app.id ?? containerApp.resourceId(ref), app.tags);
       }
     } catch (err) {
       if (!isPermanent(err)) throw toFailure(`listing the container apps of subscription ${subscriptionId}`, err);

@@ -224,6 +224,7 @@ describe('cutover fleet plan, start, status, watch, approve, reject, abort and e
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /Waiting for approval: Disable key auth on zeta-openai/);
       assert.match(text.stdout, /ACCOUNT\s+PENDING\s+RUNNING\s+SUCCEEDED\s+ROLLED BACK\s+FAILED\s+KEYS/);
+      assert.match(text.stdout, /^zeta-openai\s+0\s+0\s+4\s+0\s+0\s+awaiting-approval/m);
       // The worker's governor as the wave sampled it: reads against the budget it spends (Azure's, less its headroom).
       assert.match(
         text.stdout,

@@ -124,6 +124,7 @@ async function switchAccount(run: FleetRun, a: number, locks: AccountLocks, chec
   if (!(await check.before(a, exclude))) return;
   if (account.keySwitch.quietPeriodMs > 0 && !(await keyCallsQuiet(run, a, callers))) return;
   if (account.keySwitch.approval) {
+    record.state = 'awaiting-approval';
     try {
       await run.gates.open(
         FleetRun.gate('keys', a),
@@ -136,6 +137,7 @@ async function switchAccount(run: FleetRun, a: number, locks: AccountLocks, chec
     }
   }
   board.begin(stage, 'waiting for the account’s key-switch lock');
+  record.state = 'checking';
   check.approaching?.(a);
   const held = await locks.acquire({
     resource: accountResourceId(ref),
