@@ -64,3 +64,9 @@ export async function roleDefinitionsNamed(
   );
   return [...defs];
 }
+
+/** Forgets every cached read: the state of a worker that just started (a test's second run in one process). */
+export function forgetRoleDefinitions(): void {
+  byId.clear();
+  byName.clear();
+}
