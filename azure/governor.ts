@@ -46,9 +46,10 @@ export const AZURE_BUDGETS: Budgets = {
 };
 
 /**
- * The governor spends this share of each bucket's refill: requests reach ARM with a little jitter (a slower
- * connection, a busy event loop), and a bucket refilled at exactly ARM's rate would then now and then be one
- * token ahead of ARM's. The burst is not reduced.
+ * The governor spends this share of each bucket, its burst and its refill: requests reach ARM with a little jitter
+ * (a connection still shaking hands, a busy event loop), so a first bucketful that arrives late and the next
+ * request on time would, at exactly ARM's figures, be one token ahead of ARM's bucket (a 429 seen in CI at a
+ * burst of 5). The burst keeps at least one token.
  */
 export const REFILL_HEADROOM = 0.9;
 
@@ -281,7 +282,8 @@ export class ArmGovernor {
     this.budgets = Object.fromEntries(
       ARM_CLASSES.map((c) => {
         const b = { ...AZURE_BUDGETS[c], ...options.budgets?.[c] };
-        return [c, { capacity: b.capacity, refillPerSec: b.refillPerSec * headroom }];
+        const capacity = Math.max(1, Math.floor(b.capacity * headroom));
+        return [c, { capacity, refillPerSec: b.refillPerSec * headroom }];
       }),
     ) as unknown as Budgets;
     this.now = options.now ?? Date.now;

@@ -116,17 +116,20 @@ describe('ARM governor', () => {
     assert.equal(scopeOf(`${ARM}/providers/Microsoft.Authorization/operations`), TENANT_SCOPE);
   });
 
-  test("defaults are Azure's buckets, refilled with headroom; role assignments stricter than writes", () => {
+  test("defaults are Azure's buckets, burst and refill less the headroom; role assignments stricter than writes", () => {
     const stats = new ArmGovernor().stats();
     assert.deepEqual(stats.buckets, []);
     const { governor } = fakeGovernor({ headroom: undefined });
     void governor.acquire(SUB, ['writes', 'roleAssignments']);
     const byClass = new Map(governor.stats().buckets.map((b) => [b.class, b]));
-    assert.equal(byClass.get('writes')?.capacity, AZURE_BUDGETS.writes.capacity);
+    assert.equal(byClass.get('writes')?.capacity, Math.floor(AZURE_BUDGETS.writes.capacity * REFILL_HEADROOM));
     assert.equal(byClass.get('writes')?.refillPerSec, AZURE_BUDGETS.writes.refillPerSec * REFILL_HEADROOM);
     assert.ok(AZURE_BUDGETS.roleAssignments.capacity < AZURE_BUDGETS.writes.capacity);
     assert.ok(AZURE_BUDGETS.roleAssignments.refillPerSec < AZURE_BUDGETS.writes.refillPerSec);
-    assert.equal(byClass.get('roleAssignments')?.tokens, AZURE_BUDGETS.roleAssignments.capacity - 1);
+    assert.equal(
+      byClass.get('roleAssignments')?.tokens,
+      Math.floor(AZURE_BUDGETS.roleAssignments.capacity * REFILL_HEADROOM) - 1,
+    );
   });
 
   test('the policy waits for a token, pauses on a 429 for its Retry-After, and counts per class', async () => {
