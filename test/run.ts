@@ -12,6 +12,7 @@ import {
   createWriteStream,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   type WriteStream,
@@ -50,11 +51,20 @@ interface BatchResult {
 }
 
 /** Runs test files under node's test runner, echoing and logging its output, and counts its results. */
-function runBatch(files: string[], env: NodeJS.ProcessEnv, log: WriteStream): Promise<BatchResult> {
+function runBatch(
+  files: string[],
+  env: NodeJS.ProcessEnv,
+  log: WriteStream,
+  timings: string,
+): Promise<BatchResult> {
   return new Promise((resolve, reject) => {
+    const reporters = [
+      ['spec', 'stdout'],
+      [path.join(__dirname, 'support', 'timing-reporter.mjs'), timings],
+    ].flatMap(([reporter, destination]) => [`--test-reporter=${reporter}`, `--test-reporter-destination=${destination}`]);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+      ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...files],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         env,
@@ -76,6 +86,23 @@ function runBatch(files: string[], env: NodeJS.ProcessEnv, log: WriteStream): Pr
       resolve({ code: c ?? (signal ? 1 : 0), passed: count('pass'), failed: count('fail') });
     });
   });
+}
+
+/** The files that took longest (their top-level tests added up), as the timing reporter wrote them. */
+function slowestFiles(timings: string, count = 8): string {
+  let byFile: Record<string, number>;
+  try {
+    byFile = JSON.parse(readFileSync(timings, 'utf8')) as Record<string, number>;
+  } catch {
+    return '';
+  }
+  const entries = Object.entries(byFile).sort((a, b) => b[1] - a[1]);
+  const total = entries.reduce((sum, [, ms]) => sum + ms, 0);
+  const root = path.join(__dirname, '..');
+  const lines = entries
+    .slice(0, count)
+    .map(([file, ms]) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${path.relative(root, file)}`);
+  return [`slowest test files (of ${entries.length}, ${(total / 1000).toFixed(0)} s in all):`, ...lines].join('\n');
 }
 
 async function main() {
@@ -114,9 +141,15 @@ async function main() {
   const output = createWriteStream(path.join(work, 'test-output.log'));
   let code = 1;
   try {
-    const main = await runBatch(files, env, output);
+    const timings = path.join(work, 'timings.json');
+    const main = await runBatch(files, env, output, timings);
     // The secret scan reads what every other test left behind, so it runs last, on its own.
-    const scan = filter.length === 0 ? await runBatch(finalFiles, env, output) : { code: 0, passed: 0, failed: 0 };
+    const scan =
+      filter.length === 0
+        ? await runBatch(finalFiles, env, output, path.join(work, 'timings-final.json'))
+        : { code: 0, passed: 0, failed: 0 };
+    const slowest = slowestFiles(timings);
+    if (slowest) process.stdout.write(`\n${slowest}\n`);
     code = main.code || scan.code;
     const summary = formatSummary(readSummary(work));
     if (summary) process.stdout.write(`\n${summary}\n`);
