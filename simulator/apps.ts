@@ -42,7 +42,7 @@ interface Instance {
    */
   egress: string;
   worker: Worker;
-  /** Resolves true once listening, false if it failed to start or was stopped first. */
+  /** Resolves true once it answers (listening, its restart time over), false if it failed or was stopped first. */
   ready: Promise<boolean>;
   isReady: boolean;
   /** The runtime it runs on. */
@@ -91,16 +91,22 @@ export class AppHost {
         void this.stop(id);
       }
     const waits: Promise<boolean>[] = [];
-    for (const site of sites) for (const slot of Object.keys(site.slots)) waits.push(this.recycle(site, slot).ready);
+    // The estate of a scenario is already up: its workers answer as soon as they listen, with no restart time.
+    for (const site of sites)
+      for (const slot of Object.keys(site.slots)) waits.push(this.recycle(site, slot, { restart: false }).ready);
     await Promise.all(waits);
   }
 
-  /** Replaces the slot's worker with a fresh one on the slot's current settings (settings change, restart). */
-  recycle(site: Site, slot: string): { ready: Promise<boolean> } {
+  /**
+   * Replaces the slot's worker with a fresh one on the slot's current settings (settings change, restart): 503 for
+   * the configured restart time, unless `restart: false` (a scenario load).
+   */
+  recycle(site: Site, slot: string, { restart = true } = {}): { ready: Promise<boolean> } {
     const k = slotKey(site, slot);
     const old = this.routing.get(k);
     if (old) void this.stop(old);
-    const inst = this.spawn(site, slot, k, site.slots[slot].settings, site.slots[slot].supportsIdentity);
+    const { settings, supportsIdentity } = site.slots[slot];
+    const inst = this.spawn(site, slot, k, settings, supportsIdentity, restart);
     this.routing.set(k, inst.id);
     return inst;
   }
@@ -277,6 +283,7 @@ export class AppHost {
     serving: string,
     settings: Record<string, string>,
     supportsIdentity: boolean,
+    restart = true,
   ): Instance {
     const id = randomUUID();
     const header = randomBytes(24).toString('base64url');
@@ -307,9 +314,16 @@ export class AppHost {
       egress,
       worker,
       runtime: runtime.name,
-      ready: worker.ready.then((ok) => (inst.isReady = ok && !inst.stopped)),
+      // Answering, for whoever waits on it, means past the restart time too (the front door 503s until then; the
+      // control API may end that wait early, so it is checked again every 100 ms).
+      ready: worker.ready.then(async (ok) => {
+        inst.isReady = ok && !inst.stopped;
+        while (inst.isReady && Date.now() < inst.notBefore)
+          await new Promise((r) => setTimeout(r, Math.min(100, inst.notBefore - Date.now())));
+        return inst.isReady;
+      }),
       isReady: false,
-      notBefore: Date.now() + this.opts.restartMs(),
+      notBefore: restart ? Date.now() + this.opts.restartMs() : 0,
       serving,
       stopped: false,
       references: resolved.references,

@@ -75,14 +75,23 @@ export function renamedEstate(renames: Readonly<Record<string, string>>, base = 
   return file;
 }
 
-/** `simulator`: further start options (e.g. `appRuntime`). */
+/**
+ * `simulator`: further start options. Apps run in the simulator's process (`in-process`) unless a test asks for
+ * OS processes: the two runtimes speak the same protocols (test/simulator/app-runtimes.test.ts, and
+ * test/integration/migration.test.ts runs under both), and a process costs ~0.6 s of CPU to start under tsx — each
+ * estate, each reset and each restart starts them anew, which made them most of the suite's CPU on two cores.
+ */
 export async function startEstate(
   name: string,
   scenario = ESTATE,
   simulator: Pick<StartSimulatorOptions, 'appRuntime'> = {},
 ): Promise<Estate> {
   const work = testEnv('workDir');
-  const sim = await startSimulator({ scenario, dataDir: path.join(work, 'simulator-data'), ...simulator });
+  const sim = await startSimulator({
+    scenario,
+    dataDir: path.join(work, 'simulator-data'),
+    appRuntime: simulator.appRuntime ?? 'in-process',
+  });
   const endpoints: AzureEndpoints = {
     armEndpoint: sim.info.armEndpoint,
     authorityHost: sim.info.authorityHost,
