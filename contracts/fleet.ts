@@ -65,16 +65,25 @@ export interface FleetPlan {
   readonly accounts: readonly FleetAccount[];
   readonly callers: readonly FleetCaller[];
   readonly waves: readonly FleetWave[];
-  /** A stopped fleet (threshold, rejection, abort): `finish` lets running children end, `cancel` rolls them back. */
-  readonly onStop: 'finish' | 'cancel';
+  /**
+   * A stopped fleet (threshold, rejection, abort): `finish` lets running children end, `cancel` rolls them back,
+   * `roll-back-wave` rolls back the whole wave it stopped in (its moved callers too: they are held until it ends).
+   */
+  readonly onStop: FleetOnStop;
   readonly approvals: { readonly fourEyes: boolean; readonly timeoutMs: number };
   /** Continue-as-new once the history holds this many events (between waves, with no child running). */
   readonly continueAsNewAfterEvents: number;
 }
 
+export type FleetOnStop = 'finish' | 'cancel' | 'roll-back-wave';
+
+export const FLEET_ON_STOP: readonly FleetOnStop[] = ['finish', 'cancel', 'roll-back-wave'];
+
 export type CallerState =
   | 'pending'
   | 'running'
+  /** Moved to its identity, its migration held until the wave ends (`onStop: roll-back-wave`). */
+  | 'held'
   | 'succeeded'
   | 'rolled-back'
   | 'preflight-failed'

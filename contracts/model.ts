@@ -374,6 +374,28 @@ export interface MigrationInput {
   readonly plan: MigrationPlan;
   /** Who started the migration (the CLI's --as, else the OS user): recorded, and used by the four-eyes rule. */
   readonly initiatedBy: string;
+  /** Set by a fleet whose plan rolls a stopped wave back whole (`onStop: roll-back-wave`). */
+  readonly waveHold?: WaveHold;
+}
+
+/**
+ * A fleet child that has moved its caller does not end: it tells the fleet (signal `callerHeld`) and waits for the
+ * wave's end (signal `waveEnded`): kept, it ends succeeded; rolled back, it undoes its own changes, in reverse.
+ */
+export interface WaveHold {
+  /** The fleet's workflow id, which the child signals. */
+  readonly fleetWorkflowId: string;
+  /** The caller's index in the fleet plan. */
+  readonly caller: number;
+  readonly wave: string;
+  /** How long the child waits for the wave's end before it keeps its change (a fleet that vanished). */
+  readonly timeoutMs: number;
+}
+
+export interface WaveEnd {
+  readonly decision: 'keep' | 'roll-back';
+  /** Why the wave is rolled back. */
+  readonly reason?: string;
 }
 
 export interface MigrationResult {

@@ -11,7 +11,7 @@
  * (`maxFailures`, `maxFailurePercent`) becomes the number of failed callers the wave tolerates.
  */
 import { z } from 'zod';
-import { type FleetAccount, type FleetCaller, type FleetPlan, type FleetWave } from '../contracts/fleet';
+import { type FleetAccount, type FleetCaller, FLEET_ON_STOP, type FleetPlan, type FleetWave } from '../contracts/fleet';
 import type { AccountRef } from '../contracts/model';
 import { loadYamlFile } from './load';
 import { PlanValidationError, type PlanProblem, toProblems } from './problems';
@@ -31,6 +31,11 @@ import { MINUTE, HOUR, DAY } from './durations';
 
 /** Temporal allows 2,000 pending children per workflow; a window well below keeps the parent responsive. */
 export const MAX_CONCURRENCY = 200;
+/**
+ * With `onStop: roll-back-wave` every moved caller's migration stays open until its wave ends, so a wave's callers
+ * are all pending children of the fleet at once: half of Temporal's 2,000 leaves room for the next run's.
+ */
+export const MAX_HELD_WAVE = 1_000;
 export const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 
 /** Fields of a caller's migration plan that the fleet sets itself. */
@@ -115,7 +120,7 @@ const fleetFileSchema = z.strictObject({
   discover: discoverSchema.optional(),
   callers: z.array(callerSchema).default([]),
   waves: z.array(waveSchema).min(1, 'must list at least one wave'),
-  onStop: z.enum(['finish', 'cancel']).default('finish'),
+  onStop: z.enum(FLEET_ON_STOP).default('finish'),
   approvals: z
     .strictObject({ fourEyes: z.boolean().default(true), timeout: duration(MINUTE / 6, 30 * DAY).default(DAY) })
     .default({ fourEyes: true, timeout: DAY }),
@@ -193,6 +198,14 @@ export function parseFleetPlan(document: unknown, source?: string): FleetPlan {
         : 'must list at least one caller (or discover them: see `discover` in the fleet section of the README)',
     });
   const waves = resolveWaves(file, callers, problems);
+  if (file.onStop === 'roll-back-wave')
+    waves.forEach((w, wi) => {
+      if (w.callers.length > MAX_HELD_WAVE)
+        problems.push({
+          field: `waves.${file.at.waves[wi]}`,
+          message: `has ${w.callers.length} callers: with onStop roll-back-wave a wave holds every moved caller's migration open until it ends, at most ${MAX_HELD_WAVE.toLocaleString('en-US')} (split the wave)`,
+        });
+    });
   if (problems.length > 0) throw new PlanValidationError(unique(problems), source);
   return {
     changeTicket: file.changeTicket,

@@ -68,7 +68,9 @@ export function registerFleet(program: Command, run: Run): void {
   fleet
     .command('abort')
     .argument(...FLEET_ARGUMENT)
-    .description('Stop the fleet: no new caller starts; running ones finish or roll back per the plan’s onStop')
+    .description(
+      'Stop the fleet: no new caller starts; running ones finish or roll back (or the whole wave) per the plan’s onStop',
+    )
     .requiredOption('--reason <text>', 'why (recorded in the evidence)')
     .option('--as <name>', `who aborts ${AS_HELP}`)
     .action((f: string, o: { as?: string; reason: string }) =>

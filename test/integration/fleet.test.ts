@@ -13,8 +13,8 @@ import { createAzureClients } from '../../azure/clients';
 import { type FleetEvidence, type FleetResult, fleetWorkflowId } from '../../contracts/fleet';
 import { parseFleetPlan } from '../../plan/fleet';
 import { migrateFleet } from '../../workflows';
-import { approveFleetUpdate, fleetProgressQuery } from '../../workflows/fleet/messages';
-import { appHealth, type Estate, startEstate, TENANT, TEST_FLEET_DEFAULTS } from '../support/estate';
+import { abortFleetUpdate, approveFleetUpdate, fleetProgressQuery } from '../../workflows/fleet/messages';
+import { appHealth, type Estate, footprint, startEstate, TENANT, TEST_FLEET_DEFAULTS } from '../support/estate';
 import { saveHistory } from '../support/histories';
 import { pollUntil } from '../support/wait';
 
@@ -220,6 +220,51 @@ describe('fleets against the simulator', () => {
     assert.equal((await settingsOf(SUB_A, RG_A, 'delta-01')).AZURE_OPENAI_AUTH_MODE, undefined);
     const untouched = await clientsOf(SUB_A).web.webApps.get(RG_A, 'delta-02');
     assert.equal(untouched.identity?.type ?? 'None', 'None');
+  });
+
+  test('onStop roll-back-wave: an abort during the bake rolls back the whole wave, its moved callers too', async () => {
+    const beforeState = footprint(estate, 'delta-openai');
+    const callers = ['delta-02', 'delta-03', 'delta-04'];
+    const result = await runFleet(
+      'fleet-wave-rollback',
+      fleetDocument({
+        accounts: [account('delta-openai')],
+        callers: callers.map((name) => ({ name })),
+        waves: [{ name: 'all', rest: true, concurrency: 3, bake: '1h' }],
+        onStop: 'roll-back-wave',
+      }),
+      async (handle) => {
+        // Every caller moved, none ended: held until the wave's end, which the bake puts an hour away.
+        await pollUntil(
+          async () => {
+            const p = await handle.query(fleetProgressQuery).catch(() => undefined);
+            return p?.callers.every((c) => c.state === 'held') && /baking/.test(p.waitingFor ?? '') ? p : undefined;
+          },
+          'every caller held, the wave baking',
+          { intervalMs: 100 },
+        );
+        const moved = footprint(estate, 'delta-openai');
+        assert.notDeepEqual(moved, beforeState, 'the held callers are on their identities');
+        await handle.executeUpdate(abortFleetUpdate, { args: [{ by: 'bob', reason: 'error rate up in wave all' }] });
+      },
+    );
+    assert.equal(result.outcome, 'stopped');
+    assert.match(result.reason ?? '', /aborted by bob: error rate up in wave all/);
+    const [delta] = result.evidence.accounts;
+    assert.deepEqual(
+      delta.callers.map((c) => [c.id, c.state]),
+      callers.map((id) => [id, 'rolled-back']),
+    );
+    for (const c of delta.callers) assert.match(c.reason ?? '', /rolled back with wave all: aborted by bob/);
+    // A held child's own history, for the replay test: the hold, the fleet's answer, the rollback.
+    const child = estate.temporal.client.workflow.getHandle(delta.callers[0].workflowId!, delta.callers[0].runId);
+    await saveHistory('fleet-wave-rollback-child', await child.fetchHistory());
+    assert.equal(delta.state, 'kept-on');
+    // Field by field as before the fleet: settings and their keys, identities, role assignments, the account.
+    assert.deepEqual(footprint(estate, 'delta-openai'), beforeState);
+    const wave = result.evidence.stages.find((s) => s.id === 'wave-0');
+    assert.equal(wave?.status, 'failed');
+    assert.match(wave?.detail ?? '', /0 of 3 moved, 3 failed \(the wave rolled back: aborted by bob/);
   });
 
   test('an account with a key caller nobody listed keeps its keys on and says why', async () => {

@@ -16,6 +16,7 @@ export const FLEET_MESSAGE_DESCRIPTIONS = {
   approve: 'Approve the open gate (before a wave, before an account’s key switch). Data: "your name"',
   reject: 'Reject the open gate: the fleet stops. Data: {"approver": "name", "comment": "why"}, or "your name"',
   abort:
-    'Stop the fleet: no new caller starts; running ones finish or roll back per the plan’s onStop. Input: {"by": "name", "reason": "why"}',
+    'Stop the fleet: no new caller starts; running ones finish or roll back per the plan’s onStop (roll-back-wave: the whole wave). Input: {"by": "name", "reason": "why"}',
   progress: 'Waves, accounts, callers, the pending gate and the outcome so far.',
+  callerHeld: 'Sent by a child migration held for its wave (onStop roll-back-wave): the caller’s index',
 } as const;

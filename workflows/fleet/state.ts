@@ -19,7 +19,7 @@ import type { GateId } from '../../contracts/model';
 import { Gates } from '../kit/gate';
 import { StageBoard } from '../kit/run-state';
 import { renderFleetDetails } from './render';
-import { ARM_BUDGET_SAMPLE, PARALLEL_KEY_SWITCH, SHARED_KEY_SCAN } from './versions';
+import { ARM_BUDGET_SAMPLE, PARALLEL_KEY_SWITCH, SHARED_KEY_SCAN, WAVE_ROLLBACK } from './versions';
 
 export type FleetStageId = `wave-${number}` | `keys-${number}` | 'evidence';
 export type FleetGate = `wave-${number}` | `keys-${number}`;
@@ -45,6 +45,10 @@ export class FleetRun {
   readonly sharedKeyScan = this.parallelKeySwitch && patched(SHARED_KEY_SCAN);
   /** Whether the fleet samples its worker's ARM governor while children run (`ARM_BUDGET_SAMPLE`). */
   readonly samplesArmBudget = this.sharedKeyScan && patched(ARM_BUDGET_SAMPLE);
+  /** Whether a stopped wave can be rolled back whole (`WAVE_ROLLBACK`; the plan asks with `onStop`). */
+  readonly rollsBackWaves = this.samplesArmBudget && patched(WAVE_ROLLBACK);
+  /** `callerHeld` signals received: the running wave's window watches the count. */
+  heldSignals = 0;
   armBudget: ArmBudgetSample | undefined;
   /** Workflow time of the last sample. */
   armBudgetAt: number | undefined;
@@ -85,6 +89,14 @@ export class FleetRun {
     this.stopped = carry?.stopped;
   }
 
+  /** A held child reports its caller moved: its wave's window may start another. */
+  held(i: number): void {
+    if (this.callers[i]?.state !== 'running') return;
+    this.callers[i].state = 'held';
+    this.heldSignals++;
+    this.refresh();
+  }
+
   /** No new child starts from now on. */
   stop(reason: string): void {
     this.stopped ??= reason;
@@ -104,7 +116,7 @@ export class FleetRun {
     const states = indexes.map((i) => this.callers[i].state);
     return {
       pending: states.filter((s) => s === 'pending').length,
-      running: states.filter((s) => s === 'running').length,
+      running: states.filter((s) => s === 'running' || s === 'held').length,
       succeeded: states.filter((s) => s === 'succeeded').length,
       rolledBack: states.filter((s) => s === 'rolled-back').length,
       failed: indexes.filter((i) => this.failed(i)).length,

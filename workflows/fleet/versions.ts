@@ -13,3 +13,8 @@ export const PARALLEL_KEY_SWITCH = 'fleet-parallel-key-switch';
 export const SHARED_KEY_SCAN = 'fleet-shared-key-scan';
 /** While children run, the fleet samples its worker's ARM governor (rates against budgets) for its progress. */
 export const ARM_BUDGET_SAMPLE = 'fleet-arm-budget-sample';
+/**
+ * `onStop: roll-back-wave`: a wave's moved callers are held (their migrations signal `callerHeld` and wait) until
+ * the wave ends, then kept — or, when the fleet stopped in the wave, rolled back with it.
+ */
+export const WAVE_ROLLBACK = 'fleet-wave-rollback';

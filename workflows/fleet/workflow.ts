@@ -16,6 +16,7 @@ import type { FleetEvidence, FleetInput, FleetResult } from '../../contracts/fle
 import { AccountLocks } from '../kit/account-lock';
 import { filled, refuse, StageFailure } from '../kit/failures';
 import { registerGateHandlers } from '../kit/gate';
+import { callerHeldSignal } from '../migration/messages';
 import { arm, armCall } from './activities';
 import { switchReadyAccounts } from './key-switch';
 import {
@@ -96,6 +97,7 @@ function registerHandlers(run: FleetRun): void {
     },
   );
   setHandler(fleetProgressQuery, () => run.progress(), { description: FLEET_MESSAGE_DESCRIPTIONS.progress });
+  setHandler(callerHeldSignal, (i) => run.held(i), { description: FLEET_MESSAGE_DESCRIPTIONS.callerHeld });
 }
 
 async function finish(run: FleetRun): Promise<FleetResult> {

@@ -11,6 +11,7 @@ import {
   rejectUpdate,
   retryCompensationUpdate,
   skipCompensationUpdate,
+  waveEndedSignal,
 } from './messages';
 import type { MigrationRun } from './state';
 
@@ -59,4 +60,12 @@ export function registerHandlers(run: MigrationRun, forward: CancellationScope):
     },
   );
   setHandler(progressQuery, () => run.progress(), { description: MESSAGE_DESCRIPTIONS.progress });
+  if (run.waveHold)
+    setHandler(
+      waveEndedSignal,
+      (end) => {
+        run.waveEnd ??= end;
+      },
+      { description: MESSAGE_DESCRIPTIONS.waveEnded },
+    );
 }

@@ -4,9 +4,9 @@
  * self-approval under the four-eyes rule, without writing anything to history. Descriptions are set where the
  * handlers are registered, so the Web UI lists them.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AbortInput, DecisionArg, DecisionInput, OperatorInput } from '../../contracts/messages';
-import type { ApprovalRecord, MigrationProgress } from '../../contracts/model';
+import type { ApprovalRecord, MigrationProgress, WaveEnd } from '../../contracts/model';
 
 export type { AbortInput, DecisionArg, DecisionInput, OperatorInput };
 
@@ -17,6 +17,13 @@ export const retryCompensationUpdate = defineUpdate<MigrationProgress, [Operator
 export const skipCompensationUpdate = defineUpdate<MigrationProgress, [OperatorInput]>('skipCompensation');
 export const progressQuery = defineQuery<MigrationProgress>('progress');
 
+/**
+ * A held fleet child and its fleet (`onStop: roll-back-wave`), workflow to workflow, so signals: the child tells the
+ * fleet it has moved its caller (`callerHeld`, the caller's index), the fleet answers at the wave's end.
+ */
+export const callerHeldSignal = defineSignal<[number]>('callerHeld');
+export const waveEndedSignal = defineSignal<[WaveEnd]>('waveEnded');
+
 export const MESSAGE_DESCRIPTIONS = {
   approve: 'Approve the open gate. Data: "your name", or {"approver": "name", "comment": "optional"}',
   reject:
@@ -26,4 +33,5 @@ export const MESSAGE_DESCRIPTIONS = {
   skipCompensation:
     'Skip the rollback step that failed, leaving that change in place. Input: {"by": "name", "reason": "why it is safe"}',
   progress: 'Stages, timings, the pending gate and the outcome so far.',
+  waveEnded: 'Sent by the fleet to a migration held for its wave: {"decision": "keep" | "roll-back", "reason": "why"}',
 } as const;

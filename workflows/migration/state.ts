@@ -16,6 +16,8 @@ import type {
   RoleAssignmentResult,
   SmokeTestRecord,
   StageId,
+  WaveEnd,
+  WaveHold,
 } from '../../contracts/model';
 import type { AnalysisRecord, ConsumedDowntime, KeyUsageObservation } from '../../contracts/observation';
 import type { MigrationPlan } from '../../plan/schema';
@@ -72,6 +74,9 @@ export class MigrationRun {
   outcome: Outcome = 'running';
   reason: string | undefined;
   abortRequest: { by: string; reason: string } | undefined;
+  /** In a fleet that rolls stopped waves back whole: the hold, and the fleet's answer once the wave ended. */
+  readonly waveHold: WaveHold | undefined;
+  waveEnd: WaveEnd | undefined;
   rollingBack = false;
 
   // What the run learnt and changed, for the rollback and the evidence record.
@@ -112,6 +117,7 @@ export class MigrationRun {
     const { observed, v2 } = this;
     this.plan = input.plan;
     this.initiatedBy = input.initiatedBy;
+    this.waveHold = input.waveHold;
     this.board = new StageBoard(STAGE_TITLES, 'preflight', () => this.refresh());
     this.gates = new Gates(this.board, GATE_STAGE, {
       timeoutMs: this.plan.budgets.approvalTimeoutMs,

@@ -27,3 +27,9 @@ export const OBSERVED_USAGE = 'observed-usage';
  * per attempt.
  */
 export const POLL_IN_ACTIVITY = 'poll-in-activity';
+
+/**
+ * A fleet child held until its wave ends (`onStop: roll-back-wave`, issue 14): moved, it signals the fleet and
+ * waits to be kept or rolled back with the wave. Only children started with a `waveHold` take the path.
+ */
+export const WAVE_HOLD = 'fleet-wave-hold';
