@@ -64,9 +64,10 @@ const PACE_WINDOW_MS = 10 * 60_000;
 export function paceLine(p: FleetProgress, now: number): string | undefined {
   if (p.outcome !== 'running') return undefined;
   const left = p.callers.filter((c) => c.state === 'pending' || c.state === 'running').length;
+  // A held caller has moved: it counts as done from when it was held.
   const ended = p.callers
-    .filter((c) => c.endedAt && c.startedAt && c.state !== 'not-started')
-    .map((c) => Date.parse(c.endedAt!))
+    .filter((c) => (c.endedAt ?? c.heldAt) && c.startedAt && c.state !== 'not-started')
+    .map((c) => Date.parse((c.endedAt ?? c.heldAt)!))
     .filter((t) => now - t <= PACE_WINDOW_MS);
   const starts = p.callers.filter((c) => c.startedAt).map((c) => Date.parse(c.startedAt!));
   if (ended.length < 2 || left === 0 || starts.length === 0) return undefined;
@@ -115,6 +116,11 @@ export function renderFleetProgress(p: FleetProgress, executionStatus: string, n
       `Running: ${running.length}; the longest running is ${oldest.id} (since ${oldest.startedAt ?? '?'})`,
     );
   }
+  const held = p.callers.filter((c) => c.state === 'held');
+  if (held.length)
+    lines.push(
+      `Held: ${plural(held.length, 'caller')} moved, each waiting for its wave's end (onStop roll-back-wave): kept then, or rolled back with the wave`,
+    );
   const pace = paceLine(p, now);
   if (pace) lines.push(pace);
   if (p.armBudget) lines.push(describeArmBudget(p.armBudget));

@@ -104,6 +104,8 @@ export interface CallerRecord {
   workflowId?: string;
   runId?: string;
   startedAt?: string;
+  /** When it moved and was held for its wave's end (`onStop: roll-back-wave`). */
+  heldAt?: string;
   endedAt?: string;
   reason?: string;
   /** After a run: the caller's ARM id, where it answers, its identity and role assignment (for the inventory). */

@@ -1,10 +1,10 @@
 /**
  * The pace line of `cutover fleet status`: callers per minute over the last ten minutes, and when the callers left
- * would be done at that pace. Pure: a progress made up here, and the time it is read at.
+ * would be done at that pace; held callers count as moved. Pure: a progress made up here, and the time it is read at.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { paceLine } from '../../cli/fleet-render';
+import { paceLine, renderFleetProgress } from '../../cli/fleet-render';
 import type { CallerRecord, FleetProgress } from '../../contracts/fleet';
 
 const NOW = Date.parse('2026-12-03T10:00:00Z');
@@ -57,4 +57,20 @@ test('a fleet that is not running, or has nobody left, shows no pace', () => {
   const done = [ended('a', 4, 3), ended('b', 4, 2)];
   assert.equal(paceLine(progress([...done, { id: 'p', state: 'pending' }], 'stopped'), NOW), undefined);
   assert.equal(paceLine(progress(done), NOW), undefined);
+});
+
+test('held callers (onStop roll-back-wave) have moved: they count from when they were held', () => {
+  const held = (id: string, startedAgo: number, heldAgo: number): CallerRecord => ({
+    id,
+    state: 'held',
+    startedAt: at(startedAgo),
+    heldAt: at(heldAgo),
+  });
+  const callers = [held('a', 4, 2), held('b', 3, 0), { id: 'p', state: 'pending' } as CallerRecord];
+  assert.equal(
+    paceLine(progress(callers), NOW),
+    'Pace: 0.5 callers/min; 1 caller left: about 2m more (by 10:02:00 UTC; gates, bakes and key switches not counted)',
+  );
+  const text = renderFleetProgress(progress(callers), 'RUNNING', NOW).join('\n');
+  assert.match(text, /^Held: 2 callers moved, each waiting for its wave's end \(onStop roll-back-wave\)/m);
 });

@@ -92,7 +92,7 @@ export class FleetRun {
   /** A held child reports its caller moved: its wave's window may start another. */
   held(i: number): void {
     if (this.callers[i]?.state !== 'running') return;
-    this.callers[i].state = 'held';
+    Object.assign(this.callers[i], { state: 'held', heldAt: new Date().toISOString() });
     this.heldSignals++;
     this.refresh();
   }
