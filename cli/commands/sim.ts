@@ -8,6 +8,7 @@ export interface SimOptions {
   readonly stateFile?: string;
   readonly dataDir?: string;
   readonly profile?: 'fast' | 'realistic';
+  readonly appRuntime?: 'process' | 'in-process';
 }
 
 /** Runs the Azure simulator until SIGINT/SIGTERM; its one JSON line on stdout says where it is. */

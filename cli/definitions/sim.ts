@@ -15,6 +15,19 @@ export function registerSim(program: Command, run: Run): void {
     .option('--state-file <file>', 'keep the simulator state in this file across restarts')
     .option('--data-dir <dir>', 'certificates and signing key (default ~/.cutover/simulator)')
     .addOption(new Option('--profile <profile>', 'timing profile').choices(['fast', 'realistic']))
-    .addHelpText('after', examples('cutover sim', 'cutover sim --port 8443 --state-file ./sim-state.json'))
+    .addOption(
+      new Option(
+        '--app-runtime <runtime>',
+        'what runs the simulated apps: a process each (full fidelity) or the simulator itself (hundreds of apps; default: the scenario’s apps.runtime, else process)',
+      ).choices(['process', 'in-process']),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'cutover sim',
+        'cutover sim --port 8443 --state-file ./sim-state.json',
+        'cutover sim --scenario estate.yaml --app-runtime in-process',
+      ),
+    )
     .action((o: SimOptions) => run(async (ctx) => (await import('../commands/sim.js')).simCommand(ctx, o)));
 }
