@@ -32,10 +32,11 @@ import { MINUTE, HOUR, DAY } from './durations';
 /** Temporal allows 2,000 pending children per workflow; a window well below keeps the parent responsive. */
 export const MAX_CONCURRENCY = 200;
 /**
- * With `onStop: roll-back-wave` every moved caller's migration stays open until its wave ends, so a wave's callers
- * are all pending children of the fleet at once: half of Temporal's 2,000 leaves room for the next run's.
+ * Callers in one wave, at most. The fleet continues as new only between waves, and each child adds about ten events
+ * and its result (~16 KB) to the fleet's history: a thousand stay well within Temporal's limits (51,200 events,
+ * 50 MB). With `onStop: roll-back-wave` every one of them is also an open child at once (Temporal: 2,000).
  */
-export const MAX_HELD_WAVE = 1_000;
+export const MAX_WAVE_CALLERS = 1_000;
 export const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 
 /** Fields of a caller's migration plan that the fleet sets itself. */
@@ -198,14 +199,13 @@ export function parseFleetPlan(document: unknown, source?: string): FleetPlan {
         : 'must list at least one caller (or discover them: see `discover` in the fleet section of the README)',
     });
   const waves = resolveWaves(file, callers, problems);
-  if (file.onStop === 'roll-back-wave')
-    waves.forEach((w, wi) => {
-      if (w.callers.length > MAX_HELD_WAVE)
-        problems.push({
-          field: `waves.${file.at.waves[wi]}`,
-          message: `has ${w.callers.length} callers: with onStop roll-back-wave a wave holds every moved caller's migration open until it ends, at most ${MAX_HELD_WAVE.toLocaleString('en-US')} (split the wave)`,
-        });
-    });
+  waves.forEach((w, wi) => {
+    if (w.callers.length > MAX_WAVE_CALLERS)
+      problems.push({
+        field: `waves.${file.at.waves[wi]}`,
+        message: `has ${w.callers.length} callers, at most ${MAX_WAVE_CALLERS.toLocaleString('en-US')}: the fleet continues as new only between waves, so split it (by env, or lists of callers)`,
+      });
+  });
   if (problems.length > 0) throw new PlanValidationError(unique(problems), source);
   return {
     changeTicket: file.changeTicket,

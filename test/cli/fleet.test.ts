@@ -93,7 +93,7 @@ describe('cutover fleet plan, start, status, watch, approve, reject, abort and e
     assert.match(r.stderr, /callers\.1\.plan\.strategy\.type/);
     assert.match(r.stderr, /waves\.0\.concurrency/);
     assert.match(r.stderr, /waves\.1\.callers\.0: "zeta-09" is not one of the fleet's callers/);
-    // A wave held open whole must fit Temporal's pending children; an unknown onStop names the ones there are.
+    // A wave is at most 1,000 callers (the fleet's history grows with it); an unknown onStop names the ones there are.
     const held = zetaFleet('held', {
       callers: Array.from({ length: 1_001 }, (_, i) => ({ name: `zeta-h${i}` })),
       waves: [{ name: 'all', rest: true, concurrency: 50 }],
@@ -103,7 +103,7 @@ describe('cutover fleet plan, start, status, watch, approve, reject, abort and e
     assertUserError(tooBig, /is not a valid fleet plan \(1 problem\)/);
     assert.match(
       tooBig.stderr,
-      /waves\.0: has 1001 callers: with onStop roll-back-wave .* at most 1,000 \(split the wave\)/,
+      /waves\.0: has 1001 callers, at most 1,000: the fleet continues as new only between waves/,
     );
     const typo = await cli.run('fleet', 'plan', zetaFleet('typo', { onStop: 'rollback' }).file, '--offline');
     assertUserError(typo, /is not a valid fleet plan/);
