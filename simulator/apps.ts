@@ -56,9 +56,23 @@ interface Instance {
   references: ReferenceResult[];
   /** Its first request still waits for the cold start (its duration, ms); 0 once warm. */
   coldMs: number;
+  /** Requests it is answering now. */
+  inFlight: number;
+  /** Set while it finishes its requests before it stops (swapped out of production): called once none is left. */
+  onIdle?: () => void;
 }
 
+/** The longest a swapped-out worker is given to finish the requests it was answering. */
+const DRAIN_MS = 30_000;
+
 const slotKey = (site: Site, slot: string) => `${key(site.id)}|${slot.toLowerCase()}`;
+
+/** The slot a live instance serves now. */
+function servingOf(inst: Instance | undefined): { siteKey: string; slot: string } | undefined {
+  if (!inst || inst.stopped) return undefined;
+  const [siteKey, slot] = inst.serving.split('|');
+  return { siteKey, slot };
+}
 
 const unavailable = {
   status: 503,
@@ -68,6 +82,9 @@ const unavailable = {
 
 export class AppHost {
   private readonly instances = new Map<string, Instance>();
+  /** Live instances by IDENTITY_HEADER and by egress token (every data-plane call and token request looks one up). */
+  private readonly byHeader = new Map<string, Instance>();
+  private readonly byEgress = new Map<string, Instance>();
   /** slotKey → instance id. */
   private readonly routing = new Map<string, string>();
   private readonly issuedHeaders = new Set<string>();
@@ -122,7 +139,8 @@ export class AppHost {
   /**
    * Slot swap as App Service does it: the source slot's worker restarts with the settings it will have in the
    * target (503 on the source meanwhile), then routing switches so it serves the target, then the former target
-   * worker becomes the source's and restarts with the source's settings. `apply` updates the ARM state at the switch.
+   * worker finishes the requests it was answering and stops, and the source gets a fresh worker on the source's new
+   * settings. `apply` updates the ARM state at the switch.
    */
   async swap(
     site: Site,
@@ -148,29 +166,20 @@ export class AppHost {
     warm.serving = tk;
     this.routing.set(tk, warm.id);
     this.routing.delete(sk);
-    if (formerTarget) void this.stop(formerTarget);
+    // Like App Service, the former worker finishes what it was answering: the switch itself fails no request.
+    if (formerTarget) this.stopWhenIdle(formerTarget);
     apply();
     this.recycle(site, source);
   }
 
   /** The slot an IDENTITY_HEADER's worker currently serves, as `{ siteKey, slot }`. */
   resolveIdentityHeader(header: string): { siteKey: string; slot: string } | undefined {
-    for (const inst of this.instances.values()) {
-      if (inst.stopped || inst.header !== header) continue;
-      const [siteKey, slot] = inst.serving.split('|');
-      return { siteKey, slot };
-    }
-    return undefined;
+    return servingOf(this.byHeader.get(header));
   }
 
   /** The slot an egress token's worker serves now (live workers only: a stopped one no longer has an address). */
   resolveEgressToken(token: string): { siteKey: string; slot: string } | undefined {
-    for (const inst of this.instances.values()) {
-      if (inst.stopped || inst.egress !== token) continue;
-      const [siteKey, slot] = inst.serving.split('|');
-      return { siteKey, slot };
-    }
-    return undefined;
+    return servingOf(this.byEgress.get(token));
   }
 
   /** The Key Vault reference resolutions of the worker serving the slot now. */
@@ -253,7 +262,27 @@ export class AppHost {
           : { status: 502, body: { error: { code: 'BadGateway', message: `The app did not answer: ${reason}` } } },
       );
     };
+    inst.inFlight++;
+    res.once('close', () => {
+      inst.inFlight--;
+      if (inst.inFlight === 0) inst.onIdle?.();
+    });
     inst.worker.serve(rest, req, body, res, gone);
+  }
+
+  /** Stops the worker once it answers nothing more (it no longer receives requests), or after `DRAIN_MS`. */
+  private stopWhenIdle(id: string): void {
+    const inst = this.instances.get(id);
+    if (!inst) return;
+    if (inst.inFlight === 0) {
+      void this.stop(id);
+      return;
+    }
+    const timer = setTimeout(() => void this.stop(id), DRAIN_MS).unref();
+    inst.onIdle = () => {
+      clearTimeout(timer);
+      void this.stop(id);
+    };
   }
 
   async close(): Promise<void> {
@@ -328,8 +357,11 @@ export class AppHost {
       stopped: false,
       references: resolved.references,
       coldMs: this.opts.coldStartMs?.(site) ?? 0,
+      inFlight: 0,
     };
     this.instances.set(id, inst);
+    this.byHeader.set(header, inst);
+    this.byEgress.set(egress, inst);
     return inst;
   }
 
@@ -339,6 +371,8 @@ export class AppHost {
     inst.stopped = true;
     inst.isReady = false;
     this.instances.delete(id);
+    this.byHeader.delete(inst.header);
+    this.byEgress.delete(inst.egress);
     return inst.worker.stop();
   }
 

@@ -13,7 +13,7 @@ import { coldStartMsOf } from './functions';
 import { resolveReferences } from './keyvault-references';
 import { DEFAULT_PAGING, type Paging } from './arm/paging';
 import { DEFAULT_THROTTLING, type Delays, FaultEngine, PROFILES, type Profile, Throttler } from './knobs';
-import { type Operation, type Principal, type SimState, type Site, clone } from './model';
+import { type Operation, type Principal, type RoleAssignment, type SimState, type Site, clone } from './model';
 import { type BuiltScenario, buildState } from './scenario';
 import { type Scenario, type ThrottlingInput, loadScenario, parseScenario } from './scenario-schema';
 import { vaultNamesOf } from './scenario-keyvault';
@@ -234,12 +234,50 @@ export class SimCore {
     return this.state.principals[objectId];
   }
 
+  private readonly principalNames = new NameIndex<Principal>();
+
+  /** A principal by name (the worker's credential is looked up by name at every ARM request's token). */
   principalByName(name: string): Principal | undefined {
-    return Object.values(this.state.principals).find((p) => p.name.toLowerCase() === name.toLowerCase());
+    return this.principalNames.find(this.state.principals, name);
   }
 
+  /** Bumped by whatever adds or removes a role assignment (arm/authorization.ts): the index below follows. */
+  private roleAssignmentsVersion = 0;
+  private assignmentIndex?: {
+    readonly of: Record<string, RoleAssignment>;
+    readonly version: number;
+    readonly byPrincipal: Map<string, RoleAssignment[]>;
+  };
+
+  /**
+   * The role assignments of one principal (not through groups): every ARM and data-plane request checks its
+   * caller's, and a fleet's estate has hundreds. Indexed once per change of the assignments (or of the state).
+   */
+  assignmentsOf(principalId: string): readonly RoleAssignment[] {
+    const all = this.state.roleAssignments;
+    if (this.assignmentIndex?.of !== all || this.assignmentIndex.version !== this.roleAssignmentsVersion) {
+      const byPrincipal = new Map<string, RoleAssignment[]>();
+      for (const ra of Object.values(all)) {
+        const k = ra.principalId.toLowerCase();
+        const list = byPrincipal.get(k);
+        if (list) list.push(ra);
+        else byPrincipal.set(k, [ra]);
+      }
+      this.assignmentIndex = { of: all, version: this.roleAssignmentsVersion, byPrincipal };
+    }
+    return this.assignmentIndex.byPrincipal.get(principalId.toLowerCase()) ?? [];
+  }
+
+  /** Call after adding or removing a role assignment. */
+  roleAssignmentsChanged(): void {
+    this.roleAssignmentsVersion++;
+  }
+
+  private readonly siteNames = new NameIndex<Site>();
+
+  /** The site a front-door request names (every request to an app looks it up). */
   siteByName(name: string): Site | undefined {
-    return Object.values(this.state.sites).find((s) => s.name.toLowerCase() === name.toLowerCase());
+    return this.siteNames.find(this.state.sites, name);
   }
 
   site(siteKey: string): Site | undefined {
@@ -369,5 +407,30 @@ export class SimCore {
   async close(): Promise<void> {
     this.clearTimers();
     await this.apps.close();
+  }
+}
+
+/**
+ * Records of the state by lower-case name, through an index of their keys: the first record of each name, as a
+ * search would find it. A hit is checked against the state, and the index rebuilt when it is out of date (state
+ * replaced, record removed or added), so nobody needs to tell it about changes.
+ */
+class NameIndex<T extends { readonly name: string }> {
+  private keys = new Map<string, string>();
+
+  find(records: Readonly<Record<string, T>>, name: string): T | undefined {
+    const wanted = name.toLowerCase();
+    const hit = this.lookup(records, wanted);
+    if (hit) return hit;
+    this.keys = new Map();
+    for (const [k, r] of Object.entries(records))
+      if (!this.keys.has(r.name.toLowerCase())) this.keys.set(r.name.toLowerCase(), k);
+    return this.lookup(records, wanted);
+  }
+
+  private lookup(records: Readonly<Record<string, T>>, wanted: string): T | undefined {
+    const k = this.keys.get(wanted);
+    const r = k === undefined ? undefined : records[k];
+    return r?.name.toLowerCase() === wanted ? r : undefined;
   }
 }

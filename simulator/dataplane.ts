@@ -57,12 +57,13 @@ export function principalHasDataAction(
   const effective = (ra: RoleAssignment) =>
     now - ra.createdOn >= prop && (ra.deletedOn === undefined || now - ra.deletedOn < prop);
   const ids = effectivePrincipalIds(core.state, principalId);
-  const candidates = [...Object.values(core.state.roleAssignments), ...core.state.revokedAssignments];
-  return candidates.some((ra) => {
+  const grants = (ra: RoleAssignment) => {
     if (!ids.has(ra.principalId.toLowerCase()) || !scopeCovers(ra.scope, scope) || !effective(ra)) return false;
     const def = findRole(ra.roleDefinitionId);
     return def !== undefined && roleGrants(def, action, true);
-  });
+  };
+  for (const id of ids) if (core.assignmentsOf(id).some(grants)) return true;
+  return core.state.revokedAssignments.some(grants);
 }
 
 function authenticate(

@@ -14,6 +14,13 @@ export interface LoadOptions {
   /** Per-request timeout. Default 10 s. */
   timeoutMs?: number;
   method?: string;
+  /**
+   * The keep-alive agent to send through: many loads sharing one (a fleet's) reuse a few TLS connections instead of
+   * holding one each. Its owner destroys it; without one the load has its own, trusting `ca`.
+   */
+  agent?: Agent;
+  /** Delay before the first request (loads of many apps started together spread over the interval). Default 0. */
+  startAfterMs?: number;
 }
 
 export interface LoadFailure {
@@ -52,19 +59,22 @@ interface Sample {
 function once(url: URL, agent: Agent, method: string, timeoutMs: number): Promise<Omit<Sample, 'at'>> {
   return new Promise((resolve) => {
     const req = request(url, { method, agent, timeout: timeoutMs }, (res) => {
+      const status = res.statusCode ?? 0;
+      const ok = status >= 200 && status < 300;
+      // Only a failure's body is read (for its error code): a success's is drained.
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('data', (c: Buffer) => (ok ? undefined : chunks.push(c)));
       res.on('end', () => {
-        const status = res.statusCode ?? 0;
         let code: string | undefined;
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: unknown } };
-          const c = body.error?.code;
-          if (typeof c === 'string' || typeof c === 'number') code = String(c);
-        } catch {
-          // not JSON
-        }
-        resolve({ ok: status >= 200 && status < 300, status, ...(code ? { code } : {}) });
+        if (!ok)
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: unknown } };
+            const c = body.error?.code;
+            if (typeof c === 'string' || typeof c === 'number') code = String(c);
+          } catch {
+            // not JSON
+          }
+        resolve({ ok, status, ...(code ? { code } : {}) });
       });
       res.on('error', (err) => resolve({ ok: false, error: err.message }));
     });
@@ -77,27 +87,30 @@ function once(url: URL, agent: Agent, method: string, timeoutMs: number): Promis
 export function startLoad(options: LoadOptions): { stop(): Promise<LoadReport> } {
   const url = new URL(options.url);
   const interval = options.intervalMs ?? 100;
-  const agent = new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
+  const own = !options.agent;
+  const agent = options.agent ?? new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
   const samples: Sample[] = [];
   const startedAt = Date.now();
   let stopping = false;
   let wake: (() => void) | undefined;
 
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+
   const loop = (async () => {
+    if (options.startAfterMs) await pause(options.startAfterMs);
     while (!stopping) {
       const at = Date.now();
       const result = await once(url, agent, options.method ?? 'GET', options.timeoutMs ?? 10_000);
       samples.push({ at, ...result });
       const wait = at + interval - Date.now();
-      if (wait > 0 && !stopping) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, wait);
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
+      if (wait > 0 && !stopping) await pause(wait);
     }
   })();
 
@@ -106,7 +119,7 @@ export function startLoad(options: LoadOptions): { stop(): Promise<LoadReport> }
       stopping = true;
       wake?.();
       await loop;
-      agent.destroy();
+      if (own) agent.destroy();
       return report(samples, startedAt, Date.now());
     },
   };

@@ -2,7 +2,9 @@
  * App Service's (and Container Apps') managed-identity endpoint (`IDENTITY_ENDPOINT`, protocol api-version
  * 2019-08-01): a worker presents its `X-IDENTITY-HEADER` and gets a token for the identity of the slot it serves
  * *now* (of its container app, for a revision's worker) — the system-assigned one,
- * or a user-assigned one picked by `client_id` / `mi_res_id` / `object_id` (`principal_id`).
+ * or a user-assigned one picked by `client_id` / `mi_res_id` / `object_id` (`principal_id`). Like Azure's, the
+ * endpoint caches what it issued: an identity asking again for the same resource gets the same token until it
+ * nears its expiry ("the tokens which your application receives are cached by the underlying infrastructure").
  */
 import { type SimCore } from './core';
 import { issueAccessToken, isKnownResource } from './entra';
@@ -11,6 +13,24 @@ import { type Principal, PRODUCTION, key } from './model';
 
 /** App Service managed-identity tokens live about 24 hours. */
 const MI_TOKEN_LIFETIME_SEC = 24 * 3600;
+/** A cached token is handed out while it has more than this left (the SDKs refresh five minutes before expiry). */
+const REISSUE_BEFORE_EXPIRY_SEC = 3600;
+
+type Issued = ReturnType<typeof issueAccessToken>;
+
+/** Tokens the endpoint issued, per simulator, by principal and resource. */
+const issuedByCore = new WeakMap<SimCore, Map<string, Issued>>();
+
+function miToken(core: SimCore, principal: Principal, resource: string): Issued {
+  let cache = issuedByCore.get(core);
+  if (!cache) issuedByCore.set(core, (cache = new Map<string, Issued>()));
+  const k = `${principal.objectId}|${resource.replace(/\/+$/, '').toLowerCase()}`;
+  const cached = cache.get(k);
+  if (cached && cached.claims.exp - REISSUE_BEFORE_EXPIRY_SEC > core.now() / 1000) return cached;
+  const issued = issueAccessToken(core, principal, resource, MI_TOKEN_LIFETIME_SEC);
+  cache.set(k, issued);
+  return issued;
+}
 
 const fail = (status: number, message: string): SimResponse => ({ status, body: { statusCode: status, message } });
 
@@ -68,7 +88,7 @@ export function handleMsi(core: SimCore, req: SimRequest): { response: SimRespon
     if (!principal) return { response: fail(400, 'Unable to load the proper Managed Identity.') };
   }
 
-  const issued = issueAccessToken(core, principal, resource, MI_TOKEN_LIFETIME_SEC);
+  const issued = miToken(core, principal, resource);
   core.log(`MSI token for ${label} as ${principal.name} (${principal.objectId})`);
   return {
     principal: principal.objectId,

@@ -241,6 +241,7 @@ function putAssignment(ctx: ArmContext): SimResponse {
     description,
   };
   core.state.roleAssignments[key(id)] = ra;
+  core.roleAssignmentsChanged();
   core.persist();
   return { status: 201, body: assignmentView(ra) };
 }
@@ -249,6 +250,7 @@ function deleteAssignment(ctx: ArmContext): SimResponse {
   const ra = findAssignment(ctx);
   if (!ra) return { status: 204 };
   delete ctx.core.state.roleAssignments[key(ra.id)];
+  ctx.core.roleAssignmentsChanged();
   // The data plane keeps honouring it until the removal propagates.
   ctx.core.state.revokedAssignments.push({ ...ra, deletedOn: ctx.core.now() });
   ctx.core.persist();

@@ -310,12 +310,12 @@ export function authorizationFailed(caller: Caller, action: string, scope: strin
  * groups (transitively), with a role granting the action.
  */
 export function callerCan(core: SimCore, principalId: string, action: string, scope: string): boolean {
-  const ids = effectivePrincipalIds(core.state, principalId);
-  for (const ra of Object.values(core.state.roleAssignments)) {
-    if (!ids.has(ra.principalId.toLowerCase()) || !scopeCovers(ra.scope, scope)) continue;
-    const def = findRole(ra.roleDefinitionId);
-    if (def && roleGrants(def, action, false)) return true;
-  }
+  for (const id of effectivePrincipalIds(core.state, principalId))
+    for (const ra of core.assignmentsOf(id)) {
+      if (!scopeCovers(ra.scope, scope)) continue;
+      const def = findRole(ra.roleDefinitionId);
+      if (def && roleGrants(def, action, false)) return true;
+    }
   return false;
 }
 

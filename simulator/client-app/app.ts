@@ -128,8 +128,9 @@ export function createClientApp(env: AppEnvironment, platform: AppPlatform): Cli
   }
 
   /**
-   * The platform-level identity probe: a fresh managed-identity token on every call. It speaks the App Service
-   * protocol itself because msal-node keeps managed-identity tokens in a process-wide cache, so even a new
+   * The platform-level identity probe: asks the managed-identity endpoint on every call, for the identity the slot
+   * has now (the endpoint hands out its cached token of that identity). It speaks the App Service protocol itself
+   * because msal-node keeps managed-identity tokens in a process-wide cache, so even a new
    * `ManagedIdentityCredential` would return a cached (possibly stale-identity) token.
    */
   async function freshIdentityToken(clientId: string | undefined): Promise<string> {
@@ -167,10 +168,18 @@ export function createClientApp(env: AppEnvironment, platform: AppPlatform): Cli
     return { status: out.ok ? 200 : 503, body: out.body };
   }
 
+  /** The identity probe's clients, one per identity asked for: each of its calls asks the endpoint for a token. */
+  const probeClients = new Map<string, AzureOpenAI>();
+
   /** The identity probe; `clientId` names a user-assigned identity the app's settings do not name yet. */
   async function identityHealth(clientId: string | undefined): Promise<AppResponse> {
     const id = clientId ?? env.AZURE_CLIENT_ID;
-    const out = await probe('identity', () => makeClient('identity', () => freshIdentityToken(id)), 'identity check');
+    const build = () => {
+      let c = probeClients.get(id ?? '');
+      if (!c) probeClients.set(id ?? '', (c = makeClient('identity', () => freshIdentityToken(id))));
+      return c;
+    };
+    const out = await probe('identity', build, 'identity check');
     delete out.body.reply;
     return { status: out.ok ? 200 : 503, body: out.body };
   }
