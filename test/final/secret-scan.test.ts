@@ -73,7 +73,9 @@ test('no secret issued by the simulator appears in any workflow history, log or 
       !f.includes(`${path.sep}secrets${path.sep}`) &&
       // The simulator's own stores (Azure's side, 0600): they hold its keys by design.
       !f.includes('simulator-data') &&
-      !/^simulator-(state|credentials)\.json$/.test(path.basename(f)),
+      !/^simulator-(state|credentials)\.json$/.test(path.basename(f)) &&
+      // `cutover sim`'s credentials file in its data dir (<data-dir>/credentials-<port>.json, 0600).
+      !new RegExp(`${path.sep}simulator${path.sep}credentials-\\d+\\.json$`).test(f),
   );
   let lines = 0;
   for (const f of logs) {
