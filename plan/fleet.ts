@@ -37,6 +37,12 @@ export const MAX_CONCURRENCY = 200;
  * 50 MB). With `onStop: roll-back-wave` every one of them is also an open child at once (Temporal: 2,000).
  */
 export const MAX_WAVE_CALLERS = 1_000;
+/**
+ * The resolved plan is the fleet's workflow input, carried again with its records each time it continues as new
+ * and summed up in its result: Temporal refuses a payload over 2 MB (and warns from 512 KB), so the plan keeps to
+ * half of that: a caller adds 0.2 KB to 1.2 KB, by its own plan fields (bench:fleet's 500 make 585 KB).
+ */
+export const MAX_FLEET_PLAN_BYTES = 1024 * 1024;
 export const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 
 /** Fields of a caller's migration plan that the fleet sets itself. */
@@ -207,7 +213,7 @@ export function parseFleetPlan(document: unknown, source?: string): FleetPlan {
       });
   });
   if (problems.length > 0) throw new PlanValidationError(unique(problems), source);
-  return {
+  const plan: FleetPlan = {
     changeTicket: file.changeTicket,
     ...(file.description ? { description: file.description } : {}),
     tenantId: file.tenantId.toLowerCase(),
@@ -219,6 +225,18 @@ export function parseFleetPlan(document: unknown, source?: string): FleetPlan {
     approvals: { fourEyes: file.approvals.fourEyes, timeoutMs: file.approvals.timeout },
     continueAsNewAfterEvents: file.continueAsNewAfterEvents,
   };
+  const bytes = new TextEncoder().encode(JSON.stringify(plan)).length;
+  if (bytes > MAX_FLEET_PLAN_BYTES)
+    throw new PlanValidationError(
+      [
+        {
+          field: 'callers',
+          message: `${callers.length} callers make a workflow input of ${Math.ceil(bytes / 1024)} KB, at most ${MAX_FLEET_PLAN_BYTES / 1024} KB: split the estate into several fleets (by subscription, account or env)`,
+        },
+      ],
+      source,
+    );
+  return plan;
 }
 
 const indexes = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { FleetPlanReport } from '../../cli/commands/fleet';
 import type { FleetEvidence, FleetProgress } from '../../contracts/fleet';
+import { parseFleetPlan } from '../../plan/fleet';
+import type { PlanValidationError } from '../../plan/problems';
 import { createAzureClients } from '../../azure/clients';
 import { assertUsageError, assertUserError, type Cli, cliFor } from '../support/cli';
 import { type Estate, startEstate, TENANT, TEST_FLEET_DEFAULTS } from '../support/estate';
@@ -104,6 +106,26 @@ describe('cutover fleet plan, start, status, watch, approve, reject, abort and e
     assert.match(
       tooBig.stderr,
       /waves\.0: has 1001 callers, at most 1,000: the fleet continues as new only between waves/,
+    );
+    // The resolved plan is the fleet's workflow input: Temporal's payload limit caps it, whatever the waves (a plan
+    // file is at most 64 KiB, so only discovery gets there).
+    const huge = {
+      kind: 'fleet',
+      changeTicket: 'CHG-fleet-huge',
+      tenantId: TENANT,
+      accounts: [
+        { name: 'zeta-openai', subscriptionId: SUB_B, resourceGroup: 'rg-fleet-b', deployment: 'gpt-4o-mini' },
+      ],
+      callers: Array.from({ length: 6_300 }, (_, i) => ({ name: `zeta-h${i}`, env: `e${i % 7}` })),
+      waves: Array.from({ length: 7 }, (_, i) => ({ name: `e${i}`, env: `e${i}`, concurrency: 50 })),
+    };
+    assert.throws(
+      () => parseFleetPlan(huge),
+      (err: PlanValidationError) =>
+        err.problems.length === 1 &&
+        /^6300 callers make a workflow input of \d+ KB, at most 1024 KB: split the estate/.test(
+          err.problems[0].message,
+        ),
     );
     const typo = await cli.run('fleet', 'plan', zetaFleet('typo', { onStop: 'rollback' }).file, '--offline');
     assertUserError(typo, /is not a valid fleet plan/);
