@@ -256,6 +256,12 @@ describe('fleets against the simulator', () => {
       callers.map((id) => [id, 'rolled-back']),
     );
     for (const c of delta.callers) assert.match(c.reason ?? '', /rolled back with wave all: aborted by bob/);
+    // Each child's evidence: the stage it was held in keeps what it recorded, and says how the hold ended.
+    const childEvidence = JSON.parse(readFileSync(delta.callers[0].evidencePath!, 'utf8')) as {
+      stages: { id: string; detail?: string }[];
+    };
+    const heldIn = childEvidence.stages.find((st) => / rolled back with wave all$/.test(st.detail ?? ''));
+    assert.ok(heldIn && heldIn.detail!.split('; ').length >= 2, JSON.stringify(childEvidence.stages));
     // A held child's own history, for the replay test: the hold, the fleet's answer, the rollback.
     const child = estate.temporal.client.workflow.getHandle(delta.callers[0].workflowId!, delta.callers[0].runId);
     await saveHistory('fleet-wave-rollback-child', await child.fetchHistory());

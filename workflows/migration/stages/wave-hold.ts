@@ -16,22 +16,27 @@ export async function holdForWave(run: MigrationRun): Promise<void> {
   if (!hold || !patched(WAVE_HOLD)) return;
   const { board } = run;
   const stage = board.current;
+  // What the stage recorded (the switch, its smoke test) stays; how the hold ended is added to it.
+  const detail = board.get(stage).detail;
+  const after = (what: string) => (detail ? `${detail}; ${what}` : what);
   board.wait(stage, `moved; held until wave ${hold.wave} of the fleet ends: then kept, or rolled back with the wave`);
   try {
     await getExternalWorkflowHandle(hold.fleetWorkflowId).signal(callerHeldSignal, hold.caller);
   } catch (err) {
     if (isCancellation(err)) throw err;
     board.waitingFor = undefined;
-    board.note(stage, `kept: the fleet could not be told this caller moved (${failureMessage(err)})`);
+    board.note(stage, after(`kept: the fleet could not be told this caller moved (${failureMessage(err)})`));
     return;
   }
   const answered = await condition(() => run.waveEnd !== undefined, hold.timeoutMs);
   board.waitingFor = undefined;
   if (!answered) {
-    board.note(stage, `kept: the fleet did not end wave ${hold.wave} within ${formatDuration(hold.timeoutMs)}`);
+    board.note(stage, after(`kept: the fleet did not end wave ${hold.wave} within ${formatDuration(hold.timeoutMs)}`));
     return;
   }
-  if (run.waveEnd!.decision === 'roll-back')
+  if (run.waveEnd!.decision === 'roll-back') {
+    board.note(stage, after(`rolled back with wave ${hold.wave}`));
     throw new StageFailure(stage, `rolled back with wave ${hold.wave}: ${run.waveEnd!.reason ?? 'the fleet stopped'}`);
-  board.note(stage, `kept: wave ${hold.wave} ended`);
+  }
+  board.note(stage, after(`kept when wave ${hold.wave} ended`));
 }
