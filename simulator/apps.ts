@@ -128,12 +128,16 @@ export class AppHost {
     return inst;
   }
 
-  /** Stops the worker serving `slot` for good (a deactivated container app revision); its route answers 503. */
+  /**
+   * Stops the worker serving `slot` for good (a deactivated container app revision): its route answers 503 at once,
+   * and the worker, like a replica in its termination grace period, finishes the requests it was answering first.
+   */
   retire(site: Site, slot: string): Promise<void> {
     const k = slotKey(site, slot);
     const id = this.routing.get(k);
     this.routing.delete(k);
-    return id ? this.stop(id) : Promise.resolve();
+    if (id) this.stopWhenIdle(id);
+    return Promise.resolve();
   }
 
   /**
