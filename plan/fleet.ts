@@ -28,21 +28,8 @@ import {
 } from './schema';
 import { DEFAULT_TARGET_KIND, TARGET_KIND_NAMES, type TargetKind, targetLabel } from './targets';
 import { MINUTE, HOUR, DAY } from './durations';
+import { MAX_CONCURRENCY, oversizedInput, oversizedWaves } from './fleet-limits';
 
-/** Temporal allows 2,000 pending children per workflow; a window well below keeps the parent responsive. */
-export const MAX_CONCURRENCY = 200;
-/**
- * Callers in one wave, at most. The fleet continues as new only between waves, and each child adds about ten events
- * and its result (~16 KB) to the fleet's history: a thousand stay well within Temporal's limits (51,200 events,
- * 50 MB). With `onStop: roll-back-wave` every one of them is also an open child at once (Temporal: 2,000).
- */
-export const MAX_WAVE_CALLERS = 1_000;
-/**
- * The resolved plan is the fleet's workflow input, carried again with its records each time it continues as new
- * and summed up in its result: Temporal refuses a payload over 2 MB (and warns from 512 KB), so the plan keeps to
- * half of that: a caller adds 0.2 KB to 1.2 KB, by its own plan fields (bench:fleet's 500 make 585 KB).
- */
-export const MAX_FLEET_PLAN_BYTES = 1024 * 1024;
 export const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 
 /** Fields of a caller's migration plan that the fleet sets itself. */
@@ -205,13 +192,7 @@ export function parseFleetPlan(document: unknown, source?: string): FleetPlan {
         : 'must list at least one caller (or discover them: see `discover` in the fleet section of the README)',
     });
   const waves = resolveWaves(file, callers, problems);
-  waves.forEach((w, wi) => {
-    if (w.callers.length > MAX_WAVE_CALLERS)
-      problems.push({
-        field: `waves.${file.at.waves[wi]}`,
-        message: `has ${w.callers.length} callers, at most ${MAX_WAVE_CALLERS.toLocaleString('en-US')}: the fleet continues as new only between waves, so split it (by env, or lists of callers)`,
-      });
-  });
+  problems.push(...oversizedWaves(waves, file.at.waves));
   if (problems.length > 0) throw new PlanValidationError(unique(problems), source);
   const plan: FleetPlan = {
     changeTicket: file.changeTicket,
@@ -225,17 +206,8 @@ export function parseFleetPlan(document: unknown, source?: string): FleetPlan {
     approvals: { fourEyes: file.approvals.fourEyes, timeoutMs: file.approvals.timeout },
     continueAsNewAfterEvents: file.continueAsNewAfterEvents,
   };
-  const bytes = new TextEncoder().encode(JSON.stringify(plan)).length;
-  if (bytes > MAX_FLEET_PLAN_BYTES)
-    throw new PlanValidationError(
-      [
-        {
-          field: 'callers',
-          message: `${callers.length} callers make a workflow input of ${Math.ceil(bytes / 1024)} KB, at most ${MAX_FLEET_PLAN_BYTES / 1024} KB: split the estate into several fleets (by subscription, account or env)`,
-        },
-      ],
-      source,
-    );
+  const tooLarge = oversizedInput(plan);
+  if (tooLarge) throw new PlanValidationError([tooLarge], source);
   return plan;
 }
 

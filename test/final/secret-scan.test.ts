@@ -67,6 +67,8 @@ test('no secret issued by the simulator appears in any workflow history, log or 
   } finally {
     await connection.close();
   }
+  // `cutover sim`'s credentials file in its data dir (<data-dir>/credentials-<port>.json, 0600).
+  const SIM_CREDENTIALS = new RegExp(`${path.sep}simulator${path.sep}credentials-\\d+\\.json$`);
   const logs = filesUnder(work).filter(
     (f) =>
       /\.(log|json|md)$/.test(f) &&
@@ -74,8 +76,7 @@ test('no secret issued by the simulator appears in any workflow history, log or 
       // The simulator's own stores (Azure's side, 0600): they hold its keys by design.
       !f.includes('simulator-data') &&
       !/^simulator-(state|credentials)\.json$/.test(path.basename(f)) &&
-      // `cutover sim`'s credentials file in its data dir (<data-dir>/credentials-<port>.json, 0600).
-      !new RegExp(`${path.sep}simulator${path.sep}credentials-\\d+\\.json$`).test(f),
+      !SIM_CREDENTIALS.test(f),
   );
   let lines = 0;
   for (const f of logs) {
