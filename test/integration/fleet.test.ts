@@ -222,6 +222,42 @@ describe('fleets against the simulator', () => {
     assert.equal(untouched.identity?.type ?? 'None', 'None');
   });
 
+  test('a wave stops at one failure more than its threshold: started callers finish, the rest never start', async () => {
+    // delta-01's code ignores the identity settings; delta-03's plan smoke-tests a path its app does not serve.
+    const failing = { budgets: { downtime: '3s' } };
+    const result = await runFleet(
+      'fleet-threshold',
+      fleetDocument({
+        accounts: [account('delta-openai')],
+        callers: [
+          { name: 'delta-01', plan: failing },
+          { name: 'delta-02' },
+          { name: 'delta-03', plan: { ...failing, smokeTest: { interval: '250ms', path: '/health/missing' } } },
+          { name: 'delta-04' },
+        ],
+        waves: [{ name: 'all', rest: true, concurrency: 1, failureThreshold: { maxFailures: 1 } }],
+      }),
+    );
+    assert.equal(result.outcome, 'stopped');
+    assert.match(result.reason ?? '', /wave all: 2 callers failed, the wave tolerates 1/);
+    const [delta] = result.evidence.accounts;
+    assert.deepEqual(
+      delta.callers.map((c) => [c.id, c.state]),
+      [
+        ['delta-01', 'rolled-back'],
+        ['delta-02', 'succeeded'],
+        ['delta-03', 'rolled-back'],
+        ['delta-04', 'not-started'],
+      ],
+    );
+    assert.equal(delta.state, 'kept-on');
+    assert.equal(await localAuthOff(SUB_A, RG_A, 'delta-openai'), false);
+    assert.equal((await settingsOf(SUB_A, RG_A, 'delta-02')).AZURE_OPENAI_AUTH_MODE, 'identity', 'the success stays');
+    assert.ok((await settingsOf(SUB_A, RG_A, 'delta-03')).AZURE_OPENAI_API_KEY, 'a failure has its key back');
+    const untouched = await clientsOf(SUB_A).web.webApps.get(RG_A, 'delta-04');
+    assert.equal(untouched.identity?.type ?? 'None', 'None');
+  });
+
   test('onStop roll-back-wave: an abort during the bake rolls back the whole wave, its moved callers too', async () => {
     const beforeState = footprint(estate, 'delta-openai');
     const callers = ['delta-02', 'delta-03', 'delta-04'];

@@ -55,8 +55,8 @@ describe('observed key usage and analysis against the simulator', () => {
     const usage = result.evidence.localAuth.keyUsage ?? [];
     assert.deepEqual(
       usage.map((o) => o.verdict),
-      ['quiet', 'quiet'],
-      'before the gate and again under the lock',
+      ['quiet'],
+      'once, under the lock: no approval stands before the key switch',
     );
     assert.ok(usage[0].ownKeyCalls > 0, 'the bot’s own key calls before it moved are told apart');
     assert.match(usage[0].query ?? '', /AzureDiagnostics[\s\S]*RequestResponse/);
