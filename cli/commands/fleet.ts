@@ -20,6 +20,7 @@ import { fleetDiscovery, parseFleetPlan, withDiscoveredCallers } from '../../pla
 import { loadYamlFile } from '../../plan/load';
 import { type Discovery, discoverCallers } from '../../azure/inventory/discover';
 import { azureContext } from '../azure';
+import { follow } from './watch';
 import { type CliContext, withTemporal } from '../context';
 import { UserError } from '../errors';
 import { plural, renderFleetEvidence, renderFleetPlan, renderFleetProgress } from '../fleet-render';
@@ -170,27 +171,23 @@ export async function fleetStatusCommand(
   });
 }
 
-/** Prints the fleet's table whenever it changes, until the fleet ends. */
+/** Prints the fleet's table whenever it changes (a JSON line each with `-o json`), until the fleet ends. */
 export async function fleetWatchCommand(
   ctx: CliContext,
   opts: { fleet: string; intervalMs?: number },
 ): Promise<{ executionStatus: string; progress?: FleetProgress }> {
   return withTemporal(ctx, async (t) => {
     const workflowId = resolveFleet(opts.fleet);
-    let last = '';
-    for (;;) {
-      const status = await fleetStatus(t, workflowId);
-      const text = status.progress
-        ? renderFleetProgress(status.progress, status.executionStatus).join('\n')
-        : `${workflowId}: ${status.executionStatus} (waiting for a worker)`;
-      if (text !== last && ctx.out.format === 'text') ctx.out.result(status, () => `${text}\n`);
-      last = text;
-      if (status.executionStatus !== 'RUNNING') {
-        if (ctx.out.format === 'json') ctx.out.result(status, () => text);
-        return status;
-      }
-      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 2000));
-    }
+    return follow(
+      ctx,
+      () => fleetStatus(t, workflowId),
+      (status) =>
+        status.progress
+          ? renderFleetProgress(status.progress, status.executionStatus).join('\n')
+          : `${workflowId}: ${status.executionStatus} (waiting for a worker)`,
+      (status) => status.executionStatus === 'RUNNING',
+      opts.intervalMs ?? 2000,
+    );
   });
 }
 

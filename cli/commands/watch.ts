@@ -9,12 +9,14 @@ import type { StatusOptions, StatusResult } from './status';
 
 /**
  * Prints what `read` returns whenever its rendering changes — redrawn in place on a terminal, one JSON line each in
- * json mode — until the workflow no longer runs.
+ * json mode — until the workflow no longer runs (`running` says so).
  */
-async function follow<T extends { readonly status: string }>(
+export async function follow<T>(
   ctx: CliContext,
   read: () => Promise<T>,
   render: (value: T) => string,
+  running: (value: T) => boolean,
+  intervalMs = 1000,
 ): Promise<T> {
   const live = ctx.out.format === 'text' && ctx.terminal.stdoutIsTTY;
   let last = '';
@@ -27,10 +29,12 @@ async function follow<T extends { readonly status: string }>(
       else process.stdout.write(`${text}\n${live ? '' : '\n'}`);
       last = text;
     }
-    if (value.status !== 'RUNNING') return value;
-    await new Promise((r) => setTimeout(r, 1000));
+    if (!running(value)) return value;
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+const isRunning = (value: { readonly status: string }) => value.status === 'RUNNING';
 
 /** Follows a migration (its latest run, or `runId`) until it ends. */
 export function watchLoop(
@@ -43,6 +47,7 @@ export function watchLoop(
     ctx,
     () => migrationStatus(t, workflowId, runId),
     (s) => renderProgress(s.progress, s.status, runId),
+    isRunning,
   );
 }
 
@@ -56,6 +61,7 @@ export async function watchCommand(
         ctx,
         () => revokeStatus(t, opts.workflowId),
         (r) => renderRevoke((r.evidence ?? r.progress)!, r.status),
+        isRunning,
       );
     const { workflowId, runId } = await resolveMigrationRun(t, opts.workflowId, opts.run);
     return watchLoop(ctx, t, workflowId, runId);
