@@ -8,7 +8,7 @@
  */
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';
-import { type PipelinePolicy, RestError, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { type PipelinePolicy, RestError, createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 
 /** The first stable api-version with `ApiKey` / `AAD` connections and `listsecrets`, and what the simulator serves. */
 export const ML_API_VERSION = '2024-10-01';
@@ -63,9 +63,10 @@ export class MlClient {
     const request = createPipelineRequest({
       url,
       method,
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    } as Parameters<typeof createPipelineRequest>[0]);
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: createHttpHeaders({ 'content-type': 'application/json' }) }),
+    });
     const response = await this.sdk.sendRequest(request);
     const parsed = response.bodyAsText ? (JSON.parse(response.bodyAsText) as unknown) : undefined;
     if (response.status >= 400) {

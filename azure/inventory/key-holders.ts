@@ -21,6 +21,8 @@ import { azureErrorInfo, isTransient, statusOf, toFailure } from '../errors';
 import { accountResourceId, siteResourceId } from '../resources';
 import { kindOfResource } from '../targets';
 import { containerApp, containerAppSettings } from '../targets/container-apps';
+import { connectionRef, connectionSettings } from '../targets/ml-connections';
+import { apiKeyConnections } from './ml-connections';
 import type { TargetKind } from '../../plan/schema';
 
 export interface KeyHolderDeps {
@@ -194,7 +196,7 @@ class Scan {
   private async scanSubscription(subscriptionId: string): Promise<void> {
     const scope = `/subscriptions/${subscriptionId}`;
     const { web } = this.deps.clients(subscriptionId);
-    let resources = await this.scanContainerApps(subscriptionId);
+    let resources = (await this.scanContainerApps(subscriptionId)) + (await this.scanMlConnections(subscriptionId));
     try {
       for await (const app of web.webApps.list()) {
         const ref = siteRefOf(subscriptionId, app);
@@ -244,6 +246,23 @@ class Scan {
     return resources;
   }
 
+  /** The `ApiKey` connections of Machine Learning workspaces; a worker that may not list them leaves them ignored. */
+  private async scanMlConnections(subscriptionId: string): Promise<number> {
+    let resources = 0;
+    try {
+      for await (const c of apiKeyConnections(this.deps.clients(subscriptionId).machineLearning, subscriptionId))
+        resources += await this.check(c.ref, c.resourceId, c.tags);
+    } catch (err) {
+      if (!isPermanent(err)) throw toFailure(`listing the ML workspace connections of ${subscriptionId}`, err);
+      for (const search of this.searches)
+        search.ignored.push({
+          resourceId: `/subscriptions/${subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`,
+          reason: `the worker may not list the Machine Learning workspaces or their connections (${statusOf(err)}): they were not checked — grant it Reader on the subscription`,
+        });
+    }
+    return resources;
+  }
+
   /** Checks one app or slot for every account that does not leave it out; returns 1 when its settings were read. */
   private async check(site: SiteRef, resourceId: string, tags?: Record<string, string>): Promise<number> {
     const searches = this.searches.filter((s) => !s.excludes(resourceId));
@@ -254,7 +273,11 @@ class Scan {
     try {
       if (site.kind === 'container-app')
         settings = await containerAppSettings(this.deps.clients(site.subscriptionId).containerApps, site);
-      else {
+      else if (site.kind === 'ml-connection') {
+        const { workspace, connection } = connectionRef(site);
+        const ml = this.deps.clients(site.subscriptionId).machineLearning;
+        settings = connectionSettings(await ml.listSecrets(site.resourceGroup, workspace, connection));
+      } else {
         const dict = site.slot
           ? await web.webApps.listApplicationSettingsSlot(site.resourceGroup, site.name, site.slot)
           : await web.webApps.listApplicationSettings(site.resourceGroup, site.name);
@@ -270,7 +293,9 @@ class Scan {
           unverifiable:
             site.kind === 'container-app'
               ? 'the worker may not read its secrets (listSecrets)'
-              : 'the worker may not read its app settings',
+              : site.kind === 'ml-connection'
+                ? 'the worker may not read its credentials (listsecrets)'
+                : 'the worker may not read its app settings',
         });
       return 0;
     }
