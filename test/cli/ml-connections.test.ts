@@ -69,6 +69,24 @@ describe('cutover on Machine Learning workspace connections', () => {
     assert.deepEqual(armChangesSince(env.estate, from), []);
   });
 
+  test('plan show of a connection that does not exist, or with the default App Service settings: refused, nothing changed', async () => {
+    const baseUrl = `${env.estate.sim.info.armEndpoint}/mlworkspaces/ws-claims/connections/aoai/deployments/gpt-4o-mini`;
+    const missing = env.cli.writePlan('ml-missing', connectionPlan('ws-claims/missing', 'ml-openai', baseUrl));
+    const defaults = estatePlanFields('ws-claims', 'ml-openai', {
+      changeTicket: 'CHG-CLI-ml-defaults',
+      target: { kind: 'ml-connection', resourceGroup: RG, name: 'ws-claims/aoai' },
+      smokeTest: { ...TEST_PLAN_TIMING.smokeTest, baseUrl },
+    });
+    const from = env.estate.sim.control.requests().length;
+    const gone = await env.cli.run('plan', 'show', missing);
+    assertUserError(gone, /preflight found \d+ problem\(s\); nothing was changed/);
+    assert.match(gone.stdout, /✗ \[app\] reading app ws-claims\/missing: 404 UserError — check the name/);
+    const wrong = await env.cli.run('plan', 'show', env.cli.writePlan('ml-defaults', defaults));
+    assertUserError(wrong, /preflight found \d+ problem\(s\); nothing was changed/);
+    assert.match(wrong.stdout, /✗ \[settings\] .*AZURE_OPENAI_API_KEY/);
+    assert.deepEqual(armChangesSince(env.estate, from), []);
+  });
+
   test('inventory finds the connections holding the key, with their kind', async () => {
     const args = ['inventory', '--account', 'holder-ml-openai', '--resource-group', RG, '--subscription', SUB];
     const inv = await env.cli.json<InventoryResult>(...args);
