@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { MigrationPlan } from '../../plan/schema';
-import { createAzureClients } from '../../azure/clients';
+import { clientSecretCredential, createAzureClients } from '../../azure/clients';
 import { scanKeyHolders } from '../../azure/inventory/key-holders';
 import { httpRequest } from '../../azure/http';
 import { type Estate, TEST_PLAN_TIMING, estatePlan, runMigration, startEstate, SUB } from '../support/estate';
@@ -229,21 +229,26 @@ describe('Azure Machine Learning connection migrations against the simulator', (
     assertNoKey(run, keys);
   });
 
-  test('the key-holder check finds ApiKey connections holding the account key, not AAD ones', async () => {
+  /** The key-holder check of holder-ml-openai as `credential` runs it. */
+  async function holderScan(credential = estate.credential) {
     const accounts = estate.azure.cognitive.accounts;
     const [keys, props] = await Promise.all([
       accounts.listKeys(RG, 'holder-ml-openai'),
       accounts.get(RG, 'holder-ml-openai'),
     ]);
-    const scan = await scanKeyHolders(
+    return scanKeyHolders(
       {
-        credential: estate.credential,
+        credential,
         endpoints: estate.endpoints,
-        clients: (sub) => createAzureClients(estate.credential, sub, estate.endpoints),
+        clients: (sub) => createAzureClients(credential, sub, estate.endpoints),
       },
       { account: { subscriptionId: SUB, resourceGroup: RG, name: 'holder-ml-openai' }, exclude: [] },
       { key1: keys.key1, key2: keys.key2, endpoints: [props.properties?.endpoint ?? ''] },
     );
+  }
+
+  test('the key-holder check finds ApiKey connections holding the account key, not AAD ones', async () => {
+    const scan = await holderScan();
     assert.equal(scan.verdict, 'holders');
     assert.deepEqual(scan.holders, [
       {
@@ -252,5 +257,17 @@ describe('Azure Machine Learning connection migrations against the simulator', (
         settingNames: ['credentials.key'],
       },
     ]);
+  });
+
+  test('a worker that may not list the workspaces records their connections as unchecked', async () => {
+    const scan = await holderScan(
+      clientSecretCredential(estate.endpoints, estate.sim.control.credentials('sites-only-worker')),
+    );
+    assert.deepEqual(scan.holders, []);
+    const ml = scan.ignored?.find(
+      (i) => i.resourceId === `/subscriptions/${SUB}/providers/Microsoft.MachineLearningServices/workspaces`,
+    );
+    assert.ok(ml, JSON.stringify(scan));
+    assert.match(ml.reason, /may not list the Machine Learning workspaces or their connections \(403\)/);
   });
 });
