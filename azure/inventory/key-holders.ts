@@ -20,8 +20,8 @@ import {
 import { azureErrorInfo, isTransient, statusOf, toFailure } from '../errors';
 import { accountResourceId, siteResourceId } from '../resources';
 import { kindOfResource } from '../targets';
-import { containerApp, containerAppSettings } from '../targets/container-apps';
-import { connectionRef, connectionSettings } from '../targets/ml-connections';
+import { containerApp } from '../targets/container-apps';
+import { callerSettings, unreadableSettings } from './caller-settings';
 import { apiKeyConnections } from './ml-connections';
 import type { TargetKind } from '../../plan/schema';
 
@@ -268,35 +268,13 @@ class Scan {
     const searches = this.searches.filter((s) => !s.excludes(resourceId));
     if (searches.length === 0) return 0;
     this.deps.progress?.({ checking: resourceId });
-    const { web } = this.deps.clients(site.subscriptionId);
     let settings: Record<string, string>;
     try {
-      if (site.kind === 'container-app')
-        settings = await containerAppSettings(this.deps.clients(site.subscriptionId).containerApps, site);
-      else if (site.kind === 'ml-connection') {
-        const { workspace, connection } = connectionRef(site);
-        const ml = this.deps.clients(site.subscriptionId).machineLearning;
-        settings = connectionSettings(await ml.listSecrets(site.resourceGroup, workspace, connection));
-      } else {
-        const dict = site.slot
-          ? await web.webApps.listApplicationSettingsSlot(site.resourceGroup, site.name, site.slot)
-          : await web.webApps.listApplicationSettings(site.resourceGroup, site.name);
-        settings = { ...(dict.properties ?? {}) };
-      }
+      settings = await callerSettings(this.deps.clients(site.subscriptionId), site);
     } catch (err) {
       if (!isPermanent(err)) throw toFailure(`reading the app settings of ${resourceId}`, err);
       for (const search of searches)
-        search.holders.push({
-          resourceId,
-          ...kindOf(site),
-          settingNames: [],
-          unverifiable:
-            site.kind === 'container-app'
-              ? 'the worker may not read its secrets (listSecrets)'
-              : site.kind === 'ml-connection'
-                ? 'the worker may not read its credentials (listsecrets)'
-                : 'the worker may not read its app settings',
-        });
+        search.holders.push({ resourceId, ...kindOf(site), settingNames: [], unverifiable: unreadableSettings(site) });
       return 0;
     }
     const tagged = tags && Object.keys(tags).length ? { tags: { ...tags } } : {};
