@@ -19,6 +19,7 @@ import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsig
 import { LogsQueryClient } from '@azure/monitor-query-logs';
 import { MetricsClient } from '@azure/monitor-query-metrics';
 import { type ArmGovernor, governedPolicies, sharedGovernor } from './governor';
+import { type MlClient, createMlClient } from './ml-client';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -46,6 +47,8 @@ export interface AzureClients {
   readonly web: WebSiteManagementClient;
   /** Container apps and their revisions (Microsoft.App). */
   readonly containerApps: ContainerAppsAPIClient;
+  /** Machine Learning workspaces and their connections (ml-client.ts). */
+  readonly machineLearning: MlClient;
   readonly cognitive: CognitiveServicesManagementClient;
   readonly authorization: AuthorizationManagementClient;
   readonly msi: ManagedServiceIdentityClient;
@@ -147,6 +150,10 @@ export function createAzureClients(
     containerApps: new ContainerAppsAPIClient(credential, subscriptionId, {
       ...common,
       endpoint: endpoints.armEndpoint,
+      credentialScopes: [ARM_SCOPE],
+    }),
+    machineLearning: createMlClient(credential, subscriptionId, endpoints.armEndpoint, {
+      ...common,
       credentialScopes: [ARM_SCOPE],
     }),
     cognitive: new CognitiveServicesManagementClient(credential, subscriptionId, {

@@ -87,11 +87,15 @@ function settingChanges(plan: MigrationPlan, site: SiteSnapshot): Change[] {
 /** The caller's noun: "app" (App Service), "function app" (Functions), "container app" (Container Apps). */
 const nounOf = (site: SiteSnapshot) => TARGET_KINDS[site.site.kind ?? DEFAULT_TARGET_KIND].noun;
 
-/** Container apps have no slots: no "(production)" after their name. */
+/** Container apps make a new revision on a settings change. */
 const isContainerApp = (site: SiteSnapshot) => site.site.kind === 'container-app';
 
+/** Kinds without deployment slots (container apps, ML connections): no "(production)" after their name. */
+const slotless = (site: SiteSnapshot) =>
+  !(TARGET_KINDS[site.site.kind ?? DEFAULT_TARGET_KIND].strategies as readonly string[]).includes('slot-swap');
+
 function label(site: SiteSnapshot): string {
-  const where = site.site.slot ? `/${site.site.slot}` : isContainerApp(site) ? '' : ' (production)';
+  const where = site.site.slot ? `/${site.site.slot}` : slotless(site) ? '' : ' (production)';
   return `${nounOf(site)} ${site.site.name}${where}`;
 }
 

@@ -137,6 +137,12 @@ export function renderPreflightProblems(problems: readonly PreflightProblem[]): 
   return problems.map((p) => `[${p.check}] ${p.message}${p.hint ? ` — ${p.hint}` : ''}`);
 }
 
+/** Whose identity it is, for kinds without slots: the container app's, the ML workspace's. */
+const IDENTITY_HOLDER: Readonly<Record<string, string>> = {
+  'container-app': 'the app',
+  'ml-connection': 'the workspace',
+};
+
 /** What the migration would do, stage by stage, from the plan and the preflight's before-state. */
 export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): string[] {
   const words = TARGET_KINDS[plan.target.kind];
@@ -150,7 +156,7 @@ export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): stri
       ? 'the system-assigned identity'
       : `user-assigned identity ${plan.identity.resourceId?.split('/').pop() ?? ''}`;
   const idNow = before?.sites
-    .map((s) => `${s.site.slot ?? (s.site.kind === 'container-app' ? 'the app' : 'production')}: ${s.identity.type}`)
+    .map((s) => `${s.site.slot ?? IDENTITY_HOLDER[s.site.kind ?? ''] ?? 'production'}: ${s.identity.type}`)
     .join(', ');
   const set = Object.entries(plan.settings.set).map(([k, v]) => `${k}=${v}`);
   if (plan.identity.type === 'user-assigned') set.push('AZURE_CLIENT_ID=<identity client id>');

@@ -16,6 +16,14 @@ export function scanSignature(scan: KeyHolderScan): string {
 
 /** `claims-bot`, `claims-bot/qa`, with the subscription when it is not the account's. */
 function shortId(resourceId: string, accountSubscription: string): string {
+  const ml =
+    /subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/connections\/([^/]+)/i.exec(
+      resourceId,
+    );
+  if (ml)
+    return ml[1].toLowerCase() === accountSubscription.toLowerCase()
+      ? `${ml[2]}/${ml[3]}`
+      : `${ml[2]}/${ml[3]} in subscription ${ml[1]}`;
   const m =
     /subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.(?:Web\/sites|App\/containerApps)\/([^/]+)(?:\/slots\/([^/]+))?/i.exec(
       resourceId,
@@ -35,7 +43,14 @@ export function describeScan(scan: KeyHolderScan): string {
   if (scan.verdict === 'clear') return `no other caller holds the key (${where})`;
   const parts = scan.holders.map((h) => {
     const via = h.references?.length && !h.unverifiable ? ' through Key Vault' : '';
-    const noun = h.kind === 'function-app' ? 'function app ' : h.kind === 'container-app' ? 'container app ' : '';
+    const noun =
+      h.kind === 'function-app'
+        ? 'function app '
+        : h.kind === 'container-app'
+          ? 'container app '
+          : h.kind === 'ml-connection'
+            ? 'ML connection '
+            : '';
     return `${noun}${shortId(h.resourceId, sub)} (${h.unverifiable ?? h.settingNames.join(', ')}${via})`;
   });
   for (const s of scan.scopes.filter((x) => x.status !== 'scanned'))

@@ -88,6 +88,9 @@ const targetFields = {
   name: s(appService.name, appService.nameRule),
   slot: s(SLOT_NAME, 'a deployment slot name').optional(),
 };
+/** A target's name rule is its kind's: checked with the kind (superRefine) for kinds other than sites. */
+const kindTargetFields = { ...targetFields, name: z.string({ error: 'must be a name' }).min(1, 'must not be empty') };
+const SITE_KINDS: readonly string[] = ['app-service', 'function-app'];
 
 const planFileSchema = z
   .strictObject({
@@ -99,7 +102,7 @@ const planFileSchema = z
     target: z
       .strictObject({
         kind: z.enum(TARGET_KIND_NAMES).default(DEFAULT_TARGET_KIND),
-        ...targetFields,
+        ...kindTargetFields,
       })
       .optional(),
     /** Before plans named a kind: an App Service app. */
@@ -183,17 +186,16 @@ const planFileSchema = z
           message: `is not a way to switch ${TARGET_KINDS[kind].title}: use ${strategies.join(' or ')}`,
         });
       const target = loose(p[targetKey]);
-      if (kind === 'container-app') {
-        const words = TARGET_KINDS['container-app'];
-        if (typeof target.name === 'string' && !words.name.test(target.name))
-          ctx.addIssue({ code: 'custom', path: [targetKey, 'name'], message: `must be ${words.nameRule}` });
-        if (target.slot !== undefined)
-          ctx.addIssue({
-            code: 'custom',
-            path: [targetKey, 'slot'],
-            message: 'must be absent: container apps have no slots',
-          });
-      }
+      const words = TARGET_KINDS[kind] as (typeof TARGET_KINDS)[keyof typeof TARGET_KINDS] | undefined;
+      // Sites' names are checked by the site kinds' (and the older `app`'s) own field.
+      if (words && targetKey === 'target' && typeof target.name === 'string' && !words.name.test(target.name))
+        ctx.addIssue({ code: 'custom', path: [targetKey, 'name'], message: `must be ${words.nameRule}` });
+      if (words && !SITE_KINDS.includes(kind) && target.slot !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [targetKey, 'slot'],
+          message: `must be absent: ${words.noun}s have no slots`,
+        });
       const stagingSlot = typeof strategy.stagingSlot === 'string' ? strategy.stagingSlot : undefined;
       if (strategy.type === 'slot-swap') {
         if (!stagingSlot)

@@ -1,6 +1,6 @@
 /**
  * Kinds of caller a plan can name, and what each allows: its name rule and its ways to switch. App Service is the
- * first kind, then Functions and Container Apps; AI Search and Machine Learning connections follow.
+ * first kind, then Functions, Container Apps and Machine Learning workspace connections; AI Search follows.
  */
 /** Microsoft.Web sites (web apps and function apps alike): their name rule and their ways to switch. */
 const SITE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}[a-zA-Z0-9]$/;
@@ -47,6 +47,21 @@ export const TARGET_KINDS = {
     strategies: ['in-place'],
     restart:
       'a new revision with the identity env vars takes the traffic once it runs, the old revision is deactivated; the secret holding the key stays',
+  },
+  /**
+   * An Azure Machine Learning workspace connection (Microsoft.MachineLearningServices/workspaces/connections), named
+   * `workspace/connection`: an Azure OpenAI connection by key (`ApiKey`) becomes an Entra ID one (`AAD`), used with
+   * the workspace's (or compute's) identity. Its "settings" are the connection's fields (azure/targets/ml-connections.ts).
+   */
+  'ml-connection': {
+    title: 'a Machine Learning workspace connection',
+    noun: 'connection',
+    mention: 'connection ',
+    name: /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}\/[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$/,
+    nameRule: "a workspace and connection name, 'workspace/connection' (each 3–33 letters, digits, '-' or '_')",
+    strategies: ['in-place'],
+    restart:
+      'the connection is rewritten in place: code that opens it afterwards authenticates with the workspace’s (or compute’s) identity',
   },
 } as const;
 
@@ -97,5 +112,9 @@ export function targetResourceId(
     }
     case 'container-app':
       return `/subscriptions/${subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.App/containerApps/${target.name}`;
+    case 'ml-connection': {
+      const [workspace, connection] = target.name.split('/');
+      return `/subscriptions/${subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspace}/connections/${connection}`;
+    }
   }
 }

@@ -2,6 +2,7 @@
  * The simulator's state: plain JSON (no Maps, no classes) so it can be snapshotted for `reset`, persisted to a
  * state file, and handed out whole by the control API. Resources are keyed by lower-cased ARM id, like ARM.
  */
+import type { MlWorkspace } from './ml-model';
 
 export interface Tenant {
   id: string;
@@ -358,6 +359,8 @@ export interface SimState {
   identities: Record<string, UserAssignedIdentity>;
   /** Container apps by lower-cased ARM id (absent in older state files). */
   containerApps?: Record<string, ContainerApp>;
+  /** Azure Machine Learning workspaces by lower-cased ARM id (absent in older state files). */
+  mlWorkspaces?: Record<string, MlWorkspace>;
   accounts: Record<string, Account>;
   /** Key vaults by lower-cased ARM id (absent in state files written before vaults existed). */
   vaults: Record<string, KeyVault>;

@@ -2,22 +2,16 @@
  * Builds a scenario's container app: its identities, secrets (values resolved like app settings, Key Vault secrets
  * as their URL), one container of the image and env given, ingress, and the one revision that template makes.
  */
-import { randomUUID } from 'node:crypto';
 import { type ContainerApp, type ContainerAppEnvVar, type ContainerAppSecret, containerAppId, key } from './model';
 import { newRevisionSuffix, revisionName } from './container-apps';
-import type { ContainerAppSpec, SettingValueSpec } from './scenario-schema';
+import type { ContainerAppSpec } from './scenario-schema';
+import { type ResourceBuild, buildIdentities, placed } from './scenario-identities';
 
 type SecretSpec = NonNullable<ContainerAppSpec['secrets']>[number];
 type ReferenceSpec = Extract<SecretSpec, { keyVaultReference: unknown }>['keyVaultReference'];
 
-export interface ContainerAppBuild {
-  now: number;
-  resolveSetting: (v: SettingValueSpec, where: string) => string;
-  /** A user-assigned identity's ARM id by name. */
-  uami: (name: string, where: string) => string;
-  addPrincipal: (objectId: string, name: string, resourceId: string) => void;
+export interface ContainerAppBuild extends ResourceBuild {
   keyVaultUrl: (ref: ReferenceSpec, where: string) => string;
-  fail: (msg: string) => never;
 }
 
 export function buildContainerApp(
@@ -28,12 +22,7 @@ export function buildContainerApp(
   const id = containerAppId(p.subscriptionId, p.resourceGroup, spec.name);
   const where = `container app ${spec.name}`;
   const app: ContainerApp = {
-    id,
-    subscriptionId: p.subscriptionId,
-    resourceGroup: p.resourceGroup,
-    name: spec.name,
-    location: spec.location ?? p.location,
-    userAssigned: [],
+    ...placed(p, id),
     secrets: [],
     configuration: {
       activeRevisionsMode: spec.revisionsMode ?? 'Single',
@@ -55,15 +44,7 @@ export function buildContainerApp(
     tags: spec.tags ?? {},
     provisioningState: 'Succeeded',
   };
-  const type = spec.identity?.type ?? 'None';
-  if (type.includes('SystemAssigned')) {
-    app.systemPrincipalId = randomUUID();
-    b.addPrincipal(app.systemPrincipalId, spec.name, id);
-  }
-  if (type.includes('UserAssigned')) {
-    app.userAssigned = (spec.identity?.userAssigned ?? []).map((u) => b.uami(u, `${where}.identity`));
-    if (app.userAssigned.length === 0) b.fail(`${where}.identity: UserAssigned needs userAssigned`);
-  }
+  buildIdentities(app, spec.identity, { name: spec.name, id, where }, b);
   for (const s of spec.secrets ?? []) {
     const at = `${where}.secrets.${s.name}`;
     if (app.secrets.some((x) => x.name === s.name)) b.fail(`${at}: the name is used twice`);

@@ -92,6 +92,42 @@ const containerAppSchema = z.strictObject({
   tags: z.record(z.string(), z.string()).optional(),
 });
 
+/** An Azure Machine Learning workspace with its connections and computes (scenario-ml.ts builds it). */
+const mlIdentitySchema = z.strictObject({
+  type: z.enum(['None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned,UserAssigned']),
+  userAssigned: z.array(name).optional(),
+});
+const mlWorkspaceSchema = z.strictObject({
+  name: name.regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$/, "3 to 33 letters, digits, '-' or '_'"),
+  location: z.string().optional(),
+  identity: mlIdentitySchema.optional(),
+  /** Name of one of its user-assigned identities. */
+  primaryUserAssignedIdentity: name.optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  connections: z
+    .array(
+      z.strictObject({
+        name: name.regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$/, "3 to 33 letters, digits, '-' or '_'"),
+        category: z.string().default('AzureOpenAI'),
+        authType: z.enum(['ApiKey', 'AAD', 'None', 'PAT']),
+        target: settingValue,
+        /** The key of an ApiKey connection (any setting value: an account key …). */
+        key: settingValue.optional(),
+        metadata: z.record(z.string(), settingValue).optional(),
+      }),
+    )
+    .optional(),
+  computes: z
+    .array(
+      z.strictObject({
+        name,
+        computeType: z.string().default('ComputeInstance'),
+        identity: mlIdentitySchema.optional(),
+      }),
+    )
+    .optional(),
+});
+
 const planSchema = z.strictObject({
   name,
   location: z.string().optional(),
@@ -160,6 +196,7 @@ const resourceGroupSchema = z.strictObject({
   plans: z.array(planSchema).optional(),
   sites: z.array(siteSchema).optional(),
   containerApps: z.array(containerAppSchema).optional(),
+  mlWorkspaces: z.array(mlWorkspaceSchema).optional(),
   userAssignedIdentities: z.array(uamiSchema).optional(),
   accounts: z.array(accountSchema).optional(),
   keyVaults: z.array(vaultSchema).optional(),
@@ -317,6 +354,7 @@ export function loadScenario(input: string | Scenario): ParsedScenario {
 
 export type SiteSpec = z.output<typeof siteSchema>;
 export type ContainerAppSpec = z.output<typeof containerAppSchema>;
+export type MlWorkspaceSpec = z.output<typeof mlWorkspaceSchema>;
 export type SettingValueSpec = z.output<typeof settingValue>;
 export type IdentitySpec = z.output<typeof identitySchema>;
 export type ScopeSpec = z.output<typeof scopeSchema>;

@@ -29,6 +29,7 @@ import { skuInfo } from './skus';
 import { resolveMember, setMembers } from './groups';
 import { type PendingVault, buildVaults, renderReference, vaultScope } from './scenario-keyvault';
 import { buildContainerApp } from './scenario-container-apps';
+import { buildMlWorkspace } from './scenario-ml';
 import {
   type IdentitySpec,
   type ParsedScenario,
@@ -37,6 +38,7 @@ import {
   type SettingValueSpec,
   type SiteSpec,
   type ContainerAppSpec,
+  type MlWorkspaceSpec,
   type DiagnosticSettingSpec,
 } from './scenario-schema';
 
@@ -157,6 +159,13 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     tenantId: string;
   }[] = [];
   const pendingVaults: PendingVault[] = [];
+  const pendingMl: {
+    spec: MlWorkspaceSpec;
+    subscriptionId: string;
+    resourceGroup: string;
+    location: string;
+    tenantId: string;
+  }[] = [];
   const workspaceByName = new Map<string, string>();
   const pendingSettings: { account: Account; settings: DiagnosticSettingSpec[] }[] = [];
 
@@ -265,6 +274,8 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
       }
       for (const spec of rg.containerApps ?? [])
         pendingApps.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
+      for (const spec of rg.mlWorkspaces ?? [])
+        pendingMl.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
       for (const site of rg.sites ?? []) {
         const id = siteId(subId, rg.name, site.name);
         if (scopeByName.site.has(site.name.toLowerCase()))
@@ -392,21 +403,23 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     if (isFunctionApp(site)) for (const slot of Object.values(site.slots)) slot.hostKeys = newHostKeys();
   }
 
+  /** Adds the system-assigned identity of a container app or workspace (or compute) as a principal. */
+  const systemIdentity = (tenantId: string) => (objectId: string, name: string, resourceId: string) =>
+    addPrincipal({
+      objectId,
+      clientId: randomUUID(),
+      tenantId,
+      name,
+      kind: 'ManagedIdentity',
+      createdAt: longAgo,
+      resourceId,
+    });
   for (const p of pendingApps) {
     const app = buildContainerApp(p, {
       now: ctx.now,
       resolveSetting,
       uami: (n, where) => uamiByName.get(n.toLowerCase()) ?? fail(`${where}: unknown identity '${n}'`),
-      addPrincipal: (objectId, name, resourceId) =>
-        addPrincipal({
-          objectId,
-          clientId: randomUUID(),
-          tenantId: p.tenantId,
-          name,
-          kind: 'ManagedIdentity',
-          createdAt: longAgo,
-          resourceId,
-        }),
+      addPrincipal: systemIdentity(p.tenantId),
       keyVaultUrl: (ref, where) =>
         renderReference(
           { ...ref, form: 'uri' },
@@ -420,6 +433,18 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     if (scopeByName.site.has(`app:${app.name}`)) fail(`container app name '${app.name}' is used twice`);
     scopeByName.site.set(`app:${app.name}`, app.id);
     (state.containerApps ??= {})[key(app.id)] = app;
+  }
+
+  for (const p of pendingMl) {
+    const ws = buildMlWorkspace(p, {
+      now: ctx.now,
+      resolveSetting,
+      uami: (n, where) => uamiByName.get(n.toLowerCase()) ?? fail(`${where}: unknown identity '${n}'`),
+      addPrincipal: systemIdentity(p.tenantId),
+      fail,
+    });
+    if (state.mlWorkspaces?.[key(ws.id)]) fail(`ML workspace '${ws.name}' is named twice`);
+    (state.mlWorkspaces ??= {})[key(ws.id)] = ws;
   }
 
   // Group members once every principal (system-assigned identities included) exists.

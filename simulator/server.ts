@@ -6,6 +6,7 @@
  *   /cog/{subdomain}/…                   an AIServices account's Cognitive Services endpoint (OpenAI paths)
  *   /sites/{name}[/slots/{slot}]/…      the simulated apps' front door
  *   /containerapps/{app}[--{suffix}]/…  container apps' ingress (by traffic weight) and revision FQDNs
+ *   /mlworkspaces/{ws}/…                code in a Machine Learning workspace calling through a connection
  *   /{tenant}/…, /common/discovery/…    Entra ID
  *   everything else                     Azure Resource Manager
  */
@@ -25,6 +26,8 @@ import { webRoutes } from './arm/web';
 import { serverFarmRoutes } from './arm/server-farms';
 import { containerAppRoutes } from './arm/container-apps';
 import { CONTAINER_APPS_PATH } from './container-apps';
+import { mlWorkspaceRoutes } from './arm/ml-workspaces';
+import { ML_WORKSPACES_PATH, handleMlRequest } from './ml-workspaces';
 import { ensurePki } from './certs';
 import { handleControl } from './control';
 import { SimCore, type RequestLogEntry } from './core';
@@ -87,6 +90,7 @@ class SimulatorServer implements Simulator {
     this.arm.add([...webRoutes, ...serverFarmRoutes, ...cognitiveRoutes, ...authorizationRoutes]);
     this.arm.add([...keyVaultRoutes, ...subscriptionRoutes, ...webReferenceRoutes, ...monitorRoutes]);
     this.arm.add(containerAppRoutes);
+    this.arm.add(mlWorkspaceRoutes);
     this.control = this.makeControl();
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.dispatch(req, res).catch((err: unknown) => {
@@ -268,6 +272,12 @@ class SimulatorServer implements Simulator {
         body,
         res,
       );
+      return;
+    }
+    if (rawPath.toLowerCase().startsWith(`${ML_WORKSPACES_PATH}/`)) {
+      const out = (await handleMlRequest(this.core, simReq)) ?? { status: 404, body: { error: 'not found' } };
+      this.core.record({ surface: 'frontdoor', method: simReq.method, path: simReq.path, status: out.status });
+      send(res, out);
       return;
     }
     if (/^\/(aoai|aoai-regional|cog|msi|loganalytics|metrics)\//i.test(rawPath) || handleEntraPath(rawPath)) {

@@ -20,7 +20,9 @@ import {
 import { azureErrorInfo, isTransient, statusOf, toFailure } from '../errors';
 import { accountResourceId, siteResourceId } from '../resources';
 import { kindOfResource } from '../targets';
-import { containerApp, containerAppSettings } from '../targets/container-apps';
+import { containerApp } from '../targets/container-apps';
+import { callerSettings, unreadableSettings } from './caller-settings';
+import { apiKeyConnections } from './ml-connections';
 import type { TargetKind } from '../../plan/schema';
 
 export interface KeyHolderDeps {
@@ -194,7 +196,7 @@ class Scan {
   private async scanSubscription(subscriptionId: string): Promise<void> {
     const scope = `/subscriptions/${subscriptionId}`;
     const { web } = this.deps.clients(subscriptionId);
-    let resources = await this.scanContainerApps(subscriptionId);
+    let resources = (await this.scanContainerApps(subscriptionId)) + (await this.scanMlConnections(subscriptionId));
     try {
       for await (const app of web.webApps.list()) {
         const ref = siteRefOf(subscriptionId, app);
@@ -244,34 +246,35 @@ class Scan {
     return resources;
   }
 
+  /** The `ApiKey` connections of Machine Learning workspaces; a worker that may not list them leaves them ignored. */
+  private async scanMlConnections(subscriptionId: string): Promise<number> {
+    let resources = 0;
+    try {
+      for await (const c of apiKeyConnections(this.deps.clients(subscriptionId).machineLearning, subscriptionId))
+        resources += await this.check(c.ref, c.resourceId, c.tags);
+    } catch (err) {
+      if (!isPermanent(err)) throw toFailure(`listing the ML workspace connections of ${subscriptionId}`, err);
+      for (const search of this.searches)
+        search.ignored.push({
+          resourceId: `/subscriptions/${subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`,
+          reason: `the worker may not list the Machine Learning workspaces or their connections (${statusOf(err)}): they were not checked — grant it Reader on the subscription`,
+        });
+    }
+    return resources;
+  }
+
   /** Checks one app or slot for every account that does not leave it out; returns 1 when its settings were read. */
   private async check(site: SiteRef, resourceId: string, tags?: Record<string, string>): Promise<number> {
     const searches = this.searches.filter((s) => !s.excludes(resourceId));
     if (searches.length === 0) return 0;
     this.deps.progress?.({ checking: resourceId });
-    const { web } = this.deps.clients(site.subscriptionId);
     let settings: Record<string, string>;
     try {
-      if (site.kind === 'container-app')
-        settings = await containerAppSettings(this.deps.clients(site.subscriptionId).containerApps, site);
-      else {
-        const dict = site.slot
-          ? await web.webApps.listApplicationSettingsSlot(site.resourceGroup, site.name, site.slot)
-          : await web.webApps.listApplicationSettings(site.resourceGroup, site.name);
-        settings = { ...(dict.properties ?? {}) };
-      }
+      settings = await callerSettings(this.deps.clients(site.subscriptionId), site);
     } catch (err) {
       if (!isPermanent(err)) throw toFailure(`reading the app settings of ${resourceId}`, err);
       for (const search of searches)
-        search.holders.push({
-          resourceId,
-          ...kindOf(site),
-          settingNames: [],
-          unverifiable:
-            site.kind === 'container-app'
-              ? 'the worker may not read its secrets (listSecrets)'
-              : 'the worker may not read its app settings',
-        });
+        search.holders.push({ resourceId, ...kindOf(site), settingNames: [], unverifiable: unreadableSettings(site) });
       return 0;
     }
     const tagged = tags && Object.keys(tags).length ? { tags: { ...tags } } : {};

@@ -3,11 +3,13 @@ import type { TargetAdapter } from './adapter';
 import { appService } from './app-service';
 import { containerApp } from './container-apps';
 import { functionApp } from './functions';
+import { mlConnection } from './ml-connections';
 
 const ADAPTERS: Readonly<Record<string, TargetAdapter>> = {
   [appService.kind]: appService,
   [functionApp.kind]: functionApp,
   [containerApp.kind]: containerApp,
+  [mlConnection.kind]: mlConnection,
 };
 
 /** The adapter for a caller kind (App Service when the ref predates kinds). */
