@@ -2,6 +2,7 @@
  * The simulator's state: plain JSON (no Maps, no classes) so it can be snapshotted for `reset`, persisted to a
  * state file, and handed out whole by the control API. Resources are keyed by lower-cased ARM id, like ARM.
  */
+import type { SearchService } from './search-model';
 
 export interface Tenant {
   id: string;
@@ -77,13 +78,17 @@ export interface HostKeys {
   systemKeys: Record<string, string>;
 }
 
-/** An App Service plan (`Microsoft.Web/serverfarms`): where its sites run and what its SKU allows. */
-export interface ServerFarm {
+/** What every ARM resource of the state knows of where it is. */
+export interface ArmResource {
   id: string;
   subscriptionId: string;
   resourceGroup: string;
   name: string;
   location: string;
+}
+
+/** An App Service plan (`Microsoft.Web/serverfarms`): where its sites run and what its SKU allows. */
+export interface ServerFarm extends ArmResource {
   /** `S1`, `P1v3`, `Y1`, `FC1`, `EP1`, … (simulator/arm/server-farms.ts knows each). */
   sku: string;
   /** Linux (`reserved`) or Windows workers. */
@@ -358,6 +363,8 @@ export interface SimState {
   identities: Record<string, UserAssignedIdentity>;
   /** Container apps by lower-cased ARM id (absent in older state files). */
   containerApps?: Record<string, ContainerApp>;
+  /** AI Search services by lower-cased ARM id (absent in older state files). */
+  searchServices?: Record<string, SearchService>;
   accounts: Record<string, Account>;
   /** Key vaults by lower-cased ARM id (absent in state files written before vaults existed). */
   vaults: Record<string, KeyVault>;

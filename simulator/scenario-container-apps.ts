@@ -20,6 +20,26 @@ export interface ContainerAppBuild {
   fail: (msg: string) => never;
 }
 
+/** A scenario resource's managed identities: its system principal (made now) and its user-assigned identities. */
+export function buildIdentity(
+  spec: { name: string; identity?: ContainerAppSpec['identity'] },
+  id: string,
+  where: string,
+  b: Pick<ContainerAppBuild, 'uami' | 'addPrincipal' | 'fail'>,
+): { systemPrincipalId?: string; userAssigned: string[] } {
+  const out: { systemPrincipalId?: string; userAssigned: string[] } = { userAssigned: [] };
+  const type = spec.identity?.type ?? 'None';
+  if (type.includes('SystemAssigned')) {
+    out.systemPrincipalId = randomUUID();
+    b.addPrincipal(out.systemPrincipalId, spec.name, id);
+  }
+  if (type.includes('UserAssigned')) {
+    out.userAssigned = (spec.identity?.userAssigned ?? []).map((u) => b.uami(u, `${where}.identity`));
+    if (out.userAssigned.length === 0) b.fail(`${where}.identity: UserAssigned needs userAssigned`);
+  }
+  return out;
+}
+
 export function buildContainerApp(
   p: { spec: ContainerAppSpec; subscriptionId: string; resourceGroup: string; location: string },
   b: ContainerAppBuild,
@@ -55,15 +75,7 @@ export function buildContainerApp(
     tags: spec.tags ?? {},
     provisioningState: 'Succeeded',
   };
-  const type = spec.identity?.type ?? 'None';
-  if (type.includes('SystemAssigned')) {
-    app.systemPrincipalId = randomUUID();
-    b.addPrincipal(app.systemPrincipalId, spec.name, id);
-  }
-  if (type.includes('UserAssigned')) {
-    app.userAssigned = (spec.identity?.userAssigned ?? []).map((u) => b.uami(u, `${where}.identity`));
-    if (app.userAssigned.length === 0) b.fail(`${where}.identity: UserAssigned needs userAssigned`);
-  }
+  Object.assign(app, buildIdentity(spec, id, where, b));
   for (const s of spec.secrets ?? []) {
     const at = `${where}.secrets.${s.name}`;
     if (app.secrets.some((x) => x.name === s.name)) b.fail(`${at}: the name is used twice`);

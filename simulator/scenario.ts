@@ -29,6 +29,7 @@ import { skuInfo } from './skus';
 import { resolveMember, setMembers } from './groups';
 import { type PendingVault, buildVaults, renderReference, vaultScope } from './scenario-keyvault';
 import { buildContainerApp } from './scenario-container-apps';
+import { buildSearchService } from './scenario-search';
 import {
   type IdentitySpec,
   type ParsedScenario,
@@ -37,6 +38,7 @@ import {
   type SettingValueSpec,
   type SiteSpec,
   type ContainerAppSpec,
+  type SearchServiceSpec,
   type DiagnosticSettingSpec,
 } from './scenario-schema';
 
@@ -156,6 +158,13 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     location: string;
     tenantId: string;
   }[] = [];
+  const pendingSearch: {
+    spec: SearchServiceSpec;
+    subscriptionId: string;
+    resourceGroup: string;
+    location: string;
+    tenantId: string;
+  }[] = [];
   const pendingVaults: PendingVault[] = [];
   const workspaceByName = new Map<string, string>();
   const pendingSettings: { account: Account; settings: DiagnosticSettingSpec[] }[] = [];
@@ -265,6 +274,8 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
       }
       for (const spec of rg.containerApps ?? [])
         pendingApps.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
+      for (const spec of rg.searchServices ?? [])
+        pendingSearch.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
       for (const site of rg.sites ?? []) {
         const id = siteId(subId, rg.name, site.name);
         if (scopeByName.site.has(site.name.toLowerCase()))
@@ -392,21 +403,26 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     if (isFunctionApp(site)) for (const slot of Object.values(site.slots)) slot.hostKeys = newHostKeys();
   }
 
+  /** What building a resource with managed identities of `tenantId` needs. */
+  const identityBuild = (tenantId: string) => ({
+    now: ctx.now,
+    resolveSetting,
+    uami: (n: string, where: string) => uamiByName.get(n.toLowerCase()) ?? fail(`${where}: unknown identity '${n}'`),
+    addPrincipal: (objectId: string, name: string, resourceId: string) =>
+      addPrincipal({
+        objectId,
+        clientId: randomUUID(),
+        tenantId,
+        name,
+        kind: 'ManagedIdentity',
+        createdAt: longAgo,
+        resourceId,
+      }),
+    fail,
+  });
   for (const p of pendingApps) {
     const app = buildContainerApp(p, {
-      now: ctx.now,
-      resolveSetting,
-      uami: (n, where) => uamiByName.get(n.toLowerCase()) ?? fail(`${where}: unknown identity '${n}'`),
-      addPrincipal: (objectId, name, resourceId) =>
-        addPrincipal({
-          objectId,
-          clientId: randomUUID(),
-          tenantId: p.tenantId,
-          name,
-          kind: 'ManagedIdentity',
-          createdAt: longAgo,
-          resourceId,
-        }),
+      ...identityBuild(p.tenantId),
       keyVaultUrl: (ref, where) =>
         renderReference(
           { ...ref, form: 'uri' },
@@ -420,6 +436,12 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     if (scopeByName.site.has(`app:${app.name}`)) fail(`container app name '${app.name}' is used twice`);
     scopeByName.site.set(`app:${app.name}`, app.id);
     (state.containerApps ??= {})[key(app.id)] = app;
+  }
+
+  for (const p of pendingSearch) {
+    const service = buildSearchService(p, identityBuild(p.tenantId));
+    if (state.searchServices?.[key(service.id)]) fail(`search service name '${service.name}' is used twice`);
+    (state.searchServices ??= {})[key(service.id)] = service;
   }
 
   // Group members once every principal (system-assigned identities included) exists.

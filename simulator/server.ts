@@ -6,6 +6,7 @@
  *   /cog/{subdomain}/…                   an AIServices account's Cognitive Services endpoint (OpenAI paths)
  *   /sites/{name}[/slots/{slot}]/…      the simulated apps' front door
  *   /containerapps/{app}[--{suffix}]/…  container apps' ingress (by traffic weight) and revision FQDNs
+ *   /search/{service}/…                 AI Search services' data plane (search.ts)
  *   /{tenant}/…, /common/discovery/…    Entra ID
  *   everything else                     Azure Resource Manager
  */
@@ -25,6 +26,9 @@ import { webRoutes } from './arm/web';
 import { serverFarmRoutes } from './arm/server-farms';
 import { containerAppRoutes } from './arm/container-apps';
 import { CONTAINER_APPS_PATH } from './container-apps';
+import { searchRoutes } from './arm/search';
+import { handleSearch } from './search';
+import { SEARCH_PATH } from './search-model';
 import { ensurePki } from './certs';
 import { handleControl } from './control';
 import { SimCore, type RequestLogEntry } from './core';
@@ -87,6 +91,7 @@ class SimulatorServer implements Simulator {
     this.arm.add([...webRoutes, ...serverFarmRoutes, ...cognitiveRoutes, ...authorizationRoutes]);
     this.arm.add([...keyVaultRoutes, ...subscriptionRoutes, ...webReferenceRoutes, ...monitorRoutes]);
     this.arm.add(containerAppRoutes);
+    this.arm.add(searchRoutes);
     this.control = this.makeControl();
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.dispatch(req, res).catch((err: unknown) => {
@@ -268,6 +273,12 @@ class SimulatorServer implements Simulator {
         body,
         res,
       );
+      return;
+    }
+    if (new RegExp(`^${SEARCH_PATH}/`, 'i').test(rawPath)) {
+      const out = (await handleSearch(this.core, simReq))!;
+      this.core.record({ surface: 'search', method: simReq.method, path: simReq.path, status: out.status });
+      send(res, out);
       return;
     }
     if (/^\/(aoai|aoai-regional|cog|msi|loganalytics|metrics)\//i.test(rawPath) || handleEntraPath(rawPath)) {
