@@ -150,7 +150,10 @@ export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): stri
       ? 'the system-assigned identity'
       : `user-assigned identity ${plan.identity.resourceId?.split('/').pop() ?? ''}`;
   const idNow = before?.sites
-    .map((s) => `${s.site.slot ?? (s.site.kind === 'container-app' ? 'the app' : 'production')}: ${s.identity.type}`)
+    .map(
+      (s) =>
+        `${s.site.slot ?? (s.site.kind === 'container-app' || s.site.kind === 'ai-search' ? 'the app' : 'production')}: ${s.identity.type}`,
+    )
     .join(', ');
   const set = Object.entries(plan.settings.set).map(([k, v]) => `${k}=${v}`);
   if (plan.identity.type === 'user-assigned') set.push('AZURE_CLIENT_ID=<identity client id>');

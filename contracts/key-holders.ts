@@ -35,7 +35,14 @@ export function describeScan(scan: KeyHolderScan): string {
   if (scan.verdict === 'clear') return `no other caller holds the key (${where})`;
   const parts = scan.holders.map((h) => {
     const via = h.references?.length && !h.unverifiable ? ' through Key Vault' : '';
-    const noun = h.kind === 'function-app' ? 'function app ' : h.kind === 'container-app' ? 'container app ' : '';
+    const noun =
+      h.kind === 'function-app'
+        ? 'function app '
+        : h.kind === 'container-app'
+          ? 'container app '
+          : h.kind === 'ai-search'
+            ? 'search service '
+            : '';
     return `${noun}${shortId(h.resourceId, sub)} (${h.unverifiable ?? h.settingNames.join(', ')}${via})`;
   });
   for (const s of scan.scopes.filter((x) => x.status !== 'scanned'))

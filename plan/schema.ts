@@ -100,6 +100,7 @@ const planFileSchema = z
       .strictObject({
         kind: z.enum(TARGET_KIND_NAMES).default(DEFAULT_TARGET_KIND),
         ...targetFields,
+        accountKey: z.enum(['key1', 'key2'], 'must be key1 or key2').optional(),
       })
       .optional(),
     /** Before plans named a kind: an App Service app. */
@@ -183,17 +184,23 @@ const planFileSchema = z
           message: `is not a way to switch ${TARGET_KINDS[kind].title}: use ${strategies.join(' or ')}`,
         });
       const target = loose(p[targetKey]);
-      if (kind === 'container-app') {
-        const words = TARGET_KINDS['container-app'];
+      if (kind === 'container-app' || kind === 'ai-search') {
+        const words = TARGET_KINDS[kind];
         if (typeof target.name === 'string' && !words.name.test(target.name))
           ctx.addIssue({ code: 'custom', path: [targetKey, 'name'], message: `must be ${words.nameRule}` });
         if (target.slot !== undefined)
           ctx.addIssue({
             code: 'custom',
             path: [targetKey, 'slot'],
-            message: 'must be absent: container apps have no slots',
+            message: `must be absent: ${words.noun}s have no slots`,
           });
       }
+      if (kind !== 'ai-search' && target.accountKey !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [targetKey, 'accountKey'],
+          message: 'only applies to an AI Search service (Azure shows its keys as <redacted>)',
+        });
       const stagingSlot = typeof strategy.stagingSlot === 'string' ? strategy.stagingSlot : undefined;
       if (strategy.type === 'slot-swap') {
         if (!stagingSlot)

@@ -13,30 +13,19 @@ import { targetOf, targetResourceId } from '../../plan/targets';
 import type { SiteRef } from '../../contracts/model';
 import type { AzureContext } from '../context';
 import type { MigrationPlan } from '../../plan/schema';
-import type { HostingFinding, IdentityView, TargetAdapter, TargetView } from './adapter';
+import type { HostingFinding, TargetAdapter, TargetView } from './adapter';
+import { identityViewOf } from './identity-view';
 
 /** How a Key Vault secret of a container app reads among its settings: an App Service Key Vault reference. */
 export const keyVaultSetting = (url: string) => `@Microsoft.KeyVault(SecretUri=${url})`;
 
 function view(app: ContainerApp, ref: SiteRef): TargetView {
-  const id = app.identity;
-  const userAssigned = Object.fromEntries(
-    Object.entries(id?.userAssignedIdentities ?? {}).map(([k, v]) => [
-      k,
-      { ...(v.principalId ? { principalId: v.principalId } : {}), ...(v.clientId ? { clientId: v.clientId } : {}) },
-    ]),
-  );
-  const identity: IdentityView = {
-    // Container Apps spells the combined type without a space; cutover compares App Service's spelling.
-    type: (id?.type ?? 'None')
-      .split(',')
-      .map((t) => t.trim())
-      .join(', '),
-    ...(id?.principalId ? { principalId: id.principalId } : {}),
-    ...(id?.tenantId ? { tenantId: id.tenantId } : {}),
-    userAssignedIdentityIds: Object.keys(userAssigned).map((k) => k.toLowerCase()),
-    userAssigned,
-  };
+  // Container Apps spells the combined type without a space; cutover compares App Service's spelling.
+  const type = (app.identity?.type ?? 'None')
+    .split(',')
+    .map((t) => t.trim())
+    .join(', ');
+  const identity = identityViewOf(app.identity, type);
   const fqdn = app.configuration?.ingress?.fqdn;
   return {
     id: app.id ?? targetResourceId(ref.subscriptionId, ref),
