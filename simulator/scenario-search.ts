@@ -5,7 +5,14 @@
 import { type ContainerAppBuild, buildIdentity } from './scenario-container-apps';
 import { SimError, isRecord } from './http';
 import { key } from './model';
-import { text, validateDataSource, validateIndex, validateIndexer, validateSkillset } from './search-definitions';
+import {
+  normalized,
+  text,
+  validateDataSource,
+  validateIndex,
+  validateIndexer,
+  validateSkillset,
+} from './search-definitions';
 import { type SearchJson, type SearchService, searchServiceId } from './search-model';
 import type { SearchServiceSpec, SettingValueSpec } from './scenario-schema';
 
@@ -78,8 +85,8 @@ export function buildSearchService(
       const n = text(def.name);
       const validate = { skillsets: validateSkillset, indexes: validateIndex, indexers: validateIndexer }[what];
       check(`${what}.${n || i}`, () => validate(s, def, n));
-      if (what === 'skillsets') s.skillsets[key(n)] = def;
-      else if (what === 'indexes') s.indexes[key(n)] = { definition: def, documents: {} };
+      if (what === 'skillsets') s.skillsets[key(n)] = normalized('skillset', def);
+      else if (what === 'indexes') s.indexes[key(n)] = { definition: normalized('index', def), documents: {} };
       else s.indexers[key(n)] = { definition: def, processed: 0, history: [] };
     }
   };

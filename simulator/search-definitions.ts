@@ -145,6 +145,56 @@ export function validateDataSource(_service: SearchService, body: SearchJson, ur
     throw invalid(`Data source '${name}': 'container.name' is required.`);
 }
 
+/**
+ * A definition as Azure stores (and a GET shows) it: every field flag filled in (`searchable`, `filterable`,
+ * `retrievable`, `stored`, `sortable`, `facetable`, `key`, `synonymMaps: []`), skills' `context` and their inputs'
+ * `inputs: []`, the HNSW defaults (m 4, efConstruction 400, efSearch 500, cosine).
+ */
+export function normalized(kind: 'skillset' | 'index' | 'other', def: SearchJson): SearchJson {
+  const out = structuredClone(def);
+  if (kind === 'index') {
+    out.fields = list(out.fields).map((f) => {
+      const vector = f.type === 'Collection(Edm.Single)';
+      const textual = f.type === 'Edm.String' || f.type === 'Collection(Edm.String)';
+      const collection = String(f.type).startsWith('Collection(');
+      return {
+        ...f,
+        searchable: f.searchable ?? (vector || textual),
+        filterable: f.filterable ?? !vector,
+        retrievable: f.retrievable ?? true,
+        stored: f.stored ?? true,
+        sortable: f.sortable ?? (!vector && !collection),
+        facetable: f.facetable ?? !vector,
+        key: f.key ?? false,
+        synonymMaps: f.synonymMaps ?? [],
+      };
+    });
+    const vs = isRecord(out.vectorSearch) ? out.vectorSearch : undefined;
+    if (vs)
+      vs.algorithms = list(vs.algorithms).map((a) =>
+        a.kind === 'hnsw'
+          ? {
+              ...a,
+              hnswParameters: {
+                m: 4,
+                efConstruction: 400,
+                efSearch: 500,
+                metric: 'cosine',
+                ...(isRecord(a.hnswParameters) ? a.hnswParameters : {}),
+              },
+            }
+          : a,
+      );
+  }
+  if (kind === 'skillset')
+    out.skills = list(out.skills).map((skill) => ({
+      ...skill,
+      context: skill.context ?? '/document',
+      inputs: list(skill.inputs).map((i) => ({ ...i, inputs: i.inputs ?? [] })),
+    }));
+  return out;
+}
+
 /** The parameters that may hold a key: embedding skills of a skillset, azureOpenAI vectorizers of an index. */
 function keyHolders(kind: 'skillset' | 'index', def: SearchJson): [string, SearchJson][] {
   if (kind === 'skillset')

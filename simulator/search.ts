@@ -17,6 +17,7 @@ import { principalHasDataAction } from './dataplane';
 import { sameAudience } from './tokens';
 import {
   keepRedactedKeys,
+  normalized,
   redacted,
   validateDataSource,
   validateIndex,
@@ -163,7 +164,7 @@ export async function handleSearch(core: SimCore, req: SimRequest): Promise<SimR
         delete def['@odata.etag'];
         delete def['@odata.context'];
         VALIDATE[collection](service, def, name);
-        store.set(name, def);
+        store.set(name, normalized(kind ?? 'other', def));
         service.etag++;
         core.persist();
         return {

@@ -117,6 +117,12 @@ function applyBody(ctx: ArmContext, s: SearchService, body: Record<string, unkno
     applyIdentity(ctx, s, { resourceId: s.id, principalName: s.name, writeAction: WRITE }, body.identity);
 }
 
+/** `s` becomes `draft` (a property the draft dropped, such as a removed system identity, goes too). */
+function commit(s: SearchService, draft: SearchService): void {
+  for (const k of Object.keys(s)) if (!(k in draft)) delete (s as unknown as Record<string, unknown>)[k];
+  Object.assign(s, draft);
+}
+
 function put(ctx: ArmContext): SimResponse {
   const body = jsonBody(ctx.req);
   if (!isRecord(body)) throw badRequest('The request body must be a JSON object.', 'InvalidRequestContent');
@@ -148,7 +154,7 @@ function put(ctx: ArmContext): SimResponse {
   };
   const draft = structuredClone(s);
   applyBody(ctx, draft, { ...body, identity: body.identity ?? { type: 'None' } });
-  Object.assign(s, draft);
+  commit(s, draft);
   (ctx.core.state.searchServices ??= {})[key(s.id)] = s;
   ctx.core.persist();
   return { status: existing ? 200 : 201, body: serviceView(ctx, s) };
@@ -160,7 +166,7 @@ function patch(ctx: ArmContext): SimResponse {
   if (!isRecord(body)) throw badRequest('The request body must be a JSON object.', 'InvalidRequestContent');
   const draft = structuredClone(s);
   applyBody(ctx, draft, body);
-  Object.assign(s, draft);
+  commit(s, draft);
   ctx.core.persist();
   return { status: 200, body: serviceView(ctx, s) };
 }
