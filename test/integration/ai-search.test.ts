@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { MigrationPlan } from '../../plan/schema';
 import { createSearchClients } from '../../azure/clients';
 import { accessAfter, accessFootprint } from '../support/footprint';
@@ -115,6 +116,14 @@ function expectedAfter(beforeState: Footprint, actual: Footprint, name: string, 
   return { ...expected, ...accessAfter(beforeState, actual, principal, RG, account) };
 }
 
+/** A history as JSON with every payload's base64 `data` decoded beside it. */
+function decodedHistory(json: string): string {
+  const decoded = [...json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) =>
+    Buffer.from(m[1], 'base64').toString('utf8'),
+  );
+  return [json, ...decoded].join('\n');
+}
+
 /** A vector query through the index's `aoai` vectorizer, as any client of the service sends it. */
 async function vectorQuery(estate: Estate, service: string): Promise<number> {
   const svc = await estate.azure.search.services.get(RG, service);
@@ -159,12 +168,17 @@ describe('Azure AI Search migrations against the simulator', () => {
     // The identity's role never propagates within the downtime budget: the smoke test cannot pass.
     estate.sim.control.setDelays({ propagationMs: 3_600_000 });
     let result;
+    let handle: Parameters<NonNullable<Parameters<typeof runMigration>[3]>>[0] | undefined;
     try {
-      result = await run(
+      result = await runMigration(
+        estate,
         'ai-search-rollback',
         plan('rollback-search', 'rollback-search-openai', {
           budgets: { ...TEST_PLAN_TIMING.budgets, propagationWait: '1s', downtime: '4s' },
         }),
+        async (h) => {
+          handle = h;
+        },
       );
     } finally {
       estate.sim.control.setDelays({ propagationMs: 300 });
@@ -174,6 +188,16 @@ describe('Azure AI Search migrations against the simulator', () => {
     assert.ok(result.evidence.compensations.every((c) => c.status === 'done'));
     assert.deepEqual(footprint(estate, 'rollback-search-openai'), beforeState);
     assert.equal(await vectorQuery(estate, 'rollback-search'), 0, 'the vector query works with the key again');
+    // Which key it was is recorded; the key itself, read again from the account to restore it, is not.
+    const history = decodedHistory(historyToJSON(await handle!.fetchHistory()));
+    assert.match(history, /"kind":"account-key","fingerprint":"sha256:[0-9a-f]+","keyName":"key1"/);
+    const account = Object.values(estate.sim.control.state().accounts).find(
+      (a) => a.name === 'rollback-search-openai',
+    )!;
+    for (const key of [account.key1, account.key2]) {
+      assert.ok(!history.includes(key), 'no key in the workflow history');
+      assert.ok(!JSON.stringify(result.evidence).includes(key), 'no key in the evidence');
+    }
   });
 
   test('brownfield: a user-assigned identity, a skill on another account’s key and a vectorizer on the identity survive', async () => {
