@@ -145,12 +145,26 @@ export function validateDataSource(_service: SearchService, body: SearchJson, ur
     throw invalid(`Data source '${name}': 'container.name' is required.`);
 }
 
+/** What Azure fills in on the skills of the examples' types (SearchServiceGetSkillset.json). */
+const SKILL_DEFAULTS: Record<string, SearchJson> = {
+  '#Microsoft.Skills.Text.SplitSkill': { defaultLanguageCode: 'en', pageOverlapLength: 0, maximumPagesToTake: 0 },
+  '#Microsoft.Skills.Text.KeyPhraseExtractionSkill': { defaultLanguageCode: 'en' },
+  '#Microsoft.Skills.Custom.WebApiSkill': { batchSize: 1000, httpHeaders: {} },
+  '#Microsoft.Skills.Util.DocumentIntelligenceLayoutSkill': { outputFormat: 'markdown' },
+};
+
 /**
  * A definition as Azure stores (and a GET shows) it: every field flag filled in (`searchable`, `filterable`,
  * `retrievable`, `stored`, `sortable`, `facetable`, `key`, `synonymMaps: []`), skills' `context` and their inputs'
- * `inputs: []`, the HNSW defaults (m 4, efConstruction 400, efSearch 500, cosine).
+ * `inputs: []` and the defaults of some skill types (SKILL_DEFAULTS), the HNSW defaults (m 4, efConstruction 400, efSearch 500, cosine), scoring profiles'
+ * `functionAggregation: sum` and functions' `interpolation: linear`.
  */
-export function normalized(kind: 'skillset' | 'index' | 'other', def: SearchJson): SearchJson {
+export function normalized(
+  kind: 'skillset' | 'index' | 'other',
+  def: SearchJson,
+  /** The PUT examples' answers echo skills without the type defaults their GET shows. */
+  skillDefaults = true,
+): SearchJson {
   const out = structuredClone(def);
   if (kind === 'index') {
     out.fields = list(out.fields).map((f) => {
@@ -169,6 +183,12 @@ export function normalized(kind: 'skillset' | 'index' | 'other', def: SearchJson
         synonymMaps: f.synonymMaps ?? [],
       };
     });
+    if (Array.isArray(out.scoringProfiles))
+      out.scoringProfiles = list(out.scoringProfiles).map((sp) => ({
+        ...sp,
+        functionAggregation: sp.functionAggregation ?? 'sum',
+        functions: list(sp.functions).map((f) => ({ ...f, interpolation: f.interpolation ?? 'linear' })),
+      }));
     const vs = isRecord(out.vectorSearch) ? out.vectorSearch : undefined;
     if (vs)
       vs.algorithms = list(vs.algorithms).map((a) =>
@@ -188,23 +208,30 @@ export function normalized(kind: 'skillset' | 'index' | 'other', def: SearchJson
   }
   if (kind === 'skillset')
     out.skills = list(out.skills).map((skill) => ({
+      ...(skillDefaults ? SKILL_DEFAULTS[text(skill['@odata.type'])] : {}),
       ...skill,
       context: skill.context ?? '/document',
       inputs: list(skill.inputs).map((i) => ({ ...i, inputs: i.inputs ?? [] })),
+      ...(skill['@odata.type'] === '#Microsoft.Skills.Util.DocumentIntelligenceLayoutSkill'
+        ? { extractionOptions: skill.extractionOptions ?? [] }
+        : {}),
     }));
   return out;
 }
 
-/** The parameters that may hold a key: embedding skills of a skillset, azureOpenAI vectorizers of an index. */
+/** The parameters that may hold a key: skills of a skillset (embedding, chat completion …), azureOpenAI vectorizers. */
 function keyHolders(kind: 'skillset' | 'index', def: SearchJson): [string, SearchJson][] {
   if (kind === 'skillset')
     return list(def.skills)
-      .filter((s) => s['@odata.type'] === EMBEDDING_SKILL)
-      .map((s) => [String(s.name), s]);
+      .filter((s) => s['@odata.type'] === EMBEDDING_SKILL || typeof s.apiKey === 'string')
+      .map((s) => [text(s.name), s]);
   return vectorizersOf(def)
     .filter((v) => v.kind === 'azureOpenAI' && isRecord(v.azureOpenAIParameters))
     .map((v) => [String(v.name), v.azureOpenAIParameters as SearchJson]);
 }
+
+/** The `@odata.etag` of a write. */
+export const etagOf = (etag: number) => `"0x${etag.toString(16).toUpperCase()}"`;
 
 /** A GET's view: secrets masked, the etag of the last write. */
 export function redacted(kind: 'skillset' | 'index' | 'other', def: SearchJson, etag: number): SearchJson {
@@ -212,7 +239,7 @@ export function redacted(kind: 'skillset' | 'index' | 'other', def: SearchJson, 
   if (kind !== 'other')
     for (const [, p] of keyHolders(kind, out)) if (typeof p.apiKey === 'string') p.apiKey = REDACTED;
   if (kind === 'other' && isRecord(out.credentials)) out.credentials = { connectionString: null };
-  return { '@odata.etag': `"0x${etag.toString(16).toUpperCase()}"`, ...out };
+  return { '@odata.etag': etagOf(etag), ...out };
 }
 
 /** A PUT's body with `"<redacted>"` keys replaced by the keys the same-named skills or vectorizers hold now. */

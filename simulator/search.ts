@@ -16,6 +16,7 @@ import { callerCan } from './arm/router';
 import { principalHasDataAction } from './dataplane';
 import { sameAudience } from './tokens';
 import {
+  etagOf,
   keepRedactedKeys,
   normalized,
   redacted,
@@ -167,10 +168,11 @@ export async function handleSearch(core: SimCore, req: SimRequest): Promise<SimR
         store.set(name, normalized(kind ?? 'other', def));
         service.etag++;
         core.persist();
-        return {
-          status: before ? 200 : 201,
-          body: { '@odata.etag': `"0x${service.etag.toString(16).toUpperCase()}"`, ...body },
-        };
+        // What was sent, as stored (flags filled in): a `<redacted>` sent back stays `<redacted>` here.
+        const echo = normalized(kind ?? 'other', body, false);
+        delete echo['@odata.etag'];
+        delete echo['@odata.context'];
+        return { status: before ? 200 : 201, body: { '@odata.etag': etagOf(service.etag), ...echo } };
       }
       case 'DELETE': {
         can('delete');

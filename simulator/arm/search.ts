@@ -68,10 +68,12 @@ export function serviceView(ctx: Pick<ArmContext, 'core'>, s: SearchService) {
       privateEndpointConnections: [],
       sharedPrivateLinkResources: [],
       encryptionWithCmk: { enforcement: 'Unspecified', encryptionComplianceStatus: 'Compliant' },
-      disableLocalAuth: true,
+      // Entra or key (keys are not modelled: the simulated data plane refuses an api-key header).
+      disableLocalAuth: false,
+      authOptions: { aadOrApiKey: { aadAuthFailureMode: 'http401WithBearerChallenge' } },
       dataExfiltrationProtections: [],
       upgradeAvailable: 'notAvailable',
-      serviceUpgradedAt: null,
+      serviceUpgradedAt: new Date(s.createdAt).toISOString(),
     },
     ...(identity ? { identity } : {}),
     systemData: {
