@@ -87,11 +87,12 @@ function settingChanges(plan: MigrationPlan, site: SiteSnapshot): Change[] {
 /** The caller's noun: "app" (App Service), "function app" (Functions), "container app" (Container Apps). */
 const nounOf = (site: SiteSnapshot) => TARGET_KINDS[site.site.kind ?? DEFAULT_TARGET_KIND].noun;
 
-/** Container apps and search services have no slots: no "(production)" after their name. */
-const isContainerApp = (site: SiteSnapshot) => site.site.kind === 'container-app' || site.site.kind === 'ai-search';
+/** Container apps (and search services) have no slots: no "(production)" after their name. */
+const isContainerApp = (site: SiteSnapshot) => site.site.kind === 'container-app';
+const hasNoSlots = (site: SiteSnapshot) => isContainerApp(site) || site.site.kind === 'ai-search';
 
 function label(site: SiteSnapshot): string {
-  const where = site.site.slot ? `/${site.site.slot}` : isContainerApp(site) ? '' : ' (production)';
+  const where = site.site.slot ? `/${site.site.slot}` : hasNoSlots(site) ? '' : ' (production)';
   return `${nounOf(site)} ${site.site.name}${where}`;
 }
 

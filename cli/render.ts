@@ -152,7 +152,7 @@ export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): stri
   const idNow = before?.sites
     .map(
       (s) =>
-        `${s.site.slot ?? (s.site.kind === 'container-app' || s.site.kind === 'ai-search' ? 'the app' : 'production')}: ${s.identity.type}`,
+        `${s.site.slot ?? (s.site.kind === 'container-app' ? 'the app' : s.site.kind === 'ai-search' ? 'the service' : 'production')}: ${s.identity.type}`,
     )
     .join(', ');
   const set = Object.entries(plan.settings.set).map(([k, v]) => `${k}=${v}`);
@@ -163,7 +163,7 @@ export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): stri
     plan.smokeTest.identityProbePath === 'none'
       ? `3. Propagation: no identity probe — wait ${formatDuration(plan.budgets.propagationWaitMs)} for the role to take effect`
       : `3. Propagation: poll ${plan.smokeTest.identityProbePath} until the identity can call ${plan.account.deployment} (at most ${formatDuration(plan.budgets.propagationWaitMs)})`,
-    `4. ${plan.approvals.beforeSettingsSwap ? 'Approval gate, then settings' : 'Settings'}: remove ${plan.settings.remove.join(', ')}; set ${set.join(', ')} ${
+    `4. ${plan.approvals.beforeSettingsSwap ? 'Approval gate, then settings' : 'Settings'}: remove ${plan.settings.remove.join(', ')}${set.length ? `; set ${set.join(', ')}` : ''} ${
       plan.strategy.type === 'slot-swap'
         ? `on slot ${plan.strategy.stagingSlot} (${words.restart}), smoke-test it, then swap it into production`
         : `on ${target} in place (${words.restart})`

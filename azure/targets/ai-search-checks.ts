@@ -49,7 +49,7 @@ export async function checkSearchPlan(
   );
   for (const name of keys) {
     const uri = settings[settingName({ ...parseSettingName(name)!, field: 'resourceUri' })];
-    if (uri !== undefined && !endpoints.some((e) => sameUrl(e, uri)))
+    if (settings[name] !== undefined && uri !== undefined && !endpoints.some((e) => sameUrl(e, uri)))
       findings.push({
         problem: `${name} is the key of ${uri}, not of ${account.name}`,
         hint: 'remove only the keys of skills and vectorizers that call the plan’s account',
