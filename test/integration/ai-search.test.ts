@@ -215,6 +215,47 @@ describe('Azure AI Search migrations against the simulator', () => {
     assert.deepEqual(actual, expectedAfter(beforeState, actual, 'brown-search', 'brown-search-openai'));
   });
 
+  test('user-assigned: the skill and the vectorizer name the attached identity in authIdentity, the role goes to it', async () => {
+    const uami = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-search`;
+    const authIdentity = {
+      '@odata.type': '#Microsoft.Azure.Search.DataUserAssignedIdentity',
+      userAssignedIdentity: uami,
+    };
+    const beforeState = footprint(estate, 'uami-search-openai');
+    const result = await run(
+      'ai-search-user-assigned',
+      plan('uami-search', 'uami-search-openai', {
+        identity: { type: 'user-assigned', resourceId: uami },
+        settings: {
+          remove: ['skillset:uami-search-skills:embed:apiKey', 'index:uami-search-index:aoai:apiKey'],
+          set: {
+            'skillset:uami-search-skills:embed:authIdentity': uami,
+            'index:uami-search-index:aoai:authIdentity': uami,
+          },
+        },
+      }),
+    );
+    assert.equal(result.outcome, 'succeeded', result.reason);
+    const actual = footprint(estate, 'uami-search-openai');
+    const expected = structuredClone(beforeState);
+    const svc = serviceOf(expected, 'uami-search');
+    svc.userAssigned = [uami.toLowerCase()];
+    const skill = skillOf(svc, 'embed');
+    const vectorizer = vectorizerOf(svc, 'aoai');
+    delete skill.apiKey;
+    delete vectorizer.apiKey;
+    // Written by the SDK: in its property order, which JSON's equality ignores.
+    skill.authIdentity = authIdentity;
+    vectorizer.authIdentity = authIdentity;
+    const principal = Object.values(estate.sim.control.state().identities).find(
+      (u) => u.name === 'id-search',
+    )!.principalId;
+    const access = accessAfter(beforeState, actual, principal, RG, 'uami-search-openai');
+    // The identity existed before: no new principal.
+    assert.deepEqual(actual, { ...expected, ...access, principals: beforeState.principals });
+    assert.equal(serviceOf(actual, 'uami-search').systemPrincipalId, null, 'no system identity was enabled');
+  });
+
   test('the key-holder check finds skills and vectorizers holding a key for the account, not those on an identity', async () => {
     const kh = await keyHolders(estate, 'kh-openai');
     assert.equal(kh.verdict, 'holders');

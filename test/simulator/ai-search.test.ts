@@ -153,7 +153,7 @@ describe('AI Search on ARM: the examples replayed', () => {
     );
     assertLike('search/SearchListServicesByResourceGroup.json', '200', listed, list);
     const names = (listed.body as { value: { name: string }[] }).value.map((s) => s.name).sort();
-    assert.deepEqual(names, ['brown-search', 'docs-search', 'kh-search', 'mysearchservice', 'rollback-search']);
+    assert.deepEqual(names, ['brown-search', 'docs-search', 'kh-search', 'mysearchservice', 'rollback-search', 'uami-search']);
     assert.equal((await arm('GET', servicePath('no-such-service'))).status, 404);
   });
 
