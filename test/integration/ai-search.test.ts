@@ -14,6 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { MigrationPlan } from '../../plan/schema';
 import { createSearchClients } from '../../azure/clients';
+import { createAzureContext } from '../../azure/context';
+import { discoverCallers } from '../../azure/inventory/discover';
 import { accessAfter, accessFootprint } from '../support/footprint';
 import { keyHoldersOf } from '../support/key-holders';
 import { type Estate, estatePlan, runMigration, startEstate, SUB, TEST_PLAN_TIMING } from '../support/estate';
@@ -265,6 +267,15 @@ describe('Azure AI Search migrations against the simulator', () => {
         kind: 'ai-search',
         settingNames: ['skillset:kh-search-skills:embed:apiKey', 'index:kh-search-index:aoai:apiKey'],
       },
+    ]);
+    // A fleet does not pick a search service up (its plan must name the callers and the key), but says so.
+    const ctx = createAzureContext({ credential: estate.credential, endpoints: estate.endpoints, governor: null });
+    const found = await discoverCallers(ctx, [{ subscriptionId: SUB, resourceGroup: RG, name: 'kh-openai' }], {
+      envTag: 'env',
+    });
+    assert.deepEqual(found.callers, []);
+    assert.deepEqual(found.notes, [
+      'kh-openai: search service kh-search holds the key (skillset:kh-search-skills:embed:apiKey, index:kh-search-index:aoai:apiKey): migrate it with a plan of its own',
     ]);
     // kh-search's `other` vectorizer calls other-openai on its identity: only brown-search's skill holds that key.
     const other = await keyHolders(estate, 'other-openai');
