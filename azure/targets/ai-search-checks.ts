@@ -1,6 +1,6 @@
 /**
- * What preflight checks of an AI Search plan, read-only, before anything changes: the smoke test is the service's
- * own (no identity probe, no base URL); each `apiKey` the plan removes belongs to a caller of the plan's account
+ * What preflight checks of an AI Search plan, read-only, before anything changes: the probes are the service's
+ * own (`/health/identity` or none, no base URL); each `apiKey` the plan removes belongs to a caller of the plan's account
  * (its `resourceUri` is one of the account's endpoints); and, since Azure shows keys as `<redacted>`, the plan says
  * which of the account's keys they hold (`target.accountKey`) — the one a rollback reads again and puts back.
  */
@@ -21,10 +21,11 @@ export async function checkSearchPlan(
   readSettings: () => Promise<Record<string, string>>,
 ): Promise<readonly HostingFinding[]> {
   const findings: HostingFinding[] = [];
-  if (plan.smokeTest.identityProbePath !== 'none')
+  const probe = plan.smokeTest.identityProbePath;
+  if (probe !== 'none' && probe.split('?')[0].replace(/\/+$/, '') !== '/health/identity')
     findings.push({
-      problem: `a search service has no identity probe at ${plan.smokeTest.identityProbePath}: role propagation can only be waited out`,
-      hint: 'set smokeTest.identityProbePath: none (propagationWait is then waited in full before the switch)',
+      problem: `a search service has no identity probe at ${probe}: its probe is /health/identity (a throwaway index whose vectorizer uses the identity)`,
+      hint: 'set smokeTest.identityProbePath to /health/identity[?index=…&vectorizer=…], or none to wait propagationWait out in full',
     });
   if (plan.smokeTest.baseUrl)
     findings.push({

@@ -17,6 +17,7 @@ import type { AzureContext } from '../context';
 import { azureErrorInfo } from '../errors';
 import { searchClientsOf } from './ai-search';
 import { callersOf } from './ai-search-settings';
+import { searchIdentityProbe } from './ai-search-identity-probe';
 
 const SMOKE_TEXT = 'cutover smoke test';
 const STATUS_POLL_MS = 250;
@@ -24,6 +25,7 @@ const STATUS_POLL_MS = 250;
 interface Probe {
   readonly ref: { subscriptionId: string; resourceGroup: string; name: string };
   readonly path: string;
+  readonly query: URLSearchParams;
   readonly only: (what: 'index' | 'vectorizer' | 'indexer' | 'skill') => (name: string) => boolean;
 }
 
@@ -34,6 +36,7 @@ function parse(url: string): Probe {
   return {
     ref: { subscriptionId: m[1], resourceGroup: m[2], name: m[3] },
     path: m[4] || '/',
+    query: q,
     only: (what) => {
       const names = q.getAll(what).flatMap((v) => v.split(','));
       return (name) => names.length === 0 || names.includes(name);
@@ -134,8 +137,22 @@ async function indexerRuns(
 export async function searchProbe(ctx: AzureContext, input: ProbeInput): Promise<ProbeResult> {
   const at = new Date().toISOString();
   const p = parse(input.url);
-  if (p.path.replace(/\/+$/, '') !== '/health')
-    return fail(at, 'NoSuchProbe', `a search service answers only /health (its smoke test), not ${p.path}`, 404);
+  const path = p.path.replace(/\/+$/, '');
+  if (path === '/health/identity') {
+    try {
+      return await searchIdentityProbe(ctx, { ref: p.ref, query: p.query }, at);
+    } catch (err) {
+      const info = azureErrorInfo(err);
+      return fail(at, info.code ?? 'SearchRequestFailed', info.message, info.statusCode);
+    }
+  }
+  if (path !== '/health')
+    return fail(
+      at,
+      'NoSuchProbe',
+      `a search service answers /health (its smoke test) and /health/identity, not ${p.path}`,
+      404,
+    );
   const auth: ('key' | 'identity')[] = [];
   try {
     const clients = await searchClientsOf(ctx, p.ref);

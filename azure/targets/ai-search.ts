@@ -136,6 +136,7 @@ export const aiSearch: TargetAdapter = {
     'Microsoft.Search/searchServices/skillsets/write',
     'Microsoft.Search/searchServices/indexes/read',
     'Microsoft.Search/searchServices/indexes/write',
+    'Microsoft.Search/searchServices/indexes/delete',
     'Microsoft.Search/searchServices/indexers/read',
     'Microsoft.Search/searchServices/indexers/run/action',
     'Microsoft.Search/searchServices/indexers/reset/action',

@@ -66,12 +66,12 @@ describe('cutover on AI Search services', () => {
       'skillset:kh-search-skills:embed:apiKey',
       'index:kh-search-index:other:apiKey',
     ]);
-    (fields.smokeTest as Record<string, unknown>).identityProbePath = '/health/identity';
+    (fields.smokeTest as Record<string, unknown>).identityProbePath = '/probe';
     const file = env.cli.writePlan('kh-search-bad', fields);
     const from = env.estate.sim.control.requests().length;
     const text = await env.cli.run('plan', 'show', file);
     assertUserError(text, /preflight found \d+ problem\(s\); nothing was changed/);
-    assert.match(text.stdout, /a search service has no identity probe at \/health\/identity/);
+    assert.match(text.stdout, /a search service has no identity probe at \/probe: its probe is \/health\/identity/);
     assert.match(text.stdout, /cannot tell which key of kh-openai to put back on rollback — give target\.accountKey/);
     assert.match(text.stdout, /has no setting index:kh-search-index:other:apiKey to remove/);
     assert.deepEqual(armChangesSince(env.estate, from), []);

@@ -156,10 +156,22 @@ describe('Azure AI Search migrations against the simulator', () => {
 
   test('in place: the skill and the vectorizer run on the service’s system identity, the key is gone', async () => {
     const beforeState = footprint(estate, 'docs-search-openai');
-    const result = await run('ai-search-in-place', plan('docs-search', 'docs-search-openai'));
+    // With the identity probe: propagation waits until a throwaway index's vectorizer works on the identity.
+    const withProbe = { identityProbePath: '/health/identity', path: '/health' };
+    const result = await run(
+      'ai-search-in-place',
+      plan('docs-search', 'docs-search-openai', { smokeTest: { ...TEST_PLAN_TIMING.smokeTest, ...withProbe } }),
+    );
     assert.equal(result.outcome, 'succeeded', result.reason);
     const actual = footprint(estate, 'docs-search-openai');
     assert.deepEqual(actual, expectedAfter(beforeState, actual, 'docs-search', 'docs-search-openai'));
+    // The identity probe made its throwaway index, queried it and deleted it (the footprint shows it is gone).
+    const probes = estate.sim.control
+      .requests()
+      .filter((r) => r.surface === 'search' && r.path.includes('cutover-identity-probe-docs-search'))
+      .map((r) => `${r.method} ${r.status}`);
+    assert.ok(probes.includes('POST 200'), `a vector query through the probe index passed: ${probes.join(', ')}`);
+    assert.ok(probes.includes('DELETE 204'), 'the probe index was deleted');
     // The smoke test's answers: the service called the account on its identity.
     assert.ok(result.evidence.smokeTests.some((t) => t.passed));
     assert.equal(await vectorQuery(estate, 'docs-search'), 1, 'the vector query works on the identity');
@@ -228,6 +240,7 @@ describe('Azure AI Search migrations against the simulator', () => {
       'ai-search-user-assigned',
       plan('uami-search', 'uami-search-openai', {
         identity: { type: 'user-assigned', resourceId: uami },
+        smokeTest: { ...TEST_PLAN_TIMING.smokeTest, path: '/health', identityProbePath: '/health/identity' },
         settings: {
           remove: ['skillset:uami-search-skills:embed:apiKey', 'index:uami-search-index:aoai:apiKey'],
           set: {
