@@ -3,15 +3,23 @@
  * asked during propagation, before anything moves off the key: can the service's identity — the system-assigned
  * one, or the user-assigned one `clientId` names — call the account? A search service runs no code of ours, so the
  * probe makes a throwaway index, `cutover-identity-probe-{service}`, whose one vectorizer copies the vectorizer to
- * be migrated (the one named, else the first azureOpenAI vectorizer with a key) without its key, runs a `text`
+ * be migrated (the one named, else the first azureOpenAI vectorizer with a key, else the first embedding skill with
+ * one, or the one `skill` names) without its key, runs a `text`
  * vector query through it — the service embeds the text with its identity — and deletes the index again. The
  * service's own indexes and skillsets are only read.
  */
-import type { AzureOpenAIVectorizer, SearchIndex, SearchIndexerDataIdentity } from '@azure/search-documents';
+import type {
+  AzureOpenAIEmbeddingSkill,
+  AzureOpenAIParameters,
+  AzureOpenAIVectorizer,
+  SearchIndex,
+  SearchIndexerDataIdentity,
+} from '@azure/search-documents';
 import type { ProbeResult } from '../../contracts/model';
 import type { AzureContext } from '../context';
 import { azureErrorInfo } from '../errors';
 import { searchClientsOf } from './ai-search';
+import { callersOf } from './ai-search-settings';
 
 export interface IdentityProbeTarget {
   readonly ref: { subscriptionId: string; resourceGroup: string; name: string };
@@ -31,23 +39,36 @@ export async function searchIdentityProbe(ctx: AzureContext, p: IdentityProbeTar
   const clients = await searchClientsOf(ctx, p.ref);
   const wantIndex = p.query.get('index');
   const wantVectorizer = p.query.get('vectorizer');
-  let source: { index: SearchIndex; vectorizer: AzureOpenAIVectorizer } | undefined;
+  let source: { parameters: AzureOpenAIParameters; dimensions?: number } | undefined;
   for await (const index of clients.indexes.listIndexes()) {
     if (source || (wantIndex && index.name !== wantIndex)) continue;
     const v = (index.vectorSearch?.vectorizers ?? []).find(
       (x): x is AzureOpenAIVectorizer =>
         x.kind === 'azureOpenAI' && (wantVectorizer ? x.vectorizerName === wantVectorizer : !!x.parameters?.apiKey),
     );
-    if (v) source = { index, vectorizer: v };
+    if (!v) continue;
+    const profiles = (index.vectorSearch?.profiles ?? []).filter((x) => x.vectorizerName === v.vectorizerName);
+    const field = index.fields.find(
+      (f) => 'vectorSearchProfileName' in f && profiles.some((x) => x.name === f.vectorSearchProfileName),
+    );
+    const dimensions = field && 'vectorSearchDimensions' in field ? field.vectorSearchDimensions : undefined;
+    source = { parameters: v.parameters ?? {}, ...(dimensions ? { dimensions } : {}) };
   }
-  if (!source) return fail('NothingToProbe', 'no azureOpenAI vectorizer to probe the identity with', 404);
-  const profiles = (source.index.vectorSearch?.profiles ?? []).filter(
-    (x) => x.vectorizerName === source.vectorizer.vectorizerName,
-  );
-  const field = source.index.fields.find(
-    (f) => 'vectorSearchProfileName' in f && profiles.some((x) => x.name === f.vectorSearchProfileName),
-  );
-  const dimensions = field && 'vectorSearchDimensions' in field ? field.vectorSearchDimensions : undefined;
+  // A service whose only callers are embedding skills: the probe's vectorizer copies a skill's parameters.
+  const wantSkill = p.query.get('skill');
+  if (!source && !wantIndex && !wantVectorizer) {
+    const skill = callersOf(await clients.indexers.listSkillsets(), []).find((c) =>
+      wantSkill ? c.address.item === wantSkill : !!c.params.apiKey,
+    )?.params as AzureOpenAIEmbeddingSkill | undefined;
+    if (skill)
+      source = {
+        parameters: { resourceUrl: skill.resourceUrl, deploymentId: skill.deploymentId, modelName: skill.modelName },
+        ...(skill.dimensions ? { dimensions: skill.dimensions } : {}),
+      };
+  }
+  if (!source)
+    return fail('NothingToProbe', 'no azureOpenAI vectorizer or embedding skill to probe the identity with', 404);
+  const dimensions = source.dimensions;
   const clientId = p.query.get('clientId');
   let authIdentity: SearchIndexerDataIdentity | undefined;
   if (clientId) {
@@ -58,7 +79,8 @@ export async function searchIdentityProbe(ctx: AzureContext, p: IdentityProbeTar
     if (!id) return fail('IdentityNotAttached', `no user-assigned identity of client id ${clientId} is attached yet`);
     authIdentity = { odatatype: '#Microsoft.Azure.Search.DataUserAssignedIdentity', resourceId: id };
   }
-  const { apiKey: _key, ...parameters } = source.vectorizer.parameters ?? {};
+  // Without the key, as the migrated caller will be: its own authIdentity, or the plan's user-assigned identity.
+  const { apiKey: _key, ...parameters } = source.parameters;
   const name = probeIndexName(p.ref.name);
   const probe: SearchIndex = {
     name,
