@@ -11,6 +11,8 @@ import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices'
 import { KeyVaultManagementClient } from '@azure/arm-keyvault';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
+import { SearchManagementClient } from '@azure/arm-search';
+import { SearchIndexClient, SearchIndexerClient } from '@azure/search-documents';
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -23,6 +25,8 @@ import { type MlClient, createMlClient } from './ml-client';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
+/** Azure AI Search's data plane (Entra tokens, role-based access). */
+export const SEARCH_AUDIENCE = 'https://search.azure.com';
 const PUBLIC_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 
 export interface AzureEndpoints {
@@ -57,6 +61,8 @@ export interface AzureClients {
   readonly monitor: MonitorClient;
   /** Log Analytics workspaces (to find a workspace's query id). */
   readonly workspaces: OperationalInsightsManagementClient;
+  /** AI Search services and their identity (Microsoft.Search). */
+  readonly search: SearchManagementClient;
 }
 
 /** Retry policy for the SDK pipelines: a few bounded retries so Temporal's own retries stay the outer loop. */
@@ -186,6 +192,24 @@ export function createAzureClients(
       endpoint: endpoints.armEndpoint,
       credentials: { scopes: [ARM_SCOPE] },
     }),
+    search: new SearchManagementClient(credential, subscriptionId, {
+      ...common,
+      endpoint: endpoints.armEndpoint,
+      credentialScopes: [ARM_SCOPE],
+    }),
+  };
+}
+
+/** The data-plane clients of one AI Search service, at the `endpoint` its ARM resource names. */
+export function createSearchClients(
+  credential: TokenCredential,
+  endpoint: string,
+  endpoints: AzureEndpoints,
+): { indexes: SearchIndexClient; indexers: SearchIndexerClient } {
+  const options = { ...tls(endpoints), retryOptions, audience: SEARCH_AUDIENCE };
+  return {
+    indexes: new SearchIndexClient(endpoint, credential, options),
+    indexers: new SearchIndexerClient(endpoint, credential, options),
   };
 }
 

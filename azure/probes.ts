@@ -15,11 +15,15 @@ import {
 } from '../contracts/probes';
 import type { AzureContext } from './context';
 import { httpRequest } from './http';
+import { SEARCH_PROBE_SCHEME } from './targets/ai-search';
+import { searchProbe } from './targets/ai-search-smoke';
 
 /** Data-plane API version for the key-refusal check. */
 const OPENAI_API_VERSION = '2024-10-21';
 
 export async function probe(ctx: AzureContext, input: ProbeInput): Promise<ProbeResult> {
+  // A search service runs no code of ours: its smoke test is a vector query and an indexer run.
+  if (input.url.toLowerCase().startsWith(SEARCH_PROBE_SCHEME)) return searchProbe(ctx, input);
   const at = new Date().toISOString();
   try {
     const res = await httpRequest(input.url, {

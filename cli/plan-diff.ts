@@ -90,7 +90,7 @@ const nounOf = (site: SiteSnapshot) => TARGET_KINDS[site.site.kind ?? DEFAULT_TA
 /** Container apps make a new revision on a settings change. */
 const isContainerApp = (site: SiteSnapshot) => site.site.kind === 'container-app';
 
-/** Kinds without deployment slots (container apps, ML connections): no "(production)" after their name. */
+/** Kinds without deployment slots (container apps, search services, ML connections): no "(production)" after their name. */
 const slotless = (site: SiteSnapshot) =>
   !(TARGET_KINDS[site.site.kind ?? DEFAULT_TARGET_KIND].strategies as readonly string[]).includes('slot-swap');
 

@@ -137,10 +137,11 @@ export function renderPreflightProblems(problems: readonly PreflightProblem[]): 
   return problems.map((p) => `[${p.check}] ${p.message}${p.hint ? ` — ${p.hint}` : ''}`);
 }
 
-/** Whose identity it is, for kinds without slots: the container app's, the ML workspace's. */
+/** Whose identity it is, for kinds without slots: the container app's, the search service's, the ML workspace's. */
 const IDENTITY_HOLDER: Readonly<Record<string, string>> = {
   'container-app': 'the app',
   'ml-connection': 'the workspace',
+  'ai-search': 'the service',
 };
 
 /** What the migration would do, stage by stage, from the plan and the preflight's before-state. */
@@ -166,7 +167,7 @@ export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): stri
     plan.smokeTest.identityProbePath === 'none'
       ? `3. Propagation: no identity probe — wait ${formatDuration(plan.budgets.propagationWaitMs)} for the role to take effect`
       : `3. Propagation: poll ${plan.smokeTest.identityProbePath} until the identity can call ${plan.account.deployment} (at most ${formatDuration(plan.budgets.propagationWaitMs)})`,
-    `4. ${plan.approvals.beforeSettingsSwap ? 'Approval gate, then settings' : 'Settings'}: remove ${plan.settings.remove.join(', ')}; set ${set.join(', ')} ${
+    `4. ${plan.approvals.beforeSettingsSwap ? 'Approval gate, then settings' : 'Settings'}: remove ${plan.settings.remove.join(', ')}${set.length ? `; set ${set.join(', ')}` : ''} ${
       plan.strategy.type === 'slot-swap'
         ? `on slot ${plan.strategy.stagingSlot} (${words.restart}), smoke-test it, then swap it into production`
         : `on ${target} in place (${words.restart})`

@@ -50,7 +50,9 @@ export function describeScan(scan: KeyHolderScan): string {
           ? 'container app '
           : h.kind === 'ml-connection'
             ? 'ML connection '
-            : '';
+            : h.kind === 'ai-search'
+              ? 'search service '
+              : '';
     return `${noun}${shortId(h.resourceId, sub)} (${h.unverifiable ?? h.settingNames.join(', ')}${via})`;
   });
   for (const s of scan.scopes.filter((x) => x.status !== 'scanned'))

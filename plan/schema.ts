@@ -103,6 +103,7 @@ const planFileSchema = z
       .strictObject({
         kind: z.enum(TARGET_KIND_NAMES).default(DEFAULT_TARGET_KIND),
         ...kindTargetFields,
+        accountKey: z.enum(['key1', 'key2'], 'must be key1 or key2').optional(),
       })
       .optional(),
     /** Before plans named a kind: an App Service app. */
@@ -195,6 +196,12 @@ const planFileSchema = z
           code: 'custom',
           path: [targetKey, 'slot'],
           message: `must be absent: ${words.noun}s have no slots`,
+        });
+      if (kind !== 'ai-search' && target.accountKey !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [targetKey, 'accountKey'],
+          message: 'only applies to an AI Search service (Azure shows its keys as <redacted>)',
         });
       const stagingSlot = typeof strategy.stagingSlot === 'string' ? strategy.stagingSlot : undefined;
       if (strategy.type === 'slot-swap') {

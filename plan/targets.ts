@@ -1,6 +1,6 @@
 /**
  * Kinds of caller a plan can name, and what each allows: its name rule and its ways to switch. App Service is the
- * first kind, then Functions, Container Apps and Machine Learning workspace connections; AI Search follows.
+ * first kind, then Functions, Container Apps, AI Search and Machine Learning workspace connections.
  */
 /** Microsoft.Web sites (web apps and function apps alike): their name rule and their ways to switch. */
 const SITE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,58}[a-zA-Z0-9]$/;
@@ -63,6 +63,21 @@ export const TARGET_KINDS = {
     restart:
       'the connection is rewritten in place: code that opens it afterwards authenticates with the workspace’s (or compute’s) identity',
   },
+  /**
+   * Azure AI Search (Microsoft.Search/searchServices): the callers are its skillsets' `AzureOpenAIEmbeddingSkill`s
+   * and its indexes' `azureOpenAI` vectorizers, whose `apiKey` (or, without one, `authIdentity`) reads as a setting
+   * (azure/targets/ai-search-settings.ts). In place: each changed skillset or index is written back.
+   */
+  'ai-search': {
+    title: 'an AI Search service',
+    noun: 'search service',
+    mention: 'search service ',
+    name: /^[a-z0-9](?!.*--)[a-z0-9-]{0,58}[a-z0-9]$/,
+    nameRule: "a search service name (2–60 lower-case letters, digits or single '-', not starting or ending with '-')",
+    strategies: ['in-place'],
+    restart:
+      'each changed skillset and index is written back (no restart); indexers pick the change up at their next run',
+  },
 } as const;
 
 export type TargetKind = keyof typeof TARGET_KINDS;
@@ -75,6 +90,11 @@ export interface TargetSpec {
   readonly resourceGroup: string;
   readonly name: string;
   readonly slot?: string;
+  /**
+   * AI Search only: which of the account's keys its skills and vectorizers hold. Azure shows them as `<redacted>`,
+   * so the plan says which one a rollback puts back (read again from the account then, never recorded).
+   */
+  readonly accountKey?: 'key1' | 'key2';
 }
 
 /**
@@ -97,7 +117,8 @@ export function targetLabel(target: Pick<TargetSpec, 'name' | 'slot'>): string {
 
 /**
  * ARM id of a target: `/subscriptions/…/providers/Microsoft.Web/sites/<name>[/slots/<slot>]` for App Service and
- * Functions, `…/providers/Microsoft.App/containerApps/<name>` for Container Apps.
+ * Functions, `…/providers/Microsoft.App/containerApps/<name>` for Container Apps,
+ * `…/providers/Microsoft.Search/searchServices/<name>` for AI Search.
  */
 export function targetResourceId(
   subscriptionId: string,
@@ -116,5 +137,7 @@ export function targetResourceId(
       const [workspace, connection] = target.name.split('/');
       return `/subscriptions/${subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspace}/connections/${connection}`;
     }
+    case 'ai-search':
+      return `/subscriptions/${subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.Search/searchServices/${target.name}`;
   }
 }

@@ -22,7 +22,7 @@ import { Telemetry } from './monitor';
 
 export interface RequestLogEntry {
   time: string;
-  surface: 'arm' | 'entra' | 'msi' | 'dataplane' | 'frontdoor' | 'keyvault' | 'loganalytics' | 'metrics';
+  surface: 'arm' | 'entra' | 'msi' | 'dataplane' | 'frontdoor' | 'keyvault' | 'loganalytics' | 'metrics' | 'search';
   method: string;
   path: string;
   operation?: string;

@@ -4,7 +4,8 @@
  * `localAuthSwitchMs` after local auth is disabled (then, for `localAuthConsistencyWindowMs`, either answer); Entra
  * tokens need a role with the chat-completions data action on the account or above, assigned at least `propagationMs`
  * ago. AIServices accounts also answer on their Cognitive Services endpoint (`/cog/{subdomain}/openai/…`);
- * CognitiveServices (multi-service) accounts serve no Azure OpenAI. Answers are small deterministic chat completions.
+ * CognitiveServices (multi-service) accounts serve no Azure OpenAI. Answers are small deterministic chat completions;
+ * `…/embeddings` (the embeddings data action) answers deterministic unit vectors of the text (embeddings.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { localAuthDisabledNow } from './arm/cognitive';
@@ -14,6 +15,7 @@ import { type Account, type RoleAssignment, key } from './model';
 import { effectivePrincipalIds } from './groups';
 import { findRole, roleGrants, scopeCovers } from './rbac';
 import { sameAudience } from './tokens';
+import { EMBEDDINGS_ACTION, embeddings } from './embeddings';
 
 const CHAT_ACTION = 'Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action';
 const COGNITIVE_AUDIENCE = 'https://cognitiveservices.azure.com';
@@ -72,6 +74,7 @@ function authenticate(
   account: Account | undefined,
   regional: Account[],
   seen: { account?: Account; objectId?: string },
+  action = CHAT_ACTION,
 ): { account: Account; principal?: string } {
   const apiKey = req.headers['api-key'];
   const now = core.now();
@@ -122,7 +125,7 @@ function authenticate(
   }
   // A token valid for this resource names its caller in the row even when refused for lack of a role.
   seen.objectId = check.claims.oid;
-  if (!principalHasDataAction(core, check.claims.oid, CHAT_ACTION, account.id, now)) {
+  if (!principalHasDataAction(core, check.claims.oid, action, account.id, now)) {
     throw new SimError(401, 'PermissionDenied', 'Principal does not have access to API/Operation.');
   }
   return { account, principal: check.claims.oid };
@@ -156,6 +159,14 @@ function completion(deployment: Account['deployments'][string], messages: unknow
     },
     system_fingerprint: `fp_${digest.slice(8, 18)}`,
   };
+}
+
+function messagesOf(body: unknown): unknown[] {
+  const messages = isRecord(body) ? body.messages : undefined;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw new SimError(400, 'BadRequest', "'messages' is a required property and must be a non-empty array.");
+  }
+  return messages;
 }
 
 /** Which accounts an endpoint prefix serves Azure OpenAI for: `/cog/` is an AIServices account's own endpoint. */
@@ -202,18 +213,19 @@ export function handleDataPlane(core: SimCore, req: SimRequest): DataPlaneResult
   let principal: string | undefined;
   let subscription: string | undefined;
   const seen: { account?: Account; objectId?: string } = account ? { account } : {};
-  const route = /^\/openai\/deployments\/([^/]+)\/chat\/completions\/?$/i.exec(rest);
+  const route = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)\/?$/i.exec(rest);
+  const embedding = route?.[2].toLowerCase() === 'embeddings';
   const call = (): DataPlaneResult['call'] => ({
     ...(seen.account ? { account: seen.account } : {}),
     ...(route ? { deployment: decodeURIComponent(route[1]) } : {}),
     objectId: seen.objectId ?? '',
-    operationName: route ? 'ChatCompletions_Create' : 'Unknown',
+    operationName: route ? (embedding ? 'Embeddings_Create' : 'ChatCompletions_Create') : 'Unknown',
   });
   try {
     if ((!regional && !account) || !route || req.method !== 'POST' || !req.url.searchParams.get('api-version')) {
       throw new SimError(404, '404', 'Resource not found');
     }
-    const auth = authenticate(core, req, account, regionalAccounts, seen);
+    const auth = authenticate(core, req, account, regionalAccounts, seen, embedding ? EMBEDDINGS_ACTION : CHAT_ACTION);
     seen.account = auth.account;
     principal = auth.principal;
     subscription = auth.account.subscriptionId;
@@ -226,10 +238,6 @@ export function handleDataPlane(core: SimCore, req: SimRequest): DataPlaneResult
       );
     }
     const body = jsonBody(req);
-    const messages = isRecord(body) ? body.messages : undefined;
-    if (!Array.isArray(messages) || messages.length === 0) {
-      throw new SimError(400, 'BadRequest', "'messages' is a required property and must be a non-empty array.");
-    }
     return {
       principal,
       subscription,
@@ -237,7 +245,7 @@ export function handleDataPlane(core: SimCore, req: SimRequest): DataPlaneResult
       response: {
         status: 200,
         headers: { ...headers, 'x-ms-deployment-name': deployment.name },
-        body: completion(deployment, messages),
+        body: embedding ? embeddings(deployment, body) : completion(deployment, messagesOf(body)),
       },
     };
   } catch (err) {

@@ -14,6 +14,7 @@ export const KNOWN_RESOURCES = [
   'https://management.azure.com',
   'https://management.core.windows.net',
   'https://cognitiveservices.azure.com',
+  'https://search.azure.com',
   'https://ai.azure.com',
   'https://vault.azure.net',
   'https://graph.microsoft.com',

@@ -3,6 +3,7 @@
  * state file, and handed out whole by the control API. Resources are keyed by lower-cased ARM id, like ARM.
  */
 import type { MlWorkspace } from './ml-model';
+import type { SearchService } from './search-model';
 
 export interface Tenant {
   id: string;
@@ -78,13 +79,17 @@ export interface HostKeys {
   systemKeys: Record<string, string>;
 }
 
-/** An App Service plan (`Microsoft.Web/serverfarms`): where its sites run and what its SKU allows. */
-export interface ServerFarm {
+/** What every ARM resource of the state knows of where it is. */
+export interface ArmResource {
   id: string;
   subscriptionId: string;
   resourceGroup: string;
   name: string;
   location: string;
+}
+
+/** An App Service plan (`Microsoft.Web/serverfarms`): where its sites run and what its SKU allows. */
+export interface ServerFarm extends ArmResource {
   /** `S1`, `P1v3`, `Y1`, `FC1`, `EP1`, … (simulator/arm/server-farms.ts knows each). */
   sku: string;
   /** Linux (`reserved`) or Windows workers. */
@@ -361,6 +366,8 @@ export interface SimState {
   containerApps?: Record<string, ContainerApp>;
   /** Azure Machine Learning workspaces by lower-cased ARM id (absent in older state files). */
   mlWorkspaces?: Record<string, MlWorkspace>;
+  /** AI Search services by lower-cased ARM id (absent in older state files). */
+  searchServices?: Record<string, SearchService>;
   accounts: Record<string, Account>;
   /** Key vaults by lower-cased ARM id (absent in state files written before vaults existed). */
   vaults: Record<string, KeyVault>;

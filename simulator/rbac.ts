@@ -308,6 +308,30 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
       dataActions: ['Microsoft.KeyVault/vaults/*'],
     },
   ),
+  role(
+    '7ca78c08-252a-4471-8644-bb5ff32d4ba0',
+    'Search Service Contributor',
+    'Lets you manage Search services, but not access to them.',
+    {
+      actions: [
+        'Microsoft.Authorization/*/read',
+        'Microsoft.Insights/alertRules/*',
+        'Microsoft.Resources/deployments/*',
+        'Microsoft.Resources/subscriptions/resourceGroups/read',
+        'Microsoft.Search/searchServices/*',
+        'Microsoft.Support/*',
+      ],
+    },
+  ),
+  role(
+    '1407120a-92aa-4202-b7e9-c0e197c71c8f',
+    'Search Index Data Reader',
+    'Grants read access to Azure Cognitive Search index data.',
+    {
+      actions: [],
+      dataActions: ['Microsoft.Search/searchServices/indexes/documents/read'],
+    },
+  ),
 ];
 
 export function findRole(idOrName: string): RoleDefinition | undefined {

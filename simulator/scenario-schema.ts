@@ -128,6 +128,32 @@ const mlWorkspaceSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * An AI Search service: its identity, and its data plane's objects as Azure's wire JSON (api-version 2026-04-01),
+ * in which `{ accountKey: x }`, `{ accountEndpoint: x }` and `{ identity: x }` (a user-assigned identity's ARM id)
+ * stand for what they name. A data source's `documents` are what its container holds.
+ */
+const searchServiceSchema = z.strictObject({
+  name: name.regex(/^[a-z0-9](?!.*--)[a-z0-9-]{0,58}[a-z0-9]$/, "lower-case letters, digits and single '-'"),
+  location: z.string().optional(),
+  sku: z.string().optional(),
+  identity: identitySchema.optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  dataSources: z
+    .array(
+      z.strictObject({
+        name,
+        type: z.string().optional(),
+        container: z.string().optional(),
+        documents: z.array(z.record(z.string(), z.unknown())),
+      }),
+    )
+    .optional(),
+  skillsets: z.array(z.record(z.string(), z.unknown())).optional(),
+  indexes: z.array(z.record(z.string(), z.unknown())).optional(),
+  indexers: z.array(z.record(z.string(), z.unknown())).optional(),
+});
+
 const planSchema = z.strictObject({
   name,
   location: z.string().optional(),
@@ -197,6 +223,7 @@ const resourceGroupSchema = z.strictObject({
   sites: z.array(siteSchema).optional(),
   containerApps: z.array(containerAppSchema).optional(),
   mlWorkspaces: z.array(mlWorkspaceSchema).optional(),
+  searchServices: z.array(searchServiceSchema).optional(),
   userAssignedIdentities: z.array(uamiSchema).optional(),
   accounts: z.array(accountSchema).optional(),
   keyVaults: z.array(vaultSchema).optional(),
@@ -355,6 +382,7 @@ export function loadScenario(input: string | Scenario): ParsedScenario {
 export type SiteSpec = z.output<typeof siteSchema>;
 export type ContainerAppSpec = z.output<typeof containerAppSchema>;
 export type MlWorkspaceSpec = z.output<typeof mlWorkspaceSchema>;
+export type SearchServiceSpec = z.output<typeof searchServiceSchema>;
 export type SettingValueSpec = z.output<typeof settingValue>;
 export type IdentitySpec = z.output<typeof identitySchema>;
 export type ScopeSpec = z.output<typeof scopeSchema>;

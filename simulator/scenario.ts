@@ -30,6 +30,7 @@ import { resolveMember, setMembers } from './groups';
 import { type PendingVault, buildVaults, renderReference, vaultScope } from './scenario-keyvault';
 import { buildContainerApp } from './scenario-container-apps';
 import { buildMlWorkspace } from './scenario-ml';
+import { buildSearchService } from './scenario-search';
 import {
   type IdentitySpec,
   type ParsedScenario,
@@ -39,6 +40,7 @@ import {
   type SiteSpec,
   type ContainerAppSpec,
   type MlWorkspaceSpec,
+  type SearchServiceSpec,
   type DiagnosticSettingSpec,
 } from './scenario-schema';
 
@@ -153,6 +155,13 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
   const pendingSites: { site: Site; spec: SiteSpec; tenantId: string }[] = [];
   const pendingApps: {
     spec: ContainerAppSpec;
+    subscriptionId: string;
+    resourceGroup: string;
+    location: string;
+    tenantId: string;
+  }[] = [];
+  const pendingSearch: {
+    spec: SearchServiceSpec;
     subscriptionId: string;
     resourceGroup: string;
     location: string;
@@ -276,6 +285,8 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
         pendingApps.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
       for (const spec of rg.mlWorkspaces ?? [])
         pendingMl.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
+      for (const spec of rg.searchServices ?? [])
+        pendingSearch.push({ spec, subscriptionId: subId, resourceGroup: rg.name, location, tenantId });
       for (const site of rg.sites ?? []) {
         const id = siteId(subId, rg.name, site.name);
         if (scopeByName.site.has(site.name.toLowerCase()))
@@ -403,23 +414,26 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
     if (isFunctionApp(site)) for (const slot of Object.values(site.slots)) slot.hostKeys = newHostKeys();
   }
 
-  /** Adds the system-assigned identity of a container app or workspace (or compute) as a principal. */
-  const systemIdentity = (tenantId: string) => (objectId: string, name: string, resourceId: string) =>
-    addPrincipal({
-      objectId,
-      clientId: randomUUID(),
-      tenantId,
-      name,
-      kind: 'ManagedIdentity',
-      createdAt: longAgo,
-      resourceId,
-    });
+  /** What building a resource with managed identities of `tenantId` needs. */
+  const identityBuild = (tenantId: string) => ({
+    now: ctx.now,
+    resolveSetting,
+    uami: (n: string, where: string) => uamiByName.get(n.toLowerCase()) ?? fail(`${where}: unknown identity '${n}'`),
+    addPrincipal: (objectId: string, name: string, resourceId: string) =>
+      addPrincipal({
+        objectId,
+        clientId: randomUUID(),
+        tenantId,
+        name,
+        kind: 'ManagedIdentity',
+        createdAt: longAgo,
+        resourceId,
+      }),
+    fail,
+  });
   for (const p of pendingApps) {
     const app = buildContainerApp(p, {
-      now: ctx.now,
-      resolveSetting,
-      uami: (n, where) => uamiByName.get(n.toLowerCase()) ?? fail(`${where}: unknown identity '${n}'`),
-      addPrincipal: systemIdentity(p.tenantId),
+      ...identityBuild(p.tenantId),
       keyVaultUrl: (ref, where) =>
         renderReference(
           { ...ref, form: 'uri' },
@@ -436,15 +450,14 @@ export function buildState(scenario: ParsedScenario, ctx: BuildContext): BuiltSc
   }
 
   for (const p of pendingMl) {
-    const ws = buildMlWorkspace(p, {
-      now: ctx.now,
-      resolveSetting,
-      uami: (n, where) => uamiByName.get(n.toLowerCase()) ?? fail(`${where}: unknown identity '${n}'`),
-      addPrincipal: systemIdentity(p.tenantId),
-      fail,
-    });
+    const ws = buildMlWorkspace(p, identityBuild(p.tenantId));
     if (state.mlWorkspaces?.[key(ws.id)]) fail(`ML workspace '${ws.name}' is named twice`);
     (state.mlWorkspaces ??= {})[key(ws.id)] = ws;
+  }
+  for (const p of pendingSearch) {
+    const service = buildSearchService(p, identityBuild(p.tenantId));
+    if (state.searchServices?.[key(service.id)]) fail(`search service name '${service.name}' is used twice`);
+    (state.searchServices ??= {})[key(service.id)] = service;
   }
 
   // Group members once every principal (system-assigned identities included) exists.

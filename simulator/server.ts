@@ -7,6 +7,7 @@
  *   /sites/{name}[/slots/{slot}]/…      the simulated apps' front door
  *   /containerapps/{app}[--{suffix}]/…  container apps' ingress (by traffic weight) and revision FQDNs
  *   /mlworkspaces/{ws}/…                code in a Machine Learning workspace calling through a connection
+ *   /search/{service}/…                 AI Search services' data plane (search.ts)
  *   /{tenant}/…, /common/discovery/…    Entra ID
  *   everything else                     Azure Resource Manager
  */
@@ -28,6 +29,9 @@ import { containerAppRoutes } from './arm/container-apps';
 import { CONTAINER_APPS_PATH } from './container-apps';
 import { mlWorkspaceRoutes } from './arm/ml-workspaces';
 import { ML_WORKSPACES_PATH, handleMlRequest } from './ml-workspaces';
+import { searchRoutes } from './arm/search';
+import { handleSearch } from './search';
+import { SEARCH_PATH } from './search-model';
 import { ensurePki } from './certs';
 import { handleControl } from './control';
 import { SimCore, type RequestLogEntry } from './core';
@@ -91,6 +95,7 @@ class SimulatorServer implements Simulator {
     this.arm.add([...keyVaultRoutes, ...subscriptionRoutes, ...webReferenceRoutes, ...monitorRoutes]);
     this.arm.add(containerAppRoutes);
     this.arm.add(mlWorkspaceRoutes);
+    this.arm.add(searchRoutes);
     this.control = this.makeControl();
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.dispatch(req, res).catch((err: unknown) => {
@@ -277,6 +282,12 @@ class SimulatorServer implements Simulator {
     if (rawPath.toLowerCase().startsWith(`${ML_WORKSPACES_PATH}/`)) {
       const out = (await handleMlRequest(this.core, simReq)) ?? { status: 404, body: { error: 'not found' } };
       this.core.record({ surface: 'frontdoor', method: simReq.method, path: simReq.path, status: out.status });
+      send(res, out);
+      return;
+    }
+    if (new RegExp(`^${SEARCH_PATH}/`, 'i').test(rawPath)) {
+      const out = (await handleSearch(this.core, simReq))!;
+      this.core.record({ surface: 'search', method: simReq.method, path: simReq.path, status: out.status });
       send(res, out);
       return;
     }

@@ -76,6 +76,13 @@ export async function discoverCallers(
         `${account}: ${s.scope} could not be read (${s.reason ?? 'no access'}): its callers are not discovered`,
       );
     for (const holder of scan.holders) {
+      if (holder.kind === 'ai-search') {
+        // Its plan names the skills and vectorizers to move and which key they hold: no fleet default fits.
+        notes.push(
+          `${account}: search service ${holder.resourceId.split('/').pop()} holds the key (${holder.settingNames.join(', ')}): migrate it with a plan of its own`,
+        );
+        continue;
+      }
       const m = CALLER.exec(holder.resourceId);
       if (!m) continue;
       const [, subscriptionId, resourceGroup, name, , slot] = m;

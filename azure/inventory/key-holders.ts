@@ -1,6 +1,6 @@
 /**
- * Who still holds an account's key: every app and slot, and every container app (its env vars, their secrets
- * resolved), in every subscription the worker can read, their settings compared with the account's keys, and the Key
+ * Who still holds an account's key: every app and slot, every container app (its env vars, their secrets
+ * resolved) and every AI Search service (its skills and vectorizers, search-holders.ts), in every subscription the worker can read, their settings compared with the account's keys, and the Key
  * Vault secrets their `@Microsoft.KeyVault(...)` references (or container app Key Vault secrets) point to.
  * Key auth is a switch of the account, so it may only be turned off when this finds nobody — and anything it could
  * not read (a subscription, an app's settings, a referenced secret) makes the answer inconclusive, never clean.
@@ -23,6 +23,7 @@ import { kindOfResource } from '../targets';
 import { containerApp } from '../targets/container-apps';
 import { callerSettings, unreadableSettings } from './caller-settings';
 import { apiKeyConnections } from './ml-connections';
+import { searchKeySettings, searchServicesOf } from './search-holders';
 import type { TargetKind } from '../../plan/schema';
 
 export interface KeyHolderDeps {
@@ -196,7 +197,10 @@ class Scan {
   private async scanSubscription(subscriptionId: string): Promise<void> {
     const scope = `/subscriptions/${subscriptionId}`;
     const { web } = this.deps.clients(subscriptionId);
-    let resources = (await this.scanContainerApps(subscriptionId)) + (await this.scanMlConnections(subscriptionId));
+    let resources =
+      (await this.scanContainerApps(subscriptionId)) +
+      (await this.scanSearchServices(subscriptionId)) +
+      (await this.scanMlConnections(subscriptionId));
     try {
       for await (const app of web.webApps.list()) {
         const ref = siteRefOf(subscriptionId, app);
@@ -222,45 +226,67 @@ class Scan {
   }
 
   /**
-   * The container apps of a subscription; returns how many were read. A worker that may not list them (no
-   * `Microsoft.App/containerApps/read` there) leaves them unchecked: that is recorded among the ignored resources,
-   * not as an unreadable subscription, so that estates whose worker reads only sites keep their verdict.
+   * The container apps (or search services, or ML connections) of a subscription; returns how many were read. A worker that may not
+   * list them (no `…/read` there) leaves them unchecked: that is recorded among the ignored resources, not as an
+   * unreadable subscription, so that estates whose worker reads only sites keep their verdict.
    */
-  private async scanContainerApps(subscriptionId: string): Promise<number> {
+  private async scanListed(
+    subscriptionId: string,
+    what: { readonly noun: string; readonly type: string },
+    list: () => Promise<{ ref: SiteRef; id: string; tags?: Record<string, string> }[]>,
+  ): Promise<number> {
     let resources = 0;
     try {
-      for await (const app of this.deps.clients(subscriptionId).containerApps.containerApps.listBySubscription()) {
-        const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
-        if (!rg || !app.name) continue;
-        const ref: SiteRef = { subscriptionId, resourceGroup: rg, name: app.name, kind: 'container-app' };
-        resources += await this.check(ref, app.id ?? containerApp.resourceId(ref), app.tags);
-      }
+      for (const r of await list()) resources += await this.check(r.ref, r.id, r.tags);
     } catch (err) {
-      if (!isPermanent(err)) throw toFailure(`listing the container apps of subscription ${subscriptionId}`, err);
+      if (!isPermanent(err)) throw toFailure(`listing the ${what.noun} of subscription ${subscriptionId}`, err);
       for (const search of this.searches)
         search.ignored.push({
-          resourceId: `/subscriptions/${subscriptionId}/providers/Microsoft.App/containerApps`,
-          reason: `the worker may not list the container apps (${statusOf(err)}): they were not checked — grant it Reader on the subscription`,
+          resourceId: `/subscriptions/${subscriptionId}/providers/${what.type}`,
+          reason: `the worker may not list the ${what.noun} (${statusOf(err)}): they were not checked — grant it Reader on the subscription`,
         });
     }
     return resources;
   }
 
-  /** The `ApiKey` connections of Machine Learning workspaces; a worker that may not list them leaves them ignored. */
-  private async scanMlConnections(subscriptionId: string): Promise<number> {
-    let resources = 0;
-    try {
-      for await (const c of apiKeyConnections(this.deps.clients(subscriptionId).machineLearning, subscriptionId))
-        resources += await this.check(c.ref, c.resourceId, c.tags);
-    } catch (err) {
-      if (!isPermanent(err)) throw toFailure(`listing the ML workspace connections of ${subscriptionId}`, err);
-      for (const search of this.searches)
-        search.ignored.push({
-          resourceId: `/subscriptions/${subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`,
-          reason: `the worker may not list the Machine Learning workspaces or their connections (${statusOf(err)}): they were not checked — grant it Reader on the subscription`,
-        });
-    }
-    return resources;
+  private scanContainerApps(subscriptionId: string): Promise<number> {
+    return this.scanListed(
+      subscriptionId,
+      { noun: 'container apps', type: 'Microsoft.App/containerApps' },
+      async () => {
+        const out = [];
+        for await (const app of this.deps.clients(subscriptionId).containerApps.containerApps.listBySubscription()) {
+          const rg = /resourceGroups\/([^/]+)/i.exec(app.id ?? '')?.[1];
+          if (!rg || !app.name) continue;
+          const ref: SiteRef = { subscriptionId, resourceGroup: rg, name: app.name, kind: 'container-app' };
+          out.push({ ref, id: app.id ?? containerApp.resourceId(ref), ...(app.tags ? { tags: app.tags } : {}) });
+        }
+        return out;
+      },
+    );
+  }
+
+  private scanSearchServices(subscriptionId: string): Promise<number> {
+    return this.scanListed(subscriptionId, { noun: 'search services', type: 'Microsoft.Search/searchServices' }, () =>
+      searchServicesOf(this.deps.clients(subscriptionId), subscriptionId),
+    );
+  }
+
+  /** The `ApiKey` connections of Machine Learning workspaces. */
+  private scanMlConnections(subscriptionId: string): Promise<number> {
+    return this.scanListed(
+      subscriptionId,
+      {
+        noun: 'Machine Learning workspaces or their connections',
+        type: 'Microsoft.MachineLearningServices/workspaces',
+      },
+      async () => {
+        const out = [];
+        for await (const c of apiKeyConnections(this.deps.clients(subscriptionId).machineLearning, subscriptionId))
+          out.push({ ref: c.ref, id: c.resourceId, ...(c.tags ? { tags: c.tags } : {}) });
+        return out;
+      },
+    );
   }
 
   /** Checks one app or slot for every account that does not leave it out; returns 1 when its settings were read. */
@@ -270,7 +296,14 @@ class Scan {
     this.deps.progress?.({ checking: resourceId });
     let settings: Record<string, string>;
     try {
-      settings = await callerSettings(this.deps.clients(site.subscriptionId), site);
+      settings = await callerSettings(
+        {
+          clients: this.deps.clients(site.subscriptionId),
+          credential: this.deps.credential,
+          endpoints: this.deps.endpoints,
+        },
+        site,
+      );
     } catch (err) {
       if (!isPermanent(err)) throw toFailure(`reading the app settings of ${resourceId}`, err);
       for (const search of searches)
@@ -290,6 +323,12 @@ class Scan {
     settings: Readonly<Record<string, string>>,
     tagged: { tags?: Record<string, string> },
   ): Promise<void> {
+    if (site.kind === 'ai-search') {
+      // Keys read `<redacted>`: a key held for this account's endpoint is its key.
+      const held = searchKeySettings(settings, (uri) => search.mentionsAccount({ uri }));
+      if (held.length) search.holders.push({ resourceId, kind: 'ai-search', settingNames: held, ...tagged });
+      return;
+    }
     const settingNames: string[] = [];
     const references: { setting: string; vault: string; secret: string }[] = [];
     const doubts: string[] = [];

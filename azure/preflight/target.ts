@@ -103,7 +103,9 @@ export async function snapshotTargets(
     if (!settings) continue;
     const isTarget = i === 0;
     const touchedSettings: Record<string, SettingSnapshot> = {};
-    for (const setting of touched) touchedSettings[setting] = snapshotSetting(setting, settings[setting], keys);
+    for (const setting of touched)
+      touchedSettings[setting] =
+        adapter.snapshotHidden?.(plan, setting, settings[setting]) ?? snapshotSetting(setting, settings[setting], keys);
     // For a slot swap the change is made on the staging slot; production is reached by the swap.
     const changedHere = plan.strategy.type === 'in-place' ? isTarget : !isTarget;
     if (changedHere) checkChanges(plan, name, settings, touchedSettings, keys, f);

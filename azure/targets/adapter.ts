@@ -3,7 +3,7 @@
  * Machine Learning connections implement the same interface. Generic logic (identity, settings, preflight) works on
  * these views and never on a kind's own SDK types.
  */
-import type { IdentitySnapshot, SiteRef } from '../../contracts/model';
+import type { IdentitySnapshot, SettingSnapshot, SiteRef } from '../../contracts/model';
 import type { MigrationPlan } from '../../plan/schema';
 import type { AzureContext } from '../context';
 
@@ -57,6 +57,11 @@ export interface TargetAdapter {
   requiredActions(strategy: MigrationPlan['strategy']): readonly string[];
   /** Whether Azure's kind of the resource is this kind of caller (a plan naming the wrong kind fails preflight). */
   isKind(resourceKind: string): boolean;
+  /**
+   * How a setting whose value Azure does not show (an AI Search key reads `<redacted>`) is snapshotted; undefined
+   * for any other, which is snapshotted by its value.
+   */
+  snapshotHidden?(plan: MigrationPlan, name: string, value: string | undefined): SettingSnapshot | undefined;
   /** Read-only: what the caller's hosting (its plan) says about the strategy. */
   checkHosting?(ctx: AzureContext, view: TargetView, plan: MigrationPlan): Promise<readonly HostingFinding[]>;
 }

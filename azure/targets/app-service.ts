@@ -5,23 +5,11 @@ import type { SiteRef } from '../../contracts/model';
 
 import { siteResourceId } from '../resources';
 import type { AzureContext } from '../context';
-import type { IdentityView, TargetAdapter, TargetView } from './adapter';
+import type { TargetAdapter, TargetView } from './adapter';
+import { identityViewOf } from './identity-view';
 
 function view(site: Site, ref: SiteRef): TargetView {
-  const id = site.identity;
-  const userAssigned = Object.fromEntries(
-    Object.entries(id?.userAssignedIdentities ?? {}).map(([k, v]) => [
-      k,
-      { ...(v.principalId ? { principalId: v.principalId } : {}), ...(v.clientId ? { clientId: v.clientId } : {}) },
-    ]),
-  );
-  const identity: IdentityView = {
-    type: id?.type ?? 'None',
-    ...(id?.principalId ? { principalId: id.principalId } : {}),
-    ...(id?.tenantId ? { tenantId: id.tenantId } : {}),
-    userAssignedIdentityIds: Object.keys(userAssigned).map((k) => k.toLowerCase()),
-    userAssigned,
-  };
+  const identity = identityViewOf(site.identity);
   return {
     id: site.id ?? siteResourceId(ref),
     identity,

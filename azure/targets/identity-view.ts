@@ -1,7 +1,7 @@
 /** An ARM `identity` block as cutover views it, for providers that spell the combined type without a space. */
 import type { IdentityView } from './adapter';
 
-/** The `identity` of a Container Apps or Machine Learning resource, as Azure answers it. */
+/** The `identity` of a site, container app, search service or Machine Learning workspace, as Azure answers it. */
 export interface ArmIdentity {
   readonly type?: string;
   readonly principalId?: string;

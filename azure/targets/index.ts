@@ -1,5 +1,6 @@
 /** The registry of caller kinds: one adapter per kind. */
 import type { TargetAdapter } from './adapter';
+import { aiSearch } from './ai-search';
 import { appService } from './app-service';
 import { containerApp } from './container-apps';
 import { functionApp } from './functions';
@@ -10,6 +11,7 @@ const ADAPTERS: Readonly<Record<string, TargetAdapter>> = {
   [functionApp.kind]: functionApp,
   [containerApp.kind]: containerApp,
   [mlConnection.kind]: mlConnection,
+  [aiSearch.kind]: aiSearch,
 };
 
 /** The adapter for a caller kind (App Service when the ref predates kinds). */

@@ -11,16 +11,14 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { MigrationPlan } from '../../plan/schema';
 import { type LoadReport, startLoad } from '../../simulator';
-import { createAzureClients } from '../../azure/clients';
-import { scanKeyHolders } from '../../azure/inventory/key-holders';
+import { accessAfter, accessFootprint } from '../support/footprint';
+import { keyHoldersOf } from '../support/key-holders';
 import { httpRequest } from '../../azure/http';
 import { type Estate, estatePlan, runMigration, startEstate, SUB } from '../support/estate';
 import { WAIT_MS } from '../support/wait';
 
 const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'container-apps.yaml');
 const RG = 'rg-aca';
-/** Cognitive Services OpenAI User, the plan's default role. */
-const OPENAI_USER = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd';
 
 function plan(app: string, account: string, overrides: Record<string, unknown> = {}): MigrationPlan {
   return estatePlan(app, account, {
@@ -58,16 +56,7 @@ function footprint(estate: Estate, accountName: string) {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  const account = Object.values(s.accounts).find((a) => a.name === accountName)!;
-  const roleAssignments = Object.values(s.roleAssignments)
-    .map((ra) => `${ra.name}|${ra.principalId}|${ra.roleDefinitionId}|${ra.scope.toLowerCase()}`)
-    .sort();
-  return {
-    apps,
-    disableLocalAuth: account.disableLocalAuth,
-    roleAssignments,
-    principals: Object.keys(s.principals).sort(),
-  };
+  return { apps, ...accessFootprint(s, accountName) };
 }
 
 type Footprint = ReturnType<typeof footprint>;
@@ -95,21 +84,7 @@ function expectedAfter(beforeState: Footprint, actual: Footprint, name: string, 
       Object.entries({ ...rest, AZURE_OPENAI_AUTH_MODE: { value: 'identity' } }).sort(([a], [b]) => a.localeCompare(b)),
     ),
   );
-  const assignments = actual.roleAssignments.filter((ra) => !beforeState.roleAssignments.includes(ra));
-  assert.equal(assignments.length, 1, 'one new role assignment');
-  const [, principalId, roleDefinitionId, scope] = assignments[0].split('|');
-  assert.equal(principalId, principal);
-  assert.match(roleDefinitionId, new RegExp(`${OPENAI_USER}$`));
-  assert.equal(
-    scope,
-    `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.CognitiveServices/accounts/${account}`.toLowerCase(),
-  );
-  return {
-    ...expected,
-    disableLocalAuth: true,
-    roleAssignments: [...expected.roleAssignments, ...assignments].sort(),
-    principals: [...expected.principals, principal].sort(),
-  };
+  return { ...expected, ...accessAfter(beforeState, actual, principal, RG, account) };
 }
 
 /** Revision names of an app, oldest first, with whether each is active. */
@@ -135,20 +110,7 @@ async function health(estate: Estate, name: string) {
   }
 }
 
-/** The key-holder check of `account` as the worker runs it. */
-async function keyHolders(estate: Estate, account: string) {
-  const accounts = estate.azure.cognitive.accounts;
-  const [keys, props] = await Promise.all([accounts.listKeys(RG, account), accounts.get(RG, account)]);
-  return scanKeyHolders(
-    {
-      credential: estate.credential,
-      endpoints: estate.endpoints,
-      clients: (sub) => createAzureClients(estate.credential, sub, estate.endpoints),
-    },
-    { account: { subscriptionId: SUB, resourceGroup: RG, name: account }, exclude: [] },
-    { key1: keys.key1, key2: keys.key2, endpoints: [props.properties?.endpoint ?? ''] },
-  );
-}
+const keyHolders = (estate: Estate, account: string) => keyHoldersOf(estate, RG, account);
 
 describe('Azure Container Apps migrations against the simulator', () => {
   let estate: Estate;
