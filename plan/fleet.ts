@@ -62,6 +62,8 @@ const callerSchema = z.strictObject({
   account: z.string().optional(),
   /** An environment label for waves (`dev`, `test`, `prod`). */
   env: z.string().min(1).max(64).optional(),
+  /** AI Search only: which account key its skills and vectorizers hold (the plan's `target.accountKey`). */
+  accountKey: z.enum(['key1', 'key2'], 'must be key1 or key2').optional(),
   /** This caller's own plan fields, merged over the defaults one section deep (`budgets: {downtime: 3s}`). */
   plan: planSections.optional(),
 });
@@ -341,6 +343,7 @@ function resolveCallers(file: FleetFile, accounts: FleetAccount[], problems: Pla
       resourceGroup: c.resourceGroup ?? account.ref.resourceGroup,
       name: c.name,
       ...(c.slot ? { slot: c.slot } : {}),
+      ...(c.accountKey ? { accountKey: c.accountKey } : {}),
     };
     const fields = {
       changeTicket: file.changeTicket,

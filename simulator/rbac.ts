@@ -309,6 +309,27 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
     },
   ),
   role(
+    'f6c7c914-8db3-469d-8ca1-694a8f32e121',
+    'AzureML Data Scientist',
+    'Can perform all actions within an Azure Machine Learning workspace, except for creating or deleting compute resources and modifying the workspace itself.',
+    {
+      actions: [
+        'Microsoft.MachineLearningServices/workspaces/*/read',
+        'Microsoft.MachineLearningServices/workspaces/*/action',
+        'Microsoft.MachineLearningServices/workspaces/*/delete',
+        'Microsoft.MachineLearningServices/workspaces/*/write',
+      ],
+      notActions: [
+        'Microsoft.MachineLearningServices/workspaces/delete',
+        'Microsoft.MachineLearningServices/workspaces/write',
+        'Microsoft.MachineLearningServices/workspaces/computes/*/write',
+        'Microsoft.MachineLearningServices/workspaces/computes/*/delete',
+        'Microsoft.MachineLearningServices/workspaces/computes/listKeys/action',
+        'Microsoft.MachineLearningServices/workspaces/listKeys/action',
+      ],
+    },
+  ),
+  role(
     '7ca78c08-252a-4471-8644-bb5ff32d4ba0',
     'Search Service Contributor',
     'Lets you manage Search services, but not access to them.',

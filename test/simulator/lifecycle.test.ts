@@ -55,6 +55,7 @@ describe('scenarios', () => {
   });
 
   test('the demo estate: claims bot, staging slot, UAMI, OpenAI account, a least-privilege worker', () => {
+    // The chatbot's resource group; the RAG pipeline's and the research workspace's follow it.
     const demo = loadScenario('demo');
     const rg = demo.subscriptions[0].resourceGroups![0];
     assert.equal(rg.name, 'rg-claims');
@@ -75,15 +76,23 @@ describe('scenarios', () => {
       'the account logs to the workspace',
     );
     const roles = demo.roleAssignments!.filter((r) => r.principal === 'cutover-worker').map((r) => r.role);
-    assert.deepEqual(roles.sort(), [
+    assert.deepEqual([...new Set(roles)].sort(), [
+      'AzureML Data Scientist',
       'Cognitive Services Contributor',
+      'Container Apps Contributor',
       'Log Analytics Reader',
       'Managed Identity Operator',
       'Monitoring Reader',
       'Reader',
       'Role Based Access Control Administrator',
+      'Search Index Data Reader',
+      'Search Service Contributor',
       'Website Contributor',
     ]);
+    assert.deepEqual(
+      demo.subscriptions[0].resourceGroups!.map((g) => g.name),
+      ['rg-claims', 'rg-docs', 'rg-research'],
+    );
     assert.ok(!roles.includes('Owner') && !roles.includes('Contributor'));
   });
 });
