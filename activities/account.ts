@@ -81,6 +81,12 @@ export function accountActivities(ctx: AzureContext, temporal?: { readonly clien
 
   return {
     assignRole: (input: RoleGrant) => assignRole(ctx, input),
+    /** Several grants (every slot's principal), one after the other; each is idempotent, so a retry is too. */
+    assignRoles: async (input: { grants: readonly RoleGrant[] }) => {
+      const assigned = [];
+      for (const grant of input.grants) assigned.push(await assignRole(ctx, grant));
+      return assigned;
+    },
     /** Compensation: delete the assignment this migration created, never another. */
     deleteRoleAssignment: (input: RoleGrant & { preExistingNames: readonly string[] }) =>
       deleteRoleAssignment(ctx, input),

@@ -6,7 +6,7 @@ import type { IdentitySnapshot, SettingSnapshot, SiteRef, SwapMarker, AccountRef
 import type { MigrationPlan } from '../plan/schema';
 import type { AzureContext } from '../azure/context';
 import * as identity from '../azure/identity';
-import { pollProbe, probe } from '../azure/probes';
+import { pollProbe, pollProbes, probe } from '../azure/probes';
 import type { PollProbeInput, PollProgress, ProbeInput } from '../contracts/probes';
 import * as settings from '../azure/settings';
 import { targetAdapter } from '../azure/targets';
@@ -18,6 +18,14 @@ export function targetActivities(ctx: AzureContext) {
   return {
     enableIdentity: (input: { site: SiteRef; identity: MigrationPlan['identity'] }) =>
       identity.enableIdentity(ctx, adapter(input.site), input.site, input.identity),
+
+    /** The identity on every slot a migration uses, one after the other: one activity, whatever the slots. */
+    enableIdentities: async (input: { sites: readonly SiteRef[]; identity: MigrationPlan['identity'] }) => {
+      const enabled = [];
+      for (const site of input.sites)
+        enabled.push(await identity.enableIdentity(ctx, adapter(site), site, input.identity));
+      return enabled;
+    },
 
     /** Compensation: the identity block as it was, removing only what this migration added. */
     restoreIdentity: (input: { site: SiteRef; before: IdentitySnapshot }) =>
@@ -41,5 +49,9 @@ export function targetActivities(ctx: AzureContext) {
 
     /** Polls the identity probe or the health endpoint until it passes or the budget runs out, resuming a predecessor. */
     pollApp: (input: PollProbeInput) => pollProbe(ctx, input, previousHeartbeat<PollProgress>()),
+
+    /** Polls several endpoints together (every slot's identity probe): one activity, whatever the slots. */
+    pollApps: (input: { polls: readonly PollProbeInput[] }) =>
+      pollProbes(ctx, input.polls, previousHeartbeat<(PollProgress | undefined)[]>()),
   };
 }

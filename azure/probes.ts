@@ -80,6 +80,27 @@ export async function pollProbe(
   }
 }
 
+/**
+ * Polls several endpoints together (every slot's identity probe), each until it passes or its budget runs out; the
+ * heartbeat carries every poll's progress, so a successor resumes each one.
+ */
+export async function pollProbes(
+  ctx: AzureContext,
+  inputs: readonly PollProbeInput[],
+  resumed?: readonly (PollProgress | undefined)[],
+): Promise<PollProbeResult[]> {
+  const progress: (PollProgress | undefined)[] = inputs.map((_, i) => resumed?.[i]);
+  return Promise.all(
+    inputs.map((input, i) => {
+      const report = (details?: unknown) => {
+        if (details !== undefined) progress[i] = details as PollProgress;
+        ctx.progress(progress);
+      };
+      return pollProbe({ ...ctx, progress: report }, input, resumed?.[i]);
+    }),
+  );
+}
+
 function sameAnswer(a: ProbeResult, b: ProbeResult): boolean {
   return a.ok === b.ok && a.status === b.status && a.errorCode === b.errorCode && a.authMode === b.authMode;
 }

@@ -279,16 +279,18 @@ export async function pollProgress(
   t: Pick<TemporalAccess, 'client'>,
   desc: Awaited<ReturnType<typeof describe>>,
 ): Promise<string | undefined> {
-  const pending = desc.raw.pendingActivities?.find((a) => a.activityType?.name === 'pollApp');
+  // One poll (`pollApp`), or every slot's identity probe polled together (`pollApps`, a list of progresses).
+  const pending = desc.raw.pendingActivities?.find((a) => ['pollApp', 'pollApps'].includes(a.activityType?.name ?? ''));
   const payloads = pending?.heartbeatDetails?.payloads;
   if (!payloads?.length) return undefined;
-  const details = await decodeFromPayloadsAtIndex<PollProgress>(
+  const details = await decodeFromPayloadsAtIndex<PollProgress | (PollProgress | null)[]>(
     t.client.workflow.options.loadedDataConverter,
     0,
     payloads,
   ).catch(() => undefined);
-  if (!details?.attempts) return undefined;
-  return `attempt ${details.attempts}${details.last ? `, last: ${details.last}` : ''}`;
+  const polls = (Array.isArray(details) ? details : [details]).filter((d): d is PollProgress => !!d?.attempts);
+  if (!polls.length) return undefined;
+  return polls.map((d) => `attempt ${d.attempts}${d.last ? `, last: ${d.last}` : ''}`).join('; ');
 }
 
 /**

@@ -153,7 +153,7 @@ describe('Azure faults', () => {
       '403 on role assignment',
       estatePlan('claims-bot', ACCOUNT),
       fault,
-      'assignRole',
+      'assignRoles',
     );
     assert.equal(failure.type, FailureType.AzureRequestRejected);
     assert.match(result.reason ?? '', /403 AuthorizationFailed/);

@@ -13,7 +13,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
 /** The workflow version new recordings belong to: the newest `patched()` id of cutover's workflows. */
-export const CURRENT_ERA = 'fleet-wave-rollback';
+export const CURRENT_ERA = 'lean-history';
 
 export async function saveHistory(name: string, history: temporal.api.history.v1.IHistory): Promise<void> {
   if (process.env.CUTOVER_RECORD_HISTORIES !== '1') return;

@@ -163,6 +163,11 @@ function fakeAzure(options: FakeOptions = {}) {
       state.principalId ??= 'principal-1';
       return { principalId: state.principalId, changed: true };
     },
+    async enableIdentities({ sites, identity }) {
+      const enabled = [];
+      for (const site of sites) enabled.push(await activities.enableIdentity({ site, identity }));
+      return enabled;
+    },
     async restoreIdentity({ before }) {
       calls.push('restoreIdentity');
       state.identity = before.type;
@@ -173,6 +178,9 @@ function fakeAzure(options: FakeOptions = {}) {
       calls.push('assignRole');
       state.roles.add(principalId);
       return { roleAssignmentId: `${scope}/ra`, name: 'ra', scope, principalId, ours: true };
+    },
+    async assignRoles({ grants }) {
+      return Promise.all(grants.map((g) => activities.assignRole(g)));
     },
     async deleteRoleAssignment({ principalId }) {
       calls.push('deleteRoleAssignment');
@@ -190,6 +198,9 @@ function fakeAzure(options: FakeOptions = {}) {
           return { passed: last.ok, attempts, last, answers };
         await Context.current().sleep(Math.min(input.intervalMs, 50));
       }
+    },
+    async pollApps({ polls }) {
+      return Promise.all(polls.map((p) => activities.pollApp(p)));
     },
     async updateSettings({ remove, set }) {
       calls.push('updateSettings');
@@ -352,7 +363,7 @@ describe('migrateToManagedIdentity (fake activities)', () => {
         'enableIdentity',
         'assignRole',
         'updateSettings',
-        'findKeyHolders',
+        // No approval before the key switch: the lock first, then one check under it.
         'requestAccountLock',
         'findKeyHolders',
         'readAccountState',
@@ -444,6 +455,9 @@ describe('migrateToManagedIdentity (fake activities)', () => {
       result.evidence.approvals.map((a) => [a.gate, a.by, a.comment]),
       [['local-auth', 'bob', 'go']],
     );
+    // The approver is shown who holds the key; under the lock, after the approval, it is checked again.
+    const checks = fake.calls.filter((c) => c === 'findKeyHolders' || c === 'requestAccountLock');
+    assert.deepEqual(checks, ['findKeyHolders', 'requestAccountLock', 'findKeyHolders']);
   });
 
   test('without an identity probe the whole propagation budget is waited out, then the smoke test decides', async () => {

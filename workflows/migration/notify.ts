@@ -37,7 +37,7 @@ export class Notifications {
     const { run } = this;
     const rules = (run.plan.notifications ?? []).filter((r) => r.events.includes(event));
     if (rules.length === 0) return;
-    this.enabled ??= patched(NOTIFICATIONS);
+    this.enabled ??= run.lean || patched(NOTIFICATIONS);
     if (!this.enabled) return;
     const target = targetOf(run.plan);
     for (const rule of rules) {

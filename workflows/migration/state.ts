@@ -59,6 +59,8 @@ export interface RunVersions {
   readonly keySwitchV2: boolean;
   readonly observedUsage: boolean;
   readonly pollInActivity: boolean;
+  /** `LEAN_HISTORY`: it implies the three above and the wave hold. */
+  readonly lean: boolean;
 }
 
 export class MigrationRun {
@@ -109,11 +111,14 @@ export class MigrationRun {
   readonly observed: boolean;
   /** Whether its probes poll inside one activity (`POLL_IN_ACTIVITY`). */
   readonly pollsInActivity: boolean;
+  /** Whether it keeps its history small (`LEAN_HISTORY`). */
+  readonly lean: boolean;
 
   constructor(input: MigrationInput, versions: RunVersions) {
     this.v2 = versions.keySwitchV2;
     this.observed = versions.observedUsage;
     this.pollsInActivity = versions.pollInActivity;
+    this.lean = versions.lean;
     const { observed, v2 } = this;
     this.plan = input.plan;
     this.initiatedBy = input.initiatedBy;

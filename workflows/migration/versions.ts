@@ -33,3 +33,12 @@ export const POLL_IN_ACTIVITY = 'poll-in-activity';
  * waits to be kept or rolled back with the wave. Only children started with a `waveHold` take the path.
  */
 export const WAVE_HOLD = 'fleet-wave-hold';
+
+/**
+ * One migration, a small history (issue 14). One marker stands for every change above: an execution that has it
+ * runs them all (notifications and the wave hold too) and writes no other marker. The propagation wait polls every
+ * slot's identity in one activity; and when no approval stands before the key switch, the key check runs once,
+ * under the account's lock, rather than before taking it and again under it. Executions that started before
+ * replay the old path.
+ */
+export const LEAN_HISTORY = 'lean-history';

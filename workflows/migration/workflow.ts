@@ -26,15 +26,11 @@ import { assignRole } from './stages/role';
 import { stopAndRollBack } from './stages/rollback';
 import { switchToIdentity } from './stages/settings';
 import { holdForWave } from './stages/wave-hold';
-import { MigrationRun } from './state';
-import { KEY_SWITCH_V2, OBSERVED_USAGE, POLL_IN_ACTIVITY } from './versions';
+import { MigrationRun, type RunVersions } from './state';
+import { KEY_SWITCH_V2, LEAN_HISTORY, OBSERVED_USAGE, POLL_IN_ACTIVITY } from './versions';
 
 export async function migrateToManagedIdentity(input: MigrationInput): Promise<MigrationResult> {
-  const run = new MigrationRun(input, {
-    keySwitchV2: patched(KEY_SWITCH_V2),
-    observedUsage: patched(OBSERVED_USAGE),
-    pollInActivity: patched(POLL_IN_ACTIVITY),
-  });
+  const run = new MigrationRun(input, versions());
   const forward = new CancellationScope();
   registerHandlers(run, forward);
   const lock = new AccountLock(run);
@@ -59,4 +55,15 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
     await stopAndRollBack(run, lock, err); //            undo exactly what this run changed, in reverse
   }
   return finish(run, lock); //                           evidence, whatever happened
+}
+
+/** Which changes of versions.ts this execution runs: one marker for a new one, the old markers for an old one. */
+function versions(): RunVersions {
+  if (patched(LEAN_HISTORY)) return { keySwitchV2: true, observedUsage: true, pollInActivity: true, lean: true };
+  return {
+    keySwitchV2: patched(KEY_SWITCH_V2),
+    observedUsage: patched(OBSERVED_USAGE),
+    pollInActivity: patched(POLL_IN_ACTIVITY),
+    lean: false,
+  };
 }

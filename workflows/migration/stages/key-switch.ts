@@ -35,38 +35,11 @@ export async function switchKeysOff(run: MigrationRun, lock: AccountLock): Promi
     return;
   }
   board.begin('key-holders', 'scanning every readable subscription');
-  if (!(await keyHoldersGone(run, 'key-holders'))) return;
-  const usage = watchesKeyUsage(run) ? await checkKeyUsage(run, 'key-holders') : 'quiet';
-  if (usage === 'skip') return;
-  const found = `${describeScan(run.keyHolders!)}${run.keyUsage.length ? `; ${run.keyUsage.at(-1)!.summary}` : ''}`;
-  const blind =
-    usage === 'unobservable'
-      ? ` — key usage cannot be observed (${run.keyUsage.at(-1)!.summary}): approving acknowledges switching keys off without log evidence`
-      : '';
-  if (blind && !plan.approvals.beforeDisableLocalAuth)
-    await run.gates.open('key-usage', `Acknowledge switching key auth off on ${account.name} blind${blind}`);
-  else board.end('key-holders', 'done', found);
-  if (plan.approvals.beforeDisableLocalAuth)
-    await run.gates.open('local-auth', `Disable local (key) auth on ${account.name} — ${found}${blind}`);
-  board.begin('local-auth', 'waiting for the account’s key-switch lock');
-  for (;;) {
-    await lock.acquire();
-    board.note('local-auth', 'checking again under the lock');
-    if (await keyHoldersGone(run, 'local-auth', { once: true })) {
-      if (!watchesKeyUsage(run)) break;
-      const final: KeyUsageVerdict = await checkKeyUsage(run, 'local-auth', { final: true });
-      if (final === 'quiet' || (final === 'unobservable' && usage === 'unobservable')) break;
-      if (final === 'unobservable') run.leaveKeysOn(`${run.keyUsage.at(-1)!.summary} (it was readable before)`);
-      if (run.localAuthSkipped) {
-        await lock.release();
-        return;
-      }
-    }
-    await lock.release();
-    if (plan.localAuth.ifOtherCallers !== 'wait' || board.get('local-auth').status === 'skipped') return;
-    if (!(await keyHoldersGone(run, 'local-auth'))) return;
-    if (watchesKeyUsage(run) && (await checkKeyUsage(run, 'local-auth')) === 'skip') return;
-  }
+  const cleared =
+    run.lean && !plan.approvals.beforeDisableLocalAuth
+      ? await checkOnceUnderLock(run, lock)
+      : await checkTwice(run, lock);
+  if (!cleared) return;
   const state = await arm.readAccountState.executeWithOptions({ ...armCall, summary: 'is key auth still on?' }, [
     { account },
   ]);
@@ -88,6 +61,87 @@ export async function switchKeysOff(run: MigrationRun, lock: AccountLock): Promi
     `keys refused with AuthenticationTypeDisabled ${KEY_REFUSAL_CONFIRMATIONS} times in a row; the app calls with its identity`,
   );
   if (run.observed) await analyse(run, 'key-switch');
+}
+
+/**
+ * The check before anyone is asked to approve (and the wait for it, if the plan says so), then — under the lock —
+ * again, since things may change while the approval waits. True once the key may be switched off, under the lock.
+ */
+async function checkTwice(run: MigrationRun, lock: AccountLock): Promise<boolean> {
+  const { board, plan, b } = run;
+  const account = b.account.ref;
+  if (!(await keyHoldersGone(run, 'key-holders'))) return false;
+  const usage = watchesKeyUsage(run) ? await checkKeyUsage(run, 'key-holders') : 'quiet';
+  if (usage === 'skip') return false;
+  const found = foundSoFar(run);
+  const blind =
+    usage === 'unobservable'
+      ? ` — key usage cannot be observed (${run.keyUsage.at(-1)!.summary}): approving acknowledges switching keys off without log evidence`
+      : '';
+  if (blind && !plan.approvals.beforeDisableLocalAuth)
+    await run.gates.open('key-usage', `Acknowledge switching key auth off on ${account.name} blind${blind}`);
+  else board.end('key-holders', 'done', found);
+  if (plan.approvals.beforeDisableLocalAuth)
+    await run.gates.open('local-auth', `Disable local (key) auth on ${account.name} — ${found}${blind}`);
+  board.begin('local-auth', 'waiting for the account’s key-switch lock');
+  for (;;) {
+    await lock.acquire();
+    board.note('local-auth', 'checking again under the lock');
+    if (await keyHoldersGone(run, 'local-auth', { once: true })) {
+      if (!watchesKeyUsage(run)) break;
+      const final: KeyUsageVerdict = await checkKeyUsage(run, 'local-auth', { final: true });
+      if (final === 'quiet' || (final === 'unobservable' && usage === 'unobservable')) break;
+      if (final === 'unobservable') run.leaveKeysOn(`${run.keyUsage.at(-1)!.summary} (it was readable before)`);
+      if (run.localAuthSkipped) {
+        await lock.release();
+        return false;
+      }
+    }
+    await lock.release();
+    if (plan.localAuth.ifOtherCallers !== 'wait' || board.get('local-auth').status === 'skipped') return false;
+    if (!(await keyHoldersGone(run, 'local-auth'))) return false;
+    if (watchesKeyUsage(run) && (await checkKeyUsage(run, 'local-auth')) === 'skip') return false;
+  }
+  return true;
+}
+
+/**
+ * Without an approval before the key switch, nothing waits between a check and the lock: the lock is taken first
+ * and the check (key holders, then the quiet period in the logs) runs once, under it. Blind (no logs to read), the
+ * lock is let go while someone acknowledges; waiting for other holders to move happens without it too.
+ */
+async function checkOnceUnderLock(run: MigrationRun, lock: AccountLock): Promise<boolean> {
+  const { board, plan, b } = run;
+  let acknowledged = false;
+  for (;;) {
+    await lock.acquire('key-holders');
+    board.note('key-holders', 'checking under the account’s key-switch lock');
+    if (await keyHoldersGone(run, 'key-holders', { once: true })) {
+      const usage = watchesKeyUsage(run) ? await checkKeyUsage(run, 'key-holders', { final: true }) : 'quiet';
+      if (usage === 'quiet' || (usage === 'unobservable' && acknowledged)) break;
+      if (usage === 'unobservable') {
+        await lock.release();
+        await run.gates.open(
+          'key-usage',
+          `Acknowledge switching key auth off on ${b.account.ref.name} blind — key usage cannot be observed (${run.keyUsage.at(-1)!.summary}): approving acknowledges switching keys off without log evidence`,
+        );
+        acknowledged = true;
+        continue;
+      }
+    }
+    await lock.release();
+    if (run.localAuthSkipped || plan.localAuth.ifOtherCallers !== 'wait') return false;
+    if (!(await keyHoldersGone(run, 'key-holders'))) return false;
+    if (watchesKeyUsage(run) && (await checkKeyUsage(run, 'key-holders')) === 'skip') return false;
+  }
+  board.end('key-holders', 'done', foundSoFar(run));
+  board.begin('local-auth', 'under the account’s key-switch lock');
+  return true;
+}
+
+/** What the key check found: the key holders, and the logs' verdict when they were read. */
+function foundSoFar(run: MigrationRun): string {
+  return `${describeScan(run.keyHolders!)}${run.keyUsage.length ? `; ${run.keyUsage.at(-1)!.summary}` : ''}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The migration's hold on its account's key-switch lock (workflows/kit/account-lock.ts), shown on its board. */
 import { accountResourceId } from '../../../contracts/ids';
+import type { StageId } from '../../../contracts/model';
 import { accountLockWorkflowId } from '../../../contracts/lock';
 import { targetOf } from '../../../plan/schema';
 import { AccountLocks, type HeldLock } from '../../kit/account-lock';
@@ -17,7 +18,8 @@ export class AccountLock {
     this.workflowId = accountLockWorkflowId(run.info.taskQueue, accountResourceId(account));
   }
 
-  async acquire(): Promise<void> {
+  /** Waits for the account's lock; while queued, `stage` (the key switch, or the check a lean run makes under it) says so. */
+  async acquire(stage: StageId = 'local-auth'): Promise<void> {
     const { run } = this;
     const { plan, board } = run;
     this.held = await this.locks.acquire({
@@ -30,14 +32,14 @@ export class AccountLock {
         arm.requestAccountLock.executeWithOptions({ ...armCall, summary: 'queue for the key-switch lock' }, [input]),
       onQueued: () => {
         board.wait(
-          'local-auth',
+          stage,
           `another cutover run is switching key auth on ${plan.account.name}: queued for its lock (${this.workflowId})`,
         );
-        board.mark('local-auth', 'waiting');
+        board.mark(stage, 'waiting');
         board.refresh();
       },
       onGranted: () => {
-        board.mark('local-auth', 'running');
+        board.mark(stage, 'running');
         board.waitingFor = undefined;
         board.refresh();
       },

@@ -51,6 +51,42 @@ export async function probeUntilPass(
   return poll.last;
 }
 
+/**
+ * Polls several endpoints together in one activity (every slot's identity probe: one activity and its workflow
+ * task, not one per slot); fails the stage with the first that did not pass.
+ */
+export async function probeAllUntilPass(
+  run: MigrationRun,
+  stage: StageId,
+  probesOf: readonly { readonly what: string; readonly url: string }[],
+  budgetMs: number,
+  expectJson: Record<string, string | number | boolean>,
+): Promise<void> {
+  const { smokeTest } = run.plan;
+  const what = probesOf.map((p) => p.what).join(', ');
+  run.board.wait(stage, `${what}: every ${smokeTest.intervalMs / 1000}s, for up to ${Math.round(budgetMs / 1000)}s`);
+  const polls = probesOf.map(({ url }) => ({
+    url,
+    expectStatus: smokeTest.expectStatus,
+    expectJson,
+    timeoutMs: smokeTest.requestTimeoutMs,
+    budgetMs,
+    intervalMs: smokeTest.intervalMs,
+    record: false,
+  }));
+  const results = await probes.pollApps.executeWithOptions(
+    { ...appPoll, startToCloseTimeout: pollTimeout(budgetMs, smokeTest.requestTimeoutMs), summary: what },
+    [{ polls }],
+  );
+  const failed = results.findIndex((r) => !r.passed);
+  if (failed >= 0)
+    throw pollFailure(
+      { stage, what: probesOf[failed].what, budgetMs },
+      results[failed].attempts,
+      results[failed].last,
+    );
+}
+
 /** Executions that started before `POLL_IN_ACTIVITY`: one activity and one timer per attempt. */
 function pollInWorkflow(
   run: MigrationRun,

@@ -3,7 +3,7 @@ import { sleep } from '@temporalio/workflow';
 import { targetLabel } from '../../../plan/targets';
 
 import type { MigrationRun } from '../state';
-import { probeUntilPass, urlOf } from './probe';
+import { probeAllUntilPass, probeUntilPass, urlOf } from './probe';
 
 export async function waitForPropagation(run: MigrationRun): Promise<void> {
   const { board, plan, b } = run;
@@ -17,16 +17,21 @@ export async function waitForPropagation(run: MigrationRun): Promise<void> {
     );
     await sleep(plan.budgets.propagationWaitMs, { summary: 'role propagation (no identity probe)' });
   }
-  for (const site of identityProbePath === 'none' ? [] : b.sites) {
-    await probeUntilPass(
-      run,
-      'propagation',
-      `identity probe of ${targetLabel(site.site)}`,
-      probeUrl(urlOf(site, identityProbePath), run.identityClientId),
-      plan.budgets.propagationWaitMs,
-      { record: false, backoff: true, expectJson: { authMode: 'identity' } },
-    );
-  }
+  const sites = identityProbePath === 'none' ? [] : b.sites;
+  const identityProbes = sites.map((site) => ({
+    what: `identity probe of ${targetLabel(site.site)}`,
+    url: probeUrl(urlOf(site, identityProbePath), run.identityClientId),
+  }));
+  const expectJson = { authMode: 'identity' };
+  if (run.lean && identityProbes.length)
+    await probeAllUntilPass(run, 'propagation', identityProbes, plan.budgets.propagationWaitMs, expectJson);
+  else
+    for (const { what, url } of identityProbes)
+      await probeUntilPass(run, 'propagation', what, url, plan.budgets.propagationWaitMs, {
+        record: false,
+        backoff: true,
+        expectJson,
+      });
   board.waitingFor = undefined;
   board.end('propagation', 'done', 'the app’s identity can call Azure OpenAI');
 }

@@ -8,22 +8,30 @@ export async function assignRole(run: MigrationRun, principals: readonly string[
   const scope = b.account.resourceId;
   board.begin('role');
   run.resourcesTouched.add(scope);
-  for (const principalId of principals) {
+  const grants = principals.map((principalId) => ({ scope, principalId, roleDefinitionId: role.definitionId }));
+  for (const grant of grants) {
     run.compensate(
       {
         kind: 'delete-role-assignment',
         scope,
-        principalId,
+        principalId: grant.principalId,
         roleDefinitionId: role.definitionId,
         preExistingNames: b.roleAssignments.map((ra) => ra.name.toLowerCase()),
       },
-      `delete the ${role.name} assignment of ${principalId}`,
+      `delete the ${role.name} assignment of ${grant.principalId}`,
     );
-    const ra = await arm.assignRole.executeWithOptions({ ...armCall, summary: `${role.name} → ${principalId}` }, [
-      { scope, principalId, roleDefinitionId: role.definitionId },
+    if (run.lean) continue; // every grant in one activity, below
+    const ra = await arm.assignRole.executeWithOptions({ ...armCall, summary: `${role.name} → ${grant.principalId}` }, [
+      grant,
     ]);
     run.roleAssignments.push(ra);
   }
+  if (run.lean)
+    run.roleAssignments.push(
+      ...(await arm.assignRoles.executeWithOptions({ ...armCall, summary: `${role.name} → ${principals.join(', ')}` }, [
+        { grants },
+      ])),
+    );
   board.end(
     'role',
     'done',

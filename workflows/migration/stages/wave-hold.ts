@@ -13,7 +13,7 @@ import { WAVE_HOLD } from '../versions';
 
 export async function holdForWave(run: MigrationRun): Promise<void> {
   const hold = run.waveHold;
-  if (!hold || !patched(WAVE_HOLD)) return;
+  if (!hold || !(run.lean || patched(WAVE_HOLD))) return;
   const { board } = run;
   const stage = board.current;
   // What the stage recorded (the switch, its smoke test) stays; how the hold ended is added to it.
