@@ -419,6 +419,7 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
 function strategyOf(s: z.output<typeof planFileSchema>['strategy']): MigrationPlan['strategy'] {
   const { steps, ...rest } = s;
   if (rest.type === 'slot-swap') return { ...rest, standby: rest.standby ?? 'migrate' };
-  if (rest.type === 'traffic-shift') return { type: rest.type, steps: (steps as number[]) ?? [...DEFAULT_TRAFFIC_STEPS] };
+  if (rest.type === 'traffic-shift')
+    return { type: rest.type, steps: (steps as number[]) ?? [...DEFAULT_TRAFFIC_STEPS] };
   return rest;
 }

@@ -34,7 +34,10 @@ export function trafficStepIssues(strategy: Readonly<Record<string, unknown>>): 
     if (typeof step === 'number') previous = Math.max(previous, step);
   });
   if (steps.at(-1) !== 100)
-    issues.push({ path: ['strategy', 'steps', steps.length - 1], message: 'must be 100: the last step moves all traffic' });
+    issues.push({
+      path: ['strategy', 'steps', steps.length - 1],
+      message: 'must be 100: the last step moves all traffic',
+    });
   return issues;
 }
 
