@@ -3,7 +3,7 @@
  * real @azure/arm-appcontainers client, the simulator playing Azure (test/fixtures/scenarios/container-apps.yaml).
  * In place, in single-revision mode: the env change makes a new revision, which replaces the old one. Each final
  * state is compared field by field with the expected after-state (success) or the before-state (rollback): the
- * identity, the secrets (the key's secret stays), the live revision's env, traffic, tags, role assignments, principals
+ * identity, the secrets (the key's secret removed after the key switch), the live revision's env, traffic, tags, role assignments, principals
  * and the account's key auth; the revision history is asserted on its own (every write makes a revision).
  */
 import assert from 'node:assert/strict';
@@ -13,14 +13,10 @@ import type { MigrationPlan } from '../../plan/schema';
 import { type LoadReport, startLoad } from '../../simulator';
 import { createAzureClients } from '../../azure/clients';
 import { scanKeyHolders } from '../../azure/inventory/key-holders';
-import { httpRequest } from '../../azure/http';
+import { appOf, expectedAfter, footprint, health, RG, revisions } from '../support/container-apps';
 import { type Estate, estatePlan, runMigration, startEstate, SUB } from '../support/estate';
-import { WAIT_MS } from '../support/wait';
 
 const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'container-apps.yaml');
-const RG = 'rg-aca';
-/** Cognitive Services OpenAI User, the plan's default role. */
-const OPENAI_USER = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd';
 
 function plan(app: string, account: string, overrides: Record<string, unknown> = {}): MigrationPlan {
   return estatePlan(app, account, {
@@ -28,111 +24,6 @@ function plan(app: string, account: string, overrides: Record<string, unknown> =
     target: { kind: 'container-app', resourceGroup: RG, name: app },
     ...overrides,
   });
-}
-
-/** The parts of the estate a container app migration may change. */
-function footprint(estate: Estate, accountName: string) {
-  const s = estate.sim.control.state();
-  const apps = Object.values(s.containerApps ?? {})
-    .map((app) => {
-      const live = Object.values(app.revisions).filter((r) => r.active);
-      return {
-        name: app.name,
-        systemPrincipalId: app.systemPrincipalId ?? null,
-        userAssigned: app.userAssigned.map((u) => u.toLowerCase()).sort(),
-        secrets: [...app.secrets].sort((a, b) => a.name.localeCompare(b.name)),
-        mode: app.configuration.activeRevisionsMode,
-        traffic: app.configuration.ingress?.traffic,
-        tags: app.tags,
-        image: app.template.containers[0].image,
-        // The order of env vars means nothing to a container: compared by name.
-        liveEnv: live.map((r) =>
-          Object.fromEntries(
-            (r.template.containers[0].env ?? [])
-              .map(
-                (v) => [v.name, v.secretRef !== undefined ? { secretRef: v.secretRef } : { value: v.value }] as const,
-              )
-              .sort(([a], [b]) => a.localeCompare(b)),
-          ),
-        ),
-      };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
-  const account = Object.values(s.accounts).find((a) => a.name === accountName)!;
-  const roleAssignments = Object.values(s.roleAssignments)
-    .map((ra) => `${ra.name}|${ra.principalId}|${ra.roleDefinitionId}|${ra.scope.toLowerCase()}`)
-    .sort();
-  return {
-    apps,
-    disableLocalAuth: account.disableLocalAuth,
-    roleAssignments,
-    principals: Object.keys(s.principals).sort(),
-  };
-}
-
-type Footprint = ReturnType<typeof footprint>;
-
-function appOf(fp: Footprint, name: string) {
-  const app = fp.apps.find((a) => a.name === name);
-  assert.ok(app, `${name} in the footprint`);
-  return app;
-}
-
-/**
- * What a successful system-assigned migration of `name` leaves: a system identity (the principal Azure chose), one
- * role assignment for it on the account, the live env without the key's env var and with the identity mode, key
- * auth off; the secret that held the key and everything else as it was.
- */
-function expectedAfter(beforeState: Footprint, actual: Footprint, name: string, account: string): Footprint {
-  const expected = structuredClone(beforeState);
-  const app = appOf(expected, name);
-  const principal = appOf(actual, name).systemPrincipalId;
-  assert.ok(principal, `${name} has a system-assigned identity`);
-  assert.equal(app.systemPrincipalId, null, `${name} had none before`);
-  app.systemPrincipalId = principal;
-  app.liveEnv = app.liveEnv.map(({ AZURE_OPENAI_API_KEY: _key, ...rest }) =>
-    Object.fromEntries(
-      Object.entries({ ...rest, AZURE_OPENAI_AUTH_MODE: { value: 'identity' } }).sort(([a], [b]) => a.localeCompare(b)),
-    ),
-  );
-  const assignments = actual.roleAssignments.filter((ra) => !beforeState.roleAssignments.includes(ra));
-  assert.equal(assignments.length, 1, 'one new role assignment');
-  const [, principalId, roleDefinitionId, scope] = assignments[0].split('|');
-  assert.equal(principalId, principal);
-  assert.match(roleDefinitionId, new RegExp(`${OPENAI_USER}$`));
-  assert.equal(
-    scope,
-    `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.CognitiveServices/accounts/${account}`.toLowerCase(),
-  );
-  return {
-    ...expected,
-    disableLocalAuth: true,
-    roleAssignments: [...expected.roleAssignments, ...assignments].sort(),
-    principals: [...expected.principals, principal].sort(),
-  };
-}
-
-/** Revision names of an app, oldest first, with whether each is active. */
-async function revisions(estate: Estate, name: string): Promise<{ name: string; active: boolean }[]> {
-  const out: { name: string; active: boolean }[] = [];
-  for await (const r of estate.azure.containerApps.containerAppsRevisions.listRevisions(RG, name))
-    out.push({ name: r.name!, active: r.active! });
-  return out;
-}
-
-/** `GET /health` on the app's FQDN until it says which auth mode it runs. */
-async function health(estate: Estate, name: string) {
-  const app = await estate.azure.containerApps.containerApps.get(RG, name);
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const res = await httpRequest(`https://${app.configuration!.ingress!.fqdn!}/health`, {
-      timeoutMs: 30_000,
-      ca: estate.sim.info.caCert,
-    });
-    const body = res.json<{ authMode?: string }>() ?? {};
-    if (body.authMode || Date.now() > deadline) return body;
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** The key-holder check of `account` as the worker runs it. */
