@@ -47,7 +47,7 @@ export const TARGET_KINDS = {
     nameRule: "a container app name (2–32 lower-case letters, digits or single '-', starting with a letter)",
     strategies: ['in-place', 'traffic-shift'],
     restart:
-      'a new revision with the identity env vars takes the traffic once it runs, the old revision is deactivated; the secret holding the key stays',
+      'a new revision with the identity env vars takes the traffic once it runs, the old revision is deactivated; the secret holding the key stays until the key switch, then is removed',
   },
 } as const;
 
