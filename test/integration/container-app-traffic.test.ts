@@ -11,9 +11,18 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { PreflightProblem } from '../../contracts/model';
 import type { MigrationPlan } from '../../plan/schema';
-import { type LoadReport, startLoad } from '../../simulator';
-import { appOf, expectedAfter, type Footprint, footprint, health, RG } from '../support/container-apps';
+import {
+  appOf,
+  assertNoFailedRequest,
+  expectedAfter,
+  type Footprint,
+  footprint,
+  health,
+  RG,
+} from '../support/container-apps';
 import { type Estate, estatePlan, runMigration, startEstate } from '../support/estate';
+import { waitForProgress } from '../support/progress';
+import { rejectUpdate } from '../../workflows/migration/messages';
 
 const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'container-app-traffic.yaml');
 
@@ -42,7 +51,7 @@ async function prepare(estate: Estate, name: string, traffic: object[], suffix?:
     RG,
     name,
     {
-      location: app.location!,
+      location: app.location,
       ...(suffix ? { template: { ...app.template, revisionSuffix: suffix } } : {}),
       configuration: { ingress: { ...app.configuration!.ingress, traffic } },
     },
@@ -147,6 +156,41 @@ describe('container app traffic shift against the simulator', () => {
     assert.equal((await health(estate, 'shift-rollback-aca')).authMode, 'key', 'it works with its key again');
   });
 
+  test('rejected at the key-switch gate after the whole shift: traffic, revisions and env back as they were', async () => {
+    await prepare(estate, 'shift-reject-aca', [{ revisionName: 'shift-reject-aca--blue', weight: 100 }]);
+    const beforeState = footprint(estate, 'shift-reject-openai');
+    const result = await runMigration(
+      estate,
+      'container-app-traffic-rejected',
+      plan('shift-reject-aca', 'shift-reject-openai', {
+        approvals: { beforeSettingsSwap: false, beforeDisableLocalAuth: true },
+      }),
+      async (handle) => {
+        await waitForProgress(handle, (p) => p.pendingGate?.gate === 'local-auth');
+        // All the traffic is on the new revision by now; the old one still runs.
+        const now = await revisionsOf(estate, 'shift-reject-aca');
+        assert.deepEqual(
+          now.map((r) => [r.active, r.weight]),
+          [
+            [true, 0],
+            [true, 100],
+          ],
+        );
+        await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', comment: 'not this week' }] });
+      },
+    );
+    assert.equal(result.outcome, 'rolled-back', result.reason);
+    assert.ok(
+      result.evidence.compensations.every((c) => c.status === 'done'),
+      JSON.stringify(result.evidence.compensations),
+    );
+    assert.deepEqual(footprint(estate, 'shift-reject-openai'), beforeState);
+    const history = await revisionsOf(estate, 'shift-reject-aca');
+    assert.deepEqual(history[0], { name: 'shift-reject-aca--blue', active: true, weight: 100 });
+    assert.deepEqual({ ...history[1], name: '' }, { name: '', active: false, weight: 0 });
+    assert.equal((await health(estate, 'shift-reject-aca')).authMode, 'key');
+  });
+
   test('brownfield: a second revision at 20 %, a secret, env vars and tags of its own', async () => {
     await prepare(
       estate,
@@ -186,22 +230,9 @@ describe('container app traffic shift against the simulator', () => {
   });
 
   test('under load: every request answered while the traffic moves in steps', async () => {
-    const app = await estate.azure.containerApps.containerApps.get(RG, 'shift-load-aca');
-    const load = startLoad({
-      url: `https://${app.configuration!.ingress!.fqdn!}/health`,
-      intervalMs: 50,
-      ca: estate.sim.info.caCert,
-    });
-    let report: LoadReport | undefined;
-    try {
-      const result = await run('container-app-traffic-load', plan('shift-load-aca', 'shift-load-openai'));
-      assert.equal(result.outcome, 'succeeded', result.reason);
-    } finally {
-      report = await load.stop();
-    }
-    assert.ok(report.total > 20, `the load ran throughout (${report.total} requests)`);
-    assert.equal(report.failed, 0, JSON.stringify(report.failures.slice(0, 5)));
-    assert.equal((await health(estate, 'shift-load-aca')).authMode, 'identity');
+    await assertNoFailedRequest(estate, 'shift-load-aca', () =>
+      run('container-app-traffic-load', plan('shift-load-aca', 'shift-load-openai')),
+    );
   });
 
   test('a traffic shift of an app in single-revision mode is refused before anything changes', async () => {

@@ -10,10 +10,17 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { MigrationPlan } from '../../plan/schema';
-import { type LoadReport, startLoad } from '../../simulator';
 import { createAzureClients } from '../../azure/clients';
 import { scanKeyHolders } from '../../azure/inventory/key-holders';
-import { appOf, expectedAfter, footprint, health, RG, revisions } from '../support/container-apps';
+import {
+  appOf,
+  assertNoFailedRequest,
+  expectedAfter,
+  footprint,
+  health,
+  RG,
+  revisions,
+} from '../support/container-apps';
 import { type Estate, estatePlan, runMigration, startEstate, SUB } from '../support/estate';
 
 const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'container-apps.yaml');
@@ -118,21 +125,8 @@ describe('Azure Container Apps migrations against the simulator', () => {
   });
 
   test('in place under load: the new revision takes the traffic once it runs, no request fails', async () => {
-    const app = await estate.azure.containerApps.containerApps.get(RG, 'load-aca');
-    const load = startLoad({
-      url: `https://${app.configuration!.ingress!.fqdn!}/health`,
-      intervalMs: 50,
-      ca: estate.sim.info.caCert,
-    });
-    let report: LoadReport | undefined;
-    try {
-      const result = await run('container-app-in-place-load', plan('load-aca', 'load-aca-openai'));
-      assert.equal(result.outcome, 'succeeded', result.reason);
-    } finally {
-      report = await load.stop();
-    }
-    assert.ok(report.total > 20, `the load ran throughout (${report.total} requests)`);
-    assert.equal(report.failed, 0, JSON.stringify(report.failures.slice(0, 5)));
-    assert.equal((await health(estate, 'load-aca')).authMode, 'identity');
+    await assertNoFailedRequest(estate, 'load-aca', () =>
+      run('container-app-in-place-load', plan('load-aca', 'load-aca-openai')),
+    );
   });
 });

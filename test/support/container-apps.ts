@@ -1,9 +1,11 @@
 /**
  * What the container-app integration tests look at: the parts of the estate a migration may change (footprint),
- * an app's revision history, and its health endpoint as a caller reaches it.
+ * an app's revision history, its health endpoint as a caller reaches it, and a migration under load.
  */
 import assert from 'node:assert/strict';
 import { httpRequest } from '../../azure/http';
+import type { MigrationResult } from '../../contracts/model';
+import { type LoadReport, startLoad } from '../../simulator';
 import { type Estate, SUB } from './estate';
 import { WAIT_MS } from './wait';
 
@@ -116,4 +118,31 @@ export function expectedAfter(beforeState: Footprint, actual: Footprint, name: s
     roleAssignments: [...expected.roleAssignments, ...assignments].sort(),
     principals: [...expected.principals, principal].sort(),
   };
+}
+
+/**
+ * Runs `migrate` while a load generator calls the app's `/health` every 50 ms; asserts it ran throughout and no
+ * request failed, and that the app answers on its identity afterwards.
+ */
+export async function assertNoFailedRequest(
+  estate: Estate,
+  name: string,
+  migrate: () => Promise<MigrationResult>,
+): Promise<void> {
+  const app = await estate.azure.containerApps.containerApps.get(RG, name);
+  const load = startLoad({
+    url: `https://${app.configuration!.ingress!.fqdn!}/health`,
+    intervalMs: 50,
+    ca: estate.sim.info.caCert,
+  });
+  let report: LoadReport | undefined;
+  try {
+    const result = await migrate();
+    assert.equal(result.outcome, 'succeeded', result.reason);
+  } finally {
+    report = await load.stop();
+  }
+  assert.ok(report.total > 20, `the load ran throughout (${report.total} requests)`);
+  assert.equal(report.failed, 0, JSON.stringify(report.failures.slice(0, 5)));
+  assert.equal((await health(estate, name)).authMode, 'identity');
 }
