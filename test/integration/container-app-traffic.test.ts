@@ -191,6 +191,53 @@ describe('container app traffic shift against the simulator', () => {
     assert.equal((await health(estate, 'shift-reject-aca')).authMode, 'key');
   });
 
+  test('a failure after the key switch: the removed secret is restored (its key read again), all else undone', async () => {
+    await prepare(estate, 'shift-late-aca', [{ revisionName: 'shift-late-aca--blue', weight: 100 }]);
+    const beforeState = footprint(estate, 'shift-late-openai');
+    const result = await runMigration(
+      estate,
+      'container-app-traffic-late-failure',
+      plan('shift-late-aca', 'shift-late-openai', {
+        // An analysis after the key switch that cannot pass: it fails, or (no data) opens a gate that is rejected.
+        observability: { logIngestionDelay: '0s', metricsDelay: '0s' },
+        analysis: {
+          after: ['key-switch'],
+          interval: '1s',
+          count: 1,
+          metrics: [{ name: 'account-5xx', successCondition: 'result < 0', failureCondition: 'result >= 0' }],
+        },
+      }),
+      async (handle) => {
+        const p = await waitForProgress(
+          handle,
+          (x) => x.pendingGate?.gate === 'key-analysis' || x.outcome !== 'running' || x.stage === 'rollback',
+        );
+        if (p.pendingGate?.gate === 'key-analysis')
+          await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', comment: 'no' }] });
+      },
+    );
+    assert.equal(result.outcome, 'rolled-back', result.reason);
+    const steps = result.evidence.compensations;
+    assert.ok(
+      steps.every((c) => c.status === 'done'),
+      JSON.stringify(steps),
+    );
+    // Key auth back on first, then the secret (the account gives its keys again only then), then the revisions.
+    const order = steps.map((c) => c.kind);
+    assert.ok(order.indexOf('restore-secret') >= 0, JSON.stringify(order));
+    assert.equal(order.indexOf('restore-secret'), order.indexOf('enable-local-auth') - 1, JSON.stringify(order));
+    assert.match(
+      steps[order.indexOf('restore-secret')].description,
+      /restore secret openai-key of shift-late-aca \(key1 of shift-late-openai\)/,
+    );
+    // Secrets compared with their values: the key is back as it was.
+    assert.deepEqual(footprint(estate, 'shift-late-openai'), beforeState);
+    const history = await revisionsOf(estate, 'shift-late-aca');
+    assert.deepEqual(history[0], { name: 'shift-late-aca--blue', active: true, weight: 100 });
+    assert.deepEqual({ ...history[1], name: '' }, { name: '', active: false, weight: 0 });
+    assert.equal((await health(estate, 'shift-late-aca')).authMode, 'key');
+  });
+
   test('brownfield: a second revision at 20 %, a secret, env vars and tags of its own', async () => {
     await prepare(
       estate,
