@@ -29,9 +29,15 @@ export function trafficActivities(ctx: AzureContext) {
         traffic.createRevision(ctx, input.site, input),
       ),
 
-    /** A shift step, or (compensation) the traffic exactly as it was. */
+    /** A shift step. */
     setTraffic: (input: { site: SiteRef; traffic: readonly TrafficEntry[] }) =>
       azureCall(`setting the traffic of ${input.site.name}`, () => traffic.setTraffic(ctx, input.site, input.traffic)),
+
+    /** Compensation: the traffic back as it was before the shift. */
+    restoreTraffic: (input: { site: SiteRef; before: TrafficBefore; revision: string }) =>
+      azureCall(`restoring the traffic of ${input.site.name}`, () =>
+        traffic.restoreTraffic(ctx, input.site, input.before, input.revision),
+      ),
 
     /** Old revisions retired at the end, a new one deactivated on rollback, or old ones activated again. */
     setRevisionsActive: (input: { site: SiteRef; revisions: readonly string[]; active: boolean }) =>

@@ -4,7 +4,7 @@
  */
 import type { MigrationPlan, TargetKind } from '../plan/schema';
 import type { AnalysisRecord, ConsumedDowntime, KeyUsageObservation } from './observation';
-import type { TrafficEntry } from './traffic';
+import type { TrafficBefore } from './traffic';
 
 /**
  * A caller of the account as the activities address it: for App Service an app or one of its slots (`slot` absent =
@@ -214,8 +214,16 @@ export type Compensation =
     }
   | { readonly kind: 'swap-back'; readonly site: SiteRef; readonly slot: string; readonly marker: SwapMarker }
   | { readonly kind: 'enable-local-auth'; readonly account: AccountRef }
-  /** A container app's traffic shift: the traffic as it was (pinned by revision name), revisions (de)activated. */
-  | { readonly kind: 'restore-traffic'; readonly site: SiteRef; readonly traffic: readonly TrafficEntry[] }
+  /**
+   * A container app's traffic shift: the traffic as it was (pinned by revision name once `revision` exists: it is
+   * the latest from then on), revisions (de)activated.
+   */
+  | {
+      readonly kind: 'restore-traffic';
+      readonly site: SiteRef;
+      readonly before: TrafficBefore;
+      readonly revision: string;
+    }
   | {
       readonly kind: 'set-revisions-active';
       readonly site: SiteRef;

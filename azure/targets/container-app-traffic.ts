@@ -6,7 +6,7 @@
  */
 import type { ContainerAppsAPIClient, Secret, TrafficWeight } from '@azure/arm-appcontainers';
 import type { SiteRef } from '../../contracts/model';
-import { type TrafficBefore, type TrafficEntry, trafficAt } from '../../contracts/traffic';
+import { pinned, type TrafficBefore, type TrafficEntry, trafficAt } from '../../contracts/traffic';
 import type { AzureContext } from '../context';
 import { statusOf } from '../errors';
 import { lro, readApp, settingsOf, templateWith } from './container-apps';
@@ -97,6 +97,20 @@ export async function setTraffic(ctx: AzureContext, ref: SiteRef, traffic: reado
     { location: app.location ?? '', configuration: { ingress } },
     lro(ctx),
   );
+}
+
+/**
+ * Compensation: the traffic as `before` recorded it — as it was to the letter while `revision` does not exist, else
+ * each entry pinned to the revision it reached (a `latestRevision` entry would now reach the new revision).
+ */
+export async function restoreTraffic(
+  ctx: AzureContext,
+  ref: SiteRef,
+  before: TrafficBefore,
+  revision: string,
+): Promise<void> {
+  const made = await revisionExists(client(ctx, ref), ref, revision);
+  await setTraffic(ctx, ref, made ? pinned(before) : before.traffic);
 }
 
 /** Activates or deactivates revisions; one already so (or, to deactivate, gone) is left alone. */

@@ -3,8 +3,8 @@
  * identity settings is made at 0 % traffic and smoke-tested through its own FQDN, then takes the traffic in the
  * plan's steps, the app smoke-tested at each. The old revisions keep running (at 0 %) until the end of the
  * migration, then are deactivated. Compensations, recorded before each change: deactivate the new revision, and
- * put the traffic back to the weights recorded before (each entry pinned to the revision it reached: the new
- * revision is the latest from then on); reactivate the old revisions once retired.
+ * put the traffic back as recorded before (once the new revision exists, each entry pinned to the revision it
+ * reached: the new revision is the latest from then on); reactivate the old revisions once retired.
  */
 import type { Compensation, SiteSnapshot } from '../../../contracts/model';
 import { snapshotsOf } from '../../../contracts/targets';
@@ -33,7 +33,7 @@ export async function shiftTraffic(run: MigrationRun, set: Record<string, string
     `deactivate revision ${revision}`,
   );
   const back = pinned(before);
-  run.compensate({ kind: 'restore-traffic', site, traffic: back }, `traffic back to ${describeTraffic(back)}`);
+  run.compensate({ kind: 'restore-traffic', site, before, revision }, `traffic back to ${describeTraffic(back)}`);
   run.settingsSites.push(target.resourceId);
   board.note('settings', `making revision ${revision} at 0 % traffic`);
   const made = await armLong.createRevision.executeWithOptions(
@@ -91,7 +91,9 @@ export async function undoTrafficStep(
   opts: Parameters<typeof undo.setTraffic.executeWithOptions>[0],
 ): Promise<void> {
   if (step.kind === 'restore-traffic')
-    await undo.setTraffic.executeWithOptions(opts, [{ site: step.site, traffic: step.traffic }]);
+    await undo.restoreTraffic.executeWithOptions(opts, [
+      { site: step.site, before: step.before, revision: step.revision },
+    ]);
   else
     await undo.setRevisionsActive.executeWithOptions(opts, [
       { site: step.site, revisions: step.revisions, active: step.active },
