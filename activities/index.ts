@@ -24,6 +24,7 @@ import { writeEvidenceFile } from './evidence';
 import { notifyActivities } from './notify';
 import { observeActivities } from './observe';
 import { targetActivities } from './target';
+import { trafficActivities } from './traffic';
 
 export interface ActivityDeps {
   /** Asked at every use: see `CredentialSource`. */
@@ -59,6 +60,7 @@ export function createActivities(deps: ActivityDeps) {
     preflight: (input: { plan: MigrationPlan }) =>
       runPreflight(ctx, input.plan, { webhooks: Object.keys(deps.webhooks ?? {}) }),
     ...targetActivities(ctx),
+    ...trafficActivities(ctx),
     ...accountActivities(ctx, deps.temporal),
     ...observeActivities(ctx),
     ...accessActivities(ctx),

@@ -1,4 +1,5 @@
 /** Text renderings of a fleet for the terminal: its plan (dry run), its progress, its evidence as Markdown. */
+import { describeSteps } from '../plan/traffic-shift';
 import type { CallerRecord, FleetCounts, FleetEvidence, FleetPlan, FleetProgress } from '../contracts/fleet';
 import { callerPlan, describeArmBudget, FAILED_CALLER_STATES } from '../contracts/fleet';
 import { formatDuration } from '../plan/durations';
@@ -20,7 +21,12 @@ function waveLine(plan: FleetPlan, w: number): string {
 /** What one caller's migration would change, in one line. */
 function changeLine(plan: FleetPlan, i: number): string {
   const p = callerPlan(plan, i);
-  const strategy = p.strategy.type === 'slot-swap' ? `slot swap via ${p.strategy.stagingSlot}` : 'in place';
+  const strategy =
+    p.strategy.type === 'slot-swap'
+      ? `slot swap via ${p.strategy.stagingSlot}`
+      : p.strategy.type === 'traffic-shift'
+        ? `traffic shift ${describeSteps(p.strategy.steps ?? [100])}`
+        : 'in place';
   const set = Object.keys(p.settings.set);
   return `${p.identity.type} identity, ${p.role}, remove ${p.settings.remove.join(', ')}${set.length ? `, set ${set.join(', ')}` : ''}, ${strategy}`;
 }

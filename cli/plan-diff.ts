@@ -4,6 +4,7 @@
  * longest the run may take from the plan's budgets. Setting values never show: a value is named by its kind (an
  * account key, a Key Vault reference, a plain value) and only the plan's own values, which are never secrets, appear.
  */
+import { describeSteps } from '../plan/traffic-shift';
 import { describeScan } from '../contracts/key-holders';
 import type { BeforeState, SettingSnapshot, SiteSnapshot } from '../contracts/model';
 import { formatDuration } from '../plan/durations';
@@ -115,11 +116,36 @@ export function planDiff(plan: MigrationPlan, before: BeforeState): ResourceDiff
         before: 'the new settings, tested before the swap',
         after: 'production’s old settings, the key with them (standby: keep)',
       });
-    if (isContainerApp(site))
+    if (isContainerApp(site) && plan.strategy.type === 'traffic-shift')
+      changes.push(
+        {
+          what: 'revision',
+          before: 'the revisions serving now, with the key',
+          after:
+            'a new revision of the env vars above, smoke-tested at 0 % on its own FQDN; the old ones deactivated when the migration ends',
+        },
+        {
+          what: 'traffic',
+          before: 'the traffic weights as they are',
+          after: `the new revision at ${describeSteps(plan.strategy.steps ?? [100])}, a smoke test at each step`,
+        },
+      );
+    else if (isContainerApp(site))
       changes.push({
         what: 'revision',
         before: 'the live revision, with the key',
         after: 'a new revision of the env vars above, taking the traffic once it runs; the old one deactivated',
+      });
+    // The key by value in a secret (not a Key Vault reference): removed once keys are off.
+    if (
+      isContainerApp(site) &&
+      plan.localAuth.disable &&
+      plan.settings.remove.some((n) => site.touchedSettings[n]?.kind === 'account-key')
+    )
+      changes.push({
+        what: 'secret',
+        before: 'the secret the key’s env var names, holding the key',
+        after: 'removed after the key switch (a rollback restores it)',
       });
     if (swap && site === target)
       changes.push({

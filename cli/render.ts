@@ -1,4 +1,5 @@
 /** Text renderings of CLI results (JSON mode prints the objects themselves). */
+import { describeSteps } from '../plan/traffic-shift';
 import type { PlanProblem, MigrationPlan } from '../plan/schema';
 import { formatDuration } from '../plan/durations';
 import { TARGET_KINDS, targetLabel, targetOf } from '../plan/targets';
@@ -170,12 +171,20 @@ export function renderPlanSteps(plan: MigrationPlan, before?: BeforeState): stri
     `4. ${plan.approvals.beforeSettingsSwap ? 'Approval gate, then settings' : 'Settings'}: remove ${plan.settings.remove.join(', ')}${set.length ? `; set ${set.join(', ')}` : ''} ${
       plan.strategy.type === 'slot-swap'
         ? `on slot ${plan.strategy.stagingSlot} (${words.restart}), smoke-test it, then swap it into production`
-        : `on ${target} in place (${words.restart})`
-    }; smoke-test ${plan.smokeTest.path} within the ${formatDuration(plan.budgets.downtimeMs)} downtime budget`,
+        : plan.strategy.type === 'traffic-shift'
+          ? `in a new revision of ${target} at 0 % traffic, smoke-test ${plan.smokeTest.path} on the revision's own FQDN, then shift traffic to it in steps of ${describeSteps(plan.strategy.steps ?? [100])} with a smoke test at each (the old revision keeps serving the rest, and runs until the migration ends)`
+          : `on ${target} in place (${words.restart})`
+    }; smoke-test ${plan.smokeTest.path} within the ${formatDuration(plan.budgets.downtimeMs)} ${
+      plan.strategy.type === 'traffic-shift' ? 'budget of each step' : 'downtime budget'
+    }`,
     plan.localAuth.disable
       ? `5. Key switch: ${plan.approvals.beforeDisableLocalAuth ? 'after an approval gate, ' : ''}disable key auth on ${plan.account.name}${
           before?.account.disableLocalAuth ? ' (already disabled)' : ''
         } once no other caller in any readable subscription holds its key (otherwise: ${plan.localAuth.ifOtherCallers}), then check keys are refused${
+          plan.target.kind === 'container-app'
+            ? `; then ${plan.strategy.type === 'traffic-shift' ? 'deactivate the old revision(s) and ' : ''}remove the secret that held the key (a rollback restores it, read again from the account)`
+            : ''
+        }${
           before?.keyHolders
             ? ` — now: ${describeScan(before.keyHolders)}${predictKeySwitch(plan, before.keyHolders)}`
             : ''

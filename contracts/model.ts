@@ -4,6 +4,7 @@
  */
 import type { MigrationPlan, TargetKind } from '../plan/schema';
 import type { AnalysisRecord, ConsumedDowntime, KeyUsageObservation } from './observation';
+import type { TrafficBefore } from './traffic';
 
 /**
  * A caller of the account as the activities address it: for App Service an app or one of its slots (`slot` absent =
@@ -212,7 +213,31 @@ export type Compensation =
       readonly account: AccountRef;
     }
   | { readonly kind: 'swap-back'; readonly site: SiteRef; readonly slot: string; readonly marker: SwapMarker }
-  | { readonly kind: 'enable-local-auth'; readonly account: AccountRef };
+  | { readonly kind: 'enable-local-auth'; readonly account: AccountRef }
+  /**
+   * A container app's traffic shift: the traffic as it was (pinned by revision name once `revision` exists: it is
+   * the latest from then on), revisions (de)activated.
+   */
+  | {
+      readonly kind: 'restore-traffic';
+      readonly site: SiteRef;
+      readonly before: TrafficBefore;
+      readonly revision: string;
+    }
+  | {
+      readonly kind: 'set-revisions-active';
+      readonly site: SiteRef;
+      readonly revisions: readonly string[];
+      readonly active: boolean;
+    }
+  /** A container app's secret that held the key, removed after the key switch: which key it held, never its value. */
+  | {
+      readonly kind: 'restore-secret';
+      readonly site: SiteRef;
+      readonly secret: string;
+      readonly keyName: 'key1' | 'key2';
+      readonly account: AccountRef;
+    };
 
 export type StageId =
   | 'preflight'

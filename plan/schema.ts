@@ -12,6 +12,7 @@ import { PlanValidationError, toProblems } from './problems';
 import { isKeyVaultReference, KEY_VAULT_REFERENCE_EXAMPLE, nameLooksSecret, secretShape } from './secrets';
 import { type NotificationRule, notificationsSchema } from './notifications';
 import { analysisSchema, type AnalysisPlan, observabilitySchema, type ObservabilityPlan } from './observation';
+import { DEFAULT_TRAFFIC_STEPS, trafficStepIssues } from './traffic-shift';
 import { DEFAULT_TARGET_KIND, TARGET_KIND_NAMES, TARGET_KINDS, type TargetSpec } from './targets';
 
 export { type PlanProblem, PlanValidationError } from './problems';
@@ -127,9 +128,11 @@ const planFileSchema = z
       .default({ remove: ['AZURE_OPENAI_API_KEY'], set: { AZURE_OPENAI_AUTH_MODE: 'identity' } }),
     strategy: z
       .strictObject({
-        type: z.enum(['in-place', 'slot-swap']).default('in-place'),
+        type: z.enum(['in-place', 'slot-swap', 'traffic-shift']).default('in-place'),
         stagingSlot: s(SLOT_NAME, 'a deployment slot name').optional(),
         standby: z.enum(['migrate', 'keep']).optional(),
+        // Checked in full below (trafficStepIssues), so that every bad step is named.
+        steps: z.array(z.unknown()).optional(),
       })
       .default({ type: 'in-place' }),
     smokeTest: smokeTestSchema.default(smokeTestSchema.parse({})),
@@ -179,7 +182,7 @@ const planFileSchema = z
       const strategy = loose(p.strategy);
       const kind = (loose(p.target).kind ?? DEFAULT_TARGET_KIND) as keyof typeof TARGET_KINDS;
       const strategies: readonly string[] = TARGET_KINDS[kind]?.strategies ?? [];
-      const known = ['in-place', 'slot-swap'].includes(strategy.type as string); // else the enum itself objects
+      const known = ['in-place', 'slot-swap', 'traffic-shift'].includes(strategy.type as string); // else the enum objects
       if (known && TARGET_KINDS[kind] && !strategies.includes(strategy.type as string))
         ctx.addIssue({
           code: 'custom',
@@ -222,6 +225,8 @@ const planFileSchema = z
           message: 'only applies to the slot-swap strategy',
         });
       }
+      for (const issue of trafficStepIssues(strategy))
+        ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
       if (strategy.type !== 'slot-swap' && strategy.standby !== undefined)
         ctx.addIssue({
           code: 'custom',
@@ -305,8 +310,10 @@ export interface MigrationPlan {
   readonly allowPrivilegedRole: boolean;
   readonly settings: { readonly remove: readonly string[]; readonly set: Readonly<Record<string, string>> };
   readonly strategy: {
-    readonly type: 'in-place' | 'slot-swap';
+    readonly type: 'in-place' | 'slot-swap' | 'traffic-shift';
     readonly stagingSlot?: string;
+    /** Traffic shift: the new revision's share of the traffic, step by step (increasing, the last 100). */
+    readonly steps?: readonly number[];
     /**
      * Slot swap: what happens to the staging slot, which holds the old configuration (with the key) after the
      * swap: `migrate` moves it off the key too (so the key switch can go ahead), `keep` leaves it as a standby
@@ -388,8 +395,7 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
     role: p.role.trim(),
     allowPrivilegedRole: p.allowPrivilegedRole,
     settings: { remove: [...new Set(p.settings.remove)], set: p.settings.set },
-    strategy:
-      p.strategy.type === 'slot-swap' ? { ...p.strategy, standby: p.strategy.standby ?? 'migrate' } : p.strategy,
+    strategy: strategyOf(p.strategy),
     smokeTest: {
       path: p.smokeTest.path,
       identityProbePath: p.smokeTest.identityProbePath,
@@ -416,4 +422,13 @@ export function parsePlan(document: unknown, source?: string): MigrationPlan {
     observability: p.observability,
     analysis: p.analysis,
   };
+}
+
+/** The strategy as the workflow receives it: a slot swap's standby and a traffic shift's steps filled in. */
+function strategyOf(s: z.output<typeof planFileSchema>['strategy']): MigrationPlan['strategy'] {
+  const { steps, ...rest } = s;
+  if (rest.type === 'slot-swap') return { ...rest, standby: rest.standby ?? 'migrate' };
+  if (rest.type === 'traffic-shift')
+    return { type: rest.type, steps: (steps as number[]) ?? [...DEFAULT_TRAFFIC_STEPS] };
+  return rest;
 }

@@ -37,6 +37,7 @@ export const TARGET_KINDS = {
   /**
    * Azure Container Apps (Microsoft.App/containerApps): the key sits in a secret an env var's `secretRef` names.
    * In place, in single-revision mode: the env change makes a new revision, which takes the traffic once it runs.
+   * Traffic shift, in multiple-revision mode: the new revision starts at 0 %, then takes the traffic in steps.
    */
   'container-app': {
     title: 'a container app',
@@ -44,9 +45,9 @@ export const TARGET_KINDS = {
     mention: 'container app ',
     name: /^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$/,
     nameRule: "a container app name (2–32 lower-case letters, digits or single '-', starting with a letter)",
-    strategies: ['in-place'],
+    strategies: ['in-place', 'traffic-shift'],
     restart:
-      'a new revision with the identity env vars takes the traffic once it runs, the old revision is deactivated; the secret holding the key stays',
+      'a new revision with the identity env vars takes the traffic once it runs, the old revision is deactivated; the secret holding the key stays until the key switch, then is removed',
   },
   /**
    * An Azure Machine Learning workspace connection (Microsoft.MachineLearningServices/workspaces/connections), named

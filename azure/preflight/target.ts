@@ -107,7 +107,7 @@ export async function snapshotTargets(
       touchedSettings[setting] =
         adapter.snapshotHidden?.(plan, setting, settings[setting]) ?? snapshotSetting(setting, settings[setting], keys);
     // For a slot swap the change is made on the staging slot; production is reached by the swap.
-    const changedHere = plan.strategy.type === 'in-place' ? isTarget : !isTarget;
+    const changedHere = plan.strategy.type !== 'slot-swap' ? isTarget : !isTarget;
     if (changedHere) checkChanges(plan, name, settings, touchedSettings, keys, f);
     if (plan.strategy.type === 'slot-swap')
       for (const setting of touched)

@@ -6,7 +6,8 @@
  * template, which makes a new revision: in single-revision mode it takes the traffic once it runs and the old one is
  * deactivated (in place). A value that equals an existing secret's is written as a `secretRef` to it, so a restore
  * brings the env var back exactly as it was; the secret itself is never removed here (it stays until the key switch).
- * Each write names a fresh revision suffix: reusing the template's own would be refused.
+ * Each write names a fresh revision suffix: reusing the template's own would be refused. A traffic shift (multiple-
+ * revision mode) makes its revision and moves the traffic in ./container-app-traffic.ts.
  */
 import type { ContainerApp, ContainerAppsAPIClient, EnvironmentVar, Secret } from '@azure/arm-appcontainers';
 import { targetOf, targetResourceId } from '../../plan/targets';
@@ -43,7 +44,27 @@ function envVarFor(name: string, value: string, secrets: readonly Secret[]): Env
   return secret?.name ? { name, secretRef: secret.name } : { name, value };
 }
 
-async function readApp(client: ContainerAppsAPIClient, ref: Pick<SiteRef, 'resourceGroup' | 'name'>) {
+/** The app's template with its first container's env set to `settings` (its own revision suffix left as it was). */
+export function templateWith(
+  app: ContainerApp,
+  secrets: readonly Secret[],
+  settings: Readonly<Record<string, string>>,
+): NonNullable<ContainerApp['template']> {
+  const [first, ...others] = app.template?.containers ?? [];
+  if (!first) throw new Error(`container app ${app.name} has no container`);
+  const env: EnvironmentVar[] = [];
+  const seen = new Set<string>();
+  for (const v of first.env ?? []) {
+    if (!v.name || !(v.name in settings)) continue;
+    seen.add(v.name);
+    // Unchanged: kept exactly as it is (a secretRef stays a secretRef).
+    env.push(settingOf(v, secrets) === settings[v.name] ? v : envVarFor(v.name, settings[v.name], secrets));
+  }
+  for (const [name, value] of Object.entries(settings)) if (!seen.has(name)) env.push(envVarFor(name, value, secrets));
+  return { ...app.template, containers: [{ ...first, env }, ...others] };
+}
+
+export async function readApp(client: ContainerAppsAPIClient, ref: Pick<SiteRef, 'resourceGroup' | 'name'>) {
   const [app, secrets] = await Promise.all([
     client.containerApps.get(ref.resourceGroup, ref.name),
     client.containerApps.listSecrets(ref.resourceGroup, ref.name),
@@ -57,6 +78,11 @@ export async function containerAppSettings(
   ref: Pick<SiteRef, 'resourceGroup' | 'name'>,
 ): Promise<Record<string, string>> {
   const { app, secrets } = await readApp(client, ref);
+  return settingsOf(app, secrets);
+}
+
+/** The first container's env vars as settings. */
+export function settingsOf(app: ContainerApp, secrets: readonly Secret[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of app.template?.containers?.[0]?.env ?? []) {
     const value = v.name ? settingOf(v, secrets) : undefined;
@@ -65,7 +91,7 @@ export async function containerAppSettings(
   return out;
 }
 
-const lro = (ctx: AzureContext) => ({ updateIntervalInMs: ctx.lroIntervalMs, abortSignal: ctx.signal() });
+export const lro = (ctx: AzureContext) => ({ updateIntervalInMs: ctx.lroIntervalMs, abortSignal: ctx.signal() });
 
 /** A revision suffix no earlier write used: lower-case, unique per write. */
 const freshSuffix = () => `cutover-${Date.now().toString(36)}`;
@@ -88,8 +114,10 @@ async function checkHosting(
       problem: `container app ${target.name} has no ingress: the smoke test cannot reach it`,
       hint: 'enable ingress on the app, or migrate it by hand',
     });
-  if (app.configuration?.activeRevisionsMode?.toLowerCase() !== 'multiple') return findings;
-  const traffic = app.configuration.ingress?.traffic ?? [];
+  const multiple = app.configuration?.activeRevisionsMode?.toLowerCase() === 'multiple';
+  if (plan.strategy.type === 'traffic-shift') return [...findings, ...trafficShiftFindings(app, multiple)];
+  if (!multiple) return findings;
+  const traffic = app.configuration?.ingress?.traffic ?? [];
   const followsLatest = traffic.every((t) => t.latestRevision === true || !t.weight);
   if (!followsLatest)
     findings.push({
@@ -100,6 +128,27 @@ async function checkHosting(
       hint: 'send all traffic to the latest revision (latestRevision: true) or switch the app to single-revision mode first',
     });
   return findings;
+}
+
+/** A traffic shift needs revisions side by side (multiple-revision mode) and a revision that serves to shift from. */
+function trafficShiftFindings(app: ContainerApp, multiple: boolean): HostingFinding[] {
+  const name = app.name ?? '';
+  if (!multiple)
+    return [
+      {
+        problem: `container app ${name} is in single-revision mode: a traffic shift needs two revisions side by side`,
+        hint: 'set activeRevisionsMode to Multiple first, or use strategy in-place',
+      },
+    ];
+  const traffic = app.configuration?.ingress?.traffic ?? [];
+  if (app.configuration?.ingress && !traffic.some((t) => (t.weight ?? 0) > 0))
+    return [
+      {
+        problem: `container app ${name} sends no traffic to any revision: there is nothing to shift from`,
+        hint: 'give a revision its traffic (weights summing to 100) first',
+      },
+    ];
+  return [];
 }
 
 export const containerApp: TargetAdapter = {
@@ -131,19 +180,7 @@ export const containerApp: TargetAdapter = {
 
   async writeSettings(ctx, ref, settings) {
     const { app, secrets } = await readApp(ctx.clients(ref.subscriptionId).containerApps, ref);
-    const [first, ...others] = app.template?.containers ?? [];
-    if (!first) throw new Error(`container app ${ref.name} has no container`);
-    const env: EnvironmentVar[] = [];
-    const seen = new Set<string>();
-    for (const v of first.env ?? []) {
-      if (!v.name || !(v.name in settings)) continue;
-      seen.add(v.name);
-      // Unchanged: kept exactly as it is (a secretRef stays a secretRef).
-      env.push(settingOf(v, secrets) === settings[v.name] ? v : envVarFor(v.name, settings[v.name], secrets));
-    }
-    for (const [name, value] of Object.entries(settings))
-      if (!seen.has(name)) env.push(envVarFor(name, value, secrets));
-    const template = { ...app.template, revisionSuffix: freshSuffix(), containers: [{ ...first, env }, ...others] };
+    const template = { ...templateWith(app, secrets, settings), revisionSuffix: freshSuffix() };
     await ctx
       .clients(ref.subscriptionId)
       .containerApps.containerApps.beginUpdateAndWait(
@@ -162,9 +199,16 @@ export const containerApp: TargetAdapter = {
     return Promise.reject(new Error('container apps have no deployment slots to swap'));
   },
 
-  requiredActions: () => [
+  requiredActions: (strategy) => [
     'Microsoft.App/containerApps/read',
     'Microsoft.App/containerApps/write',
     'Microsoft.App/containerApps/listSecrets/action',
+    ...(strategy.type === 'traffic-shift'
+      ? [
+          'Microsoft.App/containerApps/revisions/read',
+          'Microsoft.App/containerApps/revisions/activate/action',
+          'Microsoft.App/containerApps/revisions/deactivate/action',
+        ]
+      : []),
   ],
 };

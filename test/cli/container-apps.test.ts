@@ -2,7 +2,7 @@
  * The CLI on container apps, as a user runs it (a subprocess against the simulator's Container Apps estate,
  * test/fixtures/scenarios/container-apps.yaml): `plan show` of a `target.kind: container-app` plan in Container
  * Apps' words (revision, traffic, secret), changing nothing; in place refused on a multiple-revision app whose
- * traffic is pinned; and `inventory` naming container apps that hold the key
+ * traffic is pinned; a traffic-shift plan in revisions and traffic steps; and `inventory` naming container apps that hold the key
  * in a secret, by value or through Key Vault.
  */
 import assert from 'node:assert/strict';
@@ -35,7 +35,7 @@ describe('cutover on container apps', () => {
     );
     assert.match(
       stdout,
-      /on container app claims-aca in place \(a new revision with the identity env vars takes the traffic once it runs, the old revision is deactivated; the secret holding the key stays\)/,
+      /on container app claims-aca in place \(a new revision with the identity env vars takes the traffic once it runs, the old revision is deactivated; the secret holding the key stays until the key switch, then is removed\)/,
     );
     const report = await env.cli.json<PlanReport>('plan', 'show', file);
     assert.equal(report.valid, true);
@@ -72,6 +72,29 @@ describe('cutover on container apps', () => {
       /✗ \[hosting\] container app canary-aca is in multiple-revision mode with traffic pinned to revisions \(canary-aca--blue 100 %\): in place, its new revision would get no traffic — send all traffic to the latest revision/,
     );
     assert.deepEqual(armChangesSince(env.estate, from), []);
+  });
+
+  test('plan show of a traffic shift (multiple-revision app) speaks of revisions, traffic steps and the secret', async () => {
+    const fields = {
+      ...containerAppPlan('canary-aca', 'canary-openai'),
+      strategy: { type: 'traffic-shift', steps: [10, 100] },
+    };
+    const { file, stdout } = await showPassingPlan(env, 'canary-shift', fields);
+    assert.match(
+      stdout,
+      /in a new revision of container app canary-aca at 0 % traffic, smoke-test \/health on the revision's own FQDN, then shift traffic to it in steps of 10 %, 100 % with a smoke test at each/,
+    );
+    assert.match(
+      stdout,
+      /then deactivate the old revision\(s\) and remove the secret that held the key \(a rollback restores it/,
+    );
+    const report = await env.cli.json<PlanReport>('plan', 'show', file);
+    const app = report.diff?.find((d) => d.resource === 'container app canary-aca');
+    assert.deepEqual(
+      app?.changes.filter((c) => ['revision', 'traffic', 'secret'].includes(c.what)).map((c) => c.what),
+      ['revision', 'traffic', 'secret'],
+    );
+    assert.match(app.changes.find((c) => c.what === 'traffic')!.after, /^the new revision at 10 %, 100 %/);
   });
 
   test('inventory finds container apps holding the key in a secret, with their kind', async () => {

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { trafficActivities } from '../../activities/traffic';
 import type { MigrationActivities } from '../../activities';
 import { parsePlan, type MigrationPlan } from '../../plan/schema';
 import { FailureType } from '../../contracts/failures';
@@ -142,9 +143,11 @@ function fakeAzure(options: FakeOptions = {}) {
       ? { ok: true, status: 200, authMode: 'identity', requestId: 'req-1', at }
       : { ok: false, status: 503, errorCode: 'MissingKey', at };
   };
-  // Only the migration's activities: the revoke's and the fleet's are not faked here.
+  // Only the migration's activities of an App Service app: the revoke's, the fleet's and a container app's traffic
+  // shift's (test/integration/container-app-traffic.test.ts) are not faked here.
   const activities: Omit<
     MigrationActivities,
+    | keyof ReturnType<typeof trafficActivities>
     | 'findAccess'
     | 'removeGrant'
     | 'waitUntilRefused'

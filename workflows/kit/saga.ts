@@ -26,6 +26,17 @@ export class Saga<Step extends { readonly kind: CompensationRecord['kind'] }> {
     this.entries.push({ step, record: { kind: step.kind, description, status: 'pending', attempts: 0 } });
   }
 
+  /**
+   * Records how to undo a change that is about to be made, to be undone only after the last recorded step of
+   * `kind` (placed before it; at the end when there is none): for a change whose undo needs that step undone first.
+   */
+  recordUnder(kind: Step['kind'], step: Step, description: string): void {
+    const at = this.entries.map((e) => e.step.kind).lastIndexOf(kind);
+    const entry = { step, record: { kind: step.kind, description, status: 'pending' as const, attempts: 0 } };
+    if (at < 0) this.entries.push(entry);
+    else this.entries.splice(at, 0, entry);
+  }
+
   /** Forgets the last step: its change was undone on the spot. */
   forgetLast(): void {
     this.entries.pop();

@@ -96,6 +96,8 @@ export class MigrationRun {
   /** When the caller's traffic was switched (the settings change or the swap) and when it answered again. */
   switchedAt: string | undefined;
   recoveredAt: string | undefined;
+  /** A container app's traffic shift: its new revision, and the old revisions to retire at the end. */
+  trafficShift: { readonly revision: string; readonly retire: readonly string[]; retired: boolean } | undefined;
   /** The standby slot of a swap could not run on its identity and keeps the key. */
   standbyKept = false;
   readonly warnings: string[] = [];

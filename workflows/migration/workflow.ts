@@ -25,6 +25,7 @@ import { waitForPropagation } from './stages/propagation';
 import { assignRole } from './stages/role';
 import { stopAndRollBack } from './stages/rollback';
 import { switchToIdentity } from './stages/settings';
+import { retireOldRevisions } from './stages/traffic';
 import { holdForWave } from './stages/wave-hold';
 import { MigrationRun, type RunVersions } from './state';
 import { KEY_SWITCH_V2, LEAN_HISTORY, OBSERVED_USAGE, POLL_IN_ACTIVITY } from './versions';
@@ -48,6 +49,7 @@ export async function migrateToManagedIdentity(input: MigrationInput): Promise<M
       if (run.v2)
         await switchKeysOff(run, lock); //     5–6. key holders and key usage, [approval], key auth off, proof, analysis
       else await switchKeysOffV1(run);
+      if (run.plan.strategy.type === 'traffic-shift') await retireOldRevisions(run); // once only, if not yet
       await holdForWave(run); //                        [fleet] held until the wave ends: kept, or rolled back with it
     });
     run.outcome = 'succeeded';

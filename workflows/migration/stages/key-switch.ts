@@ -14,6 +14,7 @@ import { StageFailure } from '../../kit/failures';
 import { arm, armCall, armLong, armLongRunning, keyHolderWait, keyHolderWaitCall } from '../activities';
 import type { MigrationRun } from '../state';
 import { analyse } from './analysis';
+import { removeKeySecret } from './key-secret';
 import { checkKeyUsage, type KeyUsageVerdict, watchesKeyUsage } from './key-usage';
 import type { AccountLock } from './lock';
 import { smokeTest } from './probe';
@@ -60,6 +61,7 @@ export async function switchKeysOff(run: MigrationRun, lock: AccountLock): Promi
     'done',
     `keys refused with AuthenticationTypeDisabled ${KEY_REFUSAL_CONFIRMATIONS} times in a row; the app calls with its identity`,
   );
+  await removeKeySecret(run); // container apps, LEAN_HISTORY runs only
   if (run.observed) await analyse(run, 'key-switch');
 }
 

@@ -10,6 +10,7 @@ import { failureMessage, preflightProblemsOf, StageFailure } from '../../kit/fai
 import { compensationCall, undo } from '../activities';
 import type { MigrationRun } from '../state';
 import type { AccountLock } from './lock';
+import { undoTrafficStep } from './traffic';
 
 /** Records why the forward path stopped; rolls back if anything may have changed. */
 export async function stopAndRollBack(run: MigrationRun, lock: AccountLock, err: unknown): Promise<void> {
@@ -86,6 +87,14 @@ async function undoStep(step: Compensation, description: string, lock: AccountLo
     case 'enable-local-auth':
       await undo.setLocalAuth.executeWithOptions(opts, [{ account: step.account, disabled: false }]);
       await lock.release();
+      return;
+    case 'restore-traffic':
+    case 'set-revisions-active':
+      return undoTrafficStep(step, opts);
+    case 'restore-secret':
+      await undo.restoreKeySecret.executeWithOptions(opts, [
+        { site: step.site, name: step.secret, keyName: step.keyName, account: step.account },
+      ]);
       return;
   }
 }

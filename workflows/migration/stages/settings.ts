@@ -2,7 +2,8 @@
  * Stage 4: switch the caller to its identity — after the approval the plan asks for — and smoke-test it within the
  * downtime budget, which runs from the first change that touches traffic. In place: production's settings. Slot
  * swap: the staging slot's settings, its smoke test, then the swap. Afterwards, with `standby: migrate`, the
- * staging slot (now holding production's old configuration) is moved off the key too.
+ * staging slot (now holding production's old configuration) is moved off the key too. Traffic shift (container
+ * apps): ./traffic.ts.
  */
 import type { Compensation, SettingSnapshot, SiteSnapshot } from '../../../contracts/model';
 import { targetLabel } from '../../../plan/targets';
@@ -11,12 +12,14 @@ import { StageFailure } from '../../kit/failures';
 import { arm, armCall, armLong, armLongRunning, compensationCall, undo } from '../activities';
 import type { MigrationRun } from '../state';
 import { smokeTest } from './probe';
+import { shiftTraffic } from './traffic';
 
 export async function switchToIdentity(run: MigrationRun): Promise<void> {
   const { board, plan, b } = run;
   if (plan.approvals.beforeSettingsSwap) await run.gates.open('settings', 'Swap settings (remove the key)');
   board.begin('settings');
   const set = settingsToSet(run);
+  if (plan.strategy.type === 'traffic-shift') return shiftTraffic(run, set); // container apps, multiple-revision mode
   const { target, staging } = snapshotsOf(b);
   let downtimeStart: number;
   if (plan.strategy.type === 'slot-swap') {
