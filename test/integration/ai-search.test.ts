@@ -13,12 +13,14 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { MigrationPlan } from '../../plan/schema';
-import { createSearchClients } from '../../azure/clients';
+import { SearchClient } from '@azure/search-documents';
+import { clientSecretCredential, createSearchClients, SEARCH_AUDIENCE } from '../../azure/clients';
 import { createAzureContext } from '../../azure/context';
 import { discoverCallers } from '../../azure/inventory/discover';
 import { accessAfter, accessFootprint } from '../support/footprint';
 import { keyHoldersOf } from '../support/key-holders';
 import { type Estate, estatePlan, runMigration, startEstate, SUB, TEST_PLAN_TIMING } from '../support/estate';
+import { assertKeyThenIdentity, assertNoFailedCall, startCalls } from '../support/steady-calls';
 
 const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'ai-search.yaml');
 const RG = 'rg-search';
@@ -126,11 +128,15 @@ function decodedHistory(json: string): string {
   return [json, ...decoded].join('\n');
 }
 
-/** A vector query through the index's `aoai` vectorizer, as any client of the service sends it. */
+/** A vector query through the index's `aoai` vectorizer, as any client of the service sends it: its hits. */
 async function vectorQuery(estate: Estate, service: string): Promise<number> {
   const svc = await estate.azure.search.services.get(RG, service);
   const clients = createSearchClients(estate.credential, svc.endpoint!, estate.endpoints);
-  const result = await clients.indexes.getSearchClient(`${service}-index`).search(undefined, {
+  return hitsOf(clients.indexes.getSearchClient(`${service}-index`));
+}
+
+async function hitsOf(client: SearchClient<object>): Promise<number> {
+  const result = await client.search(undefined, {
     top: 1,
     vectorSearchOptions: {
       queries: [{ kind: 'text', text: 'when are claims paid', fields: ['contentVector'], kNearestNeighborsCount: 1 }],
@@ -175,6 +181,33 @@ describe('Azure AI Search migrations against the simulator', () => {
     // The smoke test's answers: the service called the account on its identity.
     assert.ok(result.evidence.smokeTests.some((t) => t.passed));
     assert.equal(await vectorQuery(estate, 'docs-search'), 1, 'the vector query works on the identity');
+  });
+
+  test('under load: steady vector queries of a client through the vectorizer see no failure during the migration', async () => {
+    const svc = await estate.azure.search.services.get(RG, 'load-search');
+    // The RAG app querying the index, as its own principal (Search Index Data Reader); no retries: every failure counts.
+    const app = clientSecretCredential(estate.endpoints, estate.sim.control.credentials('search-app'));
+    const client = new SearchClient<object>(svc.endpoint!, 'load-search-index', app, {
+      tlsOptions: { ca: estate.sim.info.caCert },
+      audience: SEARCH_AUDIENCE,
+      retryOptions: { maxRetries: 0 },
+    });
+    const query = () => hitsOf(client);
+    await query();
+    const from = estate.sim.control.requests().length;
+    const smokeTest = { ...TEST_PLAN_TIMING.smokeTest, path: '/health', identityProbePath: '/health/identity' };
+    await assertNoFailedCall(startCalls(query, 50), () =>
+      run('ai-search-under-load', plan('load-search', 'load-search-openai', { smokeTest })),
+    );
+    // The account answered the service's embeddings on its key, then on its identity, while the queries ran.
+    const principal = Object.values(estate.sim.control.state().searchServices ?? {}).find(
+      (x) => x.name === 'load-search',
+    )?.systemPrincipalId;
+    assertKeyThenIdentity(estate, from, 'load-search-openai', principal);
+    const account = Object.values(estate.sim.control.state().accounts).find((a) => a.name === 'load-search-openai')!;
+    assert.equal(account.disableLocalAuth, true, 'the load ran until key auth was off');
+    // The smoke test's indexer run filled the index: the last queries found its document.
+    assert.equal(await query(), 1);
   });
 
   test('a failing smoke test rolls the service back to the exact before-state, its key read again from the account', async () => {

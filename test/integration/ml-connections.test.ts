@@ -15,7 +15,9 @@ import type { MigrationPlan } from '../../plan/schema';
 import { clientSecretCredential, createAzureClients } from '../../azure/clients';
 import { scanKeyHolders } from '../../azure/inventory/key-holders';
 import { httpRequest } from '../../azure/http';
+import { startLoad } from '../../simulator';
 import { type Estate, TEST_PLAN_TIMING, estatePlan, runMigration, startEstate, SUB } from '../support/estate';
+import { assertKeyThenIdentity, assertNoFailedCall } from '../support/steady-calls';
 
 const SCENARIO = path.join(__dirname, '..', 'fixtures', 'scenarios', 'ml-connections.yaml');
 const RG = 'rg-ml';
@@ -177,6 +179,19 @@ describe('Azure Machine Learning connection migrations against the simulator', (
       },
     );
     assertNoKey(run, keys);
+  });
+
+  test('under load: steady calls through the connection see no failure while it is rewritten in place', async () => {
+    const p = plan(estate, 'ws-load/aoai', 'load-ml-openai');
+    assert.equal((await smoke(estate, p)).body.authMode, 'key', 'it calls with its key before');
+    const from = estate.sim.control.requests().length;
+    const load = startLoad({ url: `${p.smokeTest.baseUrl}/health`, intervalMs: 50, ca: estate.sim.info.caCert });
+    await assertNoFailedCall(load, async () => (await migrate(estate, 'ml-connection-under-load', p)).result);
+    // The account answered the code on the key, then on the workspace's identity, while the calls ran.
+    const principal = workspaceOf(footprint(estate, 'load-ml-openai'), 'ws-load').systemPrincipalId;
+    assertKeyThenIdentity(estate, from, 'load-ml-openai', principal ?? undefined);
+    assert.equal(workspaceOf(footprint(estate, 'load-ml-openai'), 'ws-load').connections[0].authType, 'AAD');
+    assert.equal(footprint(estate, 'load-ml-openai').disableLocalAuth, true, 'the load ran until key auth was off');
   });
 
   test('a failed smoke test rolls the connection back to its key (key2, read from the account again)', async () => {

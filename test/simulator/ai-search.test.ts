@@ -157,6 +157,7 @@ describe('AI Search on ARM: the examples replayed', () => {
       'brown-search',
       'docs-search',
       'kh-search',
+      'load-search',
       'mysearchservice',
       'rollback-search',
       'uami-search',

@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { httpRequest } from '../../azure/http';
 import type { MigrationResult } from '../../contracts/model';
-import { type LoadReport, startLoad } from '../../simulator';
+import { startLoad } from '../../simulator';
 import type { Estate } from './estate';
 import { accessAfter, accessFootprint } from './footprint';
+import { assertNoFailedCall } from './steady-calls';
 import { WAIT_MS } from './wait';
 
 export const RG = 'rg-aca';
@@ -111,14 +112,6 @@ export async function assertNoFailedRequest(
     intervalMs: 50,
     ca: estate.sim.info.caCert,
   });
-  let report: LoadReport | undefined;
-  try {
-    const result = await migrate();
-    assert.equal(result.outcome, 'succeeded', result.reason);
-  } finally {
-    report = await load.stop();
-  }
-  assert.ok(report.total > 20, `the load ran throughout (${report.total} requests)`);
-  assert.equal(report.failed, 0, JSON.stringify(report.failures.slice(0, 5)));
+  await assertNoFailedCall(load, migrate);
   assert.equal((await health(estate, name)).authMode, 'identity');
 }
