@@ -319,7 +319,7 @@ describe('cutover plan, inventory and mistakes', () => {
       text.stdout,
       /✗ approvals\.beforeSettingSwap: is not a plan field; did you mean "beforeSettingsSwap"\?/,
     );
-    assert.match(text.stdout, /✗ strategy\.type: must be one of in-place, slot-swap$/m);
+    assert.match(text.stdout, /✗ strategy\.type: must be one of in-place, slot-swap, traffic-shift$/m);
     assert.match(text.stdout, /✗ changeTicket: is required/);
 
     const broken = `${env.cli.dir}/broken.yaml`;

@@ -13,6 +13,8 @@ import { parsePlan } from '../../plan/schema';
 import { migrateToManagedIdentity } from '../../workflows';
 import { ALL_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
 import type { KeyHolderScan } from '../../contracts/model';
+import { ACCOUNT_LOCK_WORKFLOW, type LockRequest } from '../../contracts/lock';
+import { requestLockSignal } from '../../workflows/lock/workflow';
 import { cacheDir, pathEntries } from '../../config/env';
 import { pipInstallBinary } from '../../worker/temporal-cli';
 import { testEnv } from '../support/env';
@@ -56,6 +58,10 @@ test(`a ${SIMULATED_DAYS}-day wait for other key holders keeps its history bound
     excluded: [],
   };
   let checks = 0;
+  const passed = () => {
+    const last = { ok: true, status: 200, authMode: 'identity', at: new Date().toISOString() };
+    return { passed: true, attempts: 1, last, answers: [{ ...last, repeats: 1 }] };
+  };
   const activities = {
     preflight: async () => ({
       capturedAt: '2026-12-01T00:00:00Z',
@@ -82,11 +88,21 @@ test(`a ${SIMULATED_DAYS}-day wait for other key holders keeps its history bound
       warnings: [],
     }),
     enableIdentity: async () => ({ principalId: 'p', changed: true }),
+    enableIdentities: async () => [{ principalId: 'p', changed: true }],
     assignRole: async () => ({ roleAssignmentId: 'ra', name: 'ra', scope: account, principalId: 'p', ours: true }),
+    assignRoles: async () => [{ roleAssignmentId: 'ra', name: 'ra', scope: account, principalId: 'p', ours: true }],
     probeApp: async () => ({ ok: true, status: 200, authMode: 'identity', at: new Date().toISOString() }),
-    pollApp: async () => {
-      const last = { ok: true, status: 200, authMode: 'identity', at: new Date().toISOString() };
-      return { passed: true, attempts: 1, last, answers: [{ ...last, repeats: 1 }] };
+    pollApp: async () => passed(),
+    pollApps: async ({ polls }: { polls: readonly unknown[] }) => polls.map(() => passed()),
+    // The account's lock, as the real activity asks for it (signal-with-start of the lock workflow).
+    requestAccountLock: async (input: { lockWorkflowId: string; resource: string; request: LockRequest }) => {
+      await env.client.workflow.signalWithStart(ACCOUNT_LOCK_WORKFLOW, {
+        workflowId: input.lockWorkflowId,
+        taskQueue: 'long-wait',
+        args: [{ resource: input.resource }],
+        signal: requestLockSignal,
+        signalArgs: [input.request],
+      });
     },
     updateSettings: async () => ({ changed: ['AZURE_OPENAI_API_KEY'] }),
     findKeyHolders: async () => {
