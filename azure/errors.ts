@@ -41,6 +41,11 @@ export function isTransient(info: AzureErrorInfo): boolean {
   return status === 409 && info.code !== undefined && IN_PROGRESS_CONFLICTS.has(info.code);
 }
 
+/** Azure's final answer (a 4xx: this scope cannot be read), as opposed to one worth retrying. */
+export function isPermanent(err: unknown): boolean {
+  return !isTransient(azureErrorInfo(err));
+}
+
 /** Wraps an Azure call's error as a typed failure naming what was being done. */
 export function toFailure(action: string, err: unknown): CutoverFailure {
   if (err instanceof CutoverFailure) return err;

@@ -3,6 +3,7 @@
  * their managed identities, their connections (an Azure OpenAI connection by key or by Entra ID) and computes with
  * identities of their own.
  */
+import type { ArmResource } from './model';
 
 /** A workspace connection. `credentials` (the key of an `ApiKey` connection) never leaves but by `listsecrets`. */
 export interface MlConnection {
@@ -27,12 +28,7 @@ export interface MlCompute {
   userAssigned: string[];
 }
 
-export interface MlWorkspace {
-  id: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  name: string;
-  location: string;
+export interface MlWorkspace extends ArmResource {
   systemPrincipalId?: string;
   userAssigned: string[];
   /** The user-assigned identity that represents the workspace, when it has one. */

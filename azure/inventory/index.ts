@@ -38,6 +38,6 @@ export async function findKeyHoldersOfAccounts(
   return scanKeyHoldersOfAccounts(scanDeps(ctx), accounts);
 }
 
-export { parseKeyVaultReference, type KeyVaultReference } from './key-holders';
+export { parseKeyVaultReference, type KeyVaultReference } from './vault-secrets';
 export { tokenCallers, type TokenCaller } from './token-callers';
 export { identityNames, observedInventory, type ObservedInventory } from './observed';

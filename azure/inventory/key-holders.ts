@@ -1,7 +1,8 @@
 /**
  * Who still holds an account's key: every app and slot, every container app (its env vars, their secrets
- * resolved) and every AI Search service (its skills and vectorizers, search-holders.ts), in every subscription the worker can read, their settings compared with the account's keys, and the Key
- * Vault secrets their `@Microsoft.KeyVault(...)` references (or container app Key Vault secrets) point to.
+ * resolved), every AI Search service (its skills and vectorizers, search-holders.ts) and every ML workspace's key
+ * connections, in every subscription the worker can read; their settings compared with the account's keys, and the
+ * Key Vault secrets their references point to (vault-secrets.ts).
  * Key auth is a switch of the account, so it may only be turned off when this finds nobody — and anything it could
  * not read (a subscription, an app's settings, a referenced secret) makes the answer inconclusive, never clean.
  * Key values never leave this module: results carry resource ids and setting names only.
@@ -9,21 +10,15 @@
 import type { Site } from '@azure/arm-appservice';
 import type { TokenCredential } from '@azure/core-auth';
 import type { AccountRef, KeyHolder, KeyHolderScan, ScannedScope, SiteRef } from '../../contracts/model';
-import {
-  type ArmClientOptions,
-  type AzureClients,
-  type AzureEndpoints,
-  createSecretClient,
-  createSubscriptionClient,
-  trustedVaultUrl,
-} from '../clients';
-import { azureErrorInfo, isTransient, statusOf, toFailure } from '../errors';
+import { type ArmClientOptions, type AzureClients, type AzureEndpoints, createSubscriptionClient } from '../clients';
+import { isPermanent, statusOf, toFailure } from '../errors';
 import { accountResourceId, siteResourceId } from '../resources';
 import { kindOfResource } from '../targets';
 import { containerApp } from '../targets/container-apps';
 import { callerSettings, unreadableSettings } from './caller-settings';
 import { apiKeyConnections } from './ml-connections';
 import { searchKeySettings, searchServicesOf } from './search-holders';
+import { parseKeyVaultReference, VaultSecrets } from './vault-secrets';
 import type { TargetKind } from '../../plan/schema';
 
 export interface KeyHolderDeps {
@@ -42,50 +37,9 @@ export interface ScanInput {
   readonly exclude: readonly string[];
 }
 
-/** A Key Vault reference, in either of App Service's two syntaxes. */
-export interface KeyVaultReference {
-  readonly vaultName: string;
-  /** Set for the SecretUri form. */
-  readonly vaultUrl?: string;
-  readonly secretName: string;
-  readonly version?: string;
-}
-
-const REFERENCE = /^@Microsoft\.KeyVault\((.*)\)$/i;
-
-/** Parses `@Microsoft.KeyVault(SecretUri=…)` or `@Microsoft.KeyVault(VaultName=…;SecretName=…[;SecretVersion=…])`. */
-export function parseKeyVaultReference(value: string): KeyVaultReference | 'malformed' | undefined {
-  const m = REFERENCE.exec(value.trim());
-  if (!m) return undefined;
-  const fields = new Map<string, string>();
-  for (const part of m[1].split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
-  }
-  const uri = fields.get('secreturi');
-  if (uri) {
-    // {vaultUrl}/secrets/{name}[/{version}][/]
-    const m2 = /^(https:\/\/[^/]+)\/secrets\/([^/?#]+)(?:\/([^/?#]+))?\/?$/i.exec(uri);
-    if (!m2) return 'malformed';
-    const host = new URL(m2[1]).hostname;
-    const local = /^[\d.]+$|^localhost$|^\[/.test(host);
-    return {
-      vaultName: local ? m2[1] : host.split('.')[0],
-      vaultUrl: `${m2[1]}/`,
-      secretName: m2[2],
-      ...(m2[3] ? { version: m2[3] } : {}),
-    };
-  }
-  const vaultName = fields.get('vaultname');
-  const secretName = fields.get('secretname');
-  if (!vaultName || !secretName) return 'malformed';
-  const version = fields.get('secretversion');
-  return { vaultName, secretName, ...(version ? { version } : {}) };
-}
-
+/** What the scan knows of the account: its keys, and the endpoints an app that calls it must be configured with. */
 type Keys = ReadonlySet<string>;
 
-/** What the scan knows of the account: its keys, and the endpoints an app that calls it must be configured with. */
 export interface AccountKeys {
   readonly keys: Keys;
   /** Endpoint URLs of the account (`properties.endpoint` and `properties.endpoints`), to tell related apps. */
@@ -155,14 +109,15 @@ class AccountSearch {
  */
 class Scan {
   private readonly scopes: ScannedScope[] = [];
-  private vaultIndex?: Promise<Map<string, string | undefined>>;
-  private readonly secrets = new Map<string, Promise<{ value?: string; error?: string }>>();
   private subscriptionIds: string[] = [];
+  private readonly secrets: VaultSecrets;
 
   constructor(
     private readonly deps: KeyHolderDeps,
     private readonly searches: readonly AccountSearch[],
-  ) {}
+  ) {
+    this.secrets = new VaultSecrets(deps, () => this.subscriptionIds);
+  }
 
   async run(): Promise<KeyHolderScan[]> {
     this.subscriptionIds = await this.listSubscriptions();
@@ -343,8 +298,8 @@ class Scan {
         doubts.push(`setting ${name} is a Key Vault reference cutover cannot parse`);
         continue;
       }
-      const secret = await this.readSecret(ref);
-      const vault = ref.vaultUrl ? ((await this.vaultNameOf(ref.vaultUrl)) ?? ref.vaultName) : ref.vaultName;
+      const secret = await this.secrets.read(ref);
+      const vault = ref.vaultUrl ? ((await this.secrets.nameOf(ref.vaultUrl)) ?? ref.vaultName) : ref.vaultName;
       const where = { setting: name, vault, secret: ref.secretName };
       if (secret.value !== undefined) {
         if (search.keys.has(secret.value)) {
@@ -371,70 +326,6 @@ class Scan {
         ...tagged,
       });
   }
-
-  /** The secret a reference points to; an error text (never thrown) when the worker cannot read it. */
-  private readSecret(ref: KeyVaultReference): Promise<{ value?: string; error?: string }> {
-    const cacheKey = `${ref.vaultUrl ?? ref.vaultName}|${ref.secretName}|${ref.version ?? ''}`.toLowerCase();
-    let read = this.secrets.get(cacheKey);
-    if (!read) {
-      read = this.fetchSecret(ref);
-      this.secrets.set(cacheKey, read);
-    }
-    return read;
-  }
-
-  private async fetchSecret(ref: KeyVaultReference): Promise<{ value?: string; error?: string }> {
-    const vaultUrl = ref.vaultUrl ?? (await this.vaultUrlOf(ref.vaultName));
-    if (!vaultUrl) return { error: 'the vault was not found in any subscription the worker can read' };
-    const trust = trustedVaultUrl(vaultUrl, this.deps.endpoints);
-    if (!trust) return { error: `${vaultUrl} is not a Key Vault host of this cloud, so cutover does not follow it` };
-    const client = createSecretClient(this.deps.credential, vaultUrl, this.deps.endpoints, trust);
-    try {
-      const secret = await client.getSecret(ref.secretName, ref.version ? { version: ref.version } : {});
-      return secret.value === undefined ? { error: 'the secret has no value' } : { value: secret.value };
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === 403) return { error: 'the worker may not read it (grant it Key Vault Secrets User on the vault)' };
-      if (status === 404) return { error: 'the secret does not exist' };
-      if (status === 401) return { error: 'the worker could not sign in to the vault' };
-      throw toFailure(`reading secret ${ref.secretName} of vault ${ref.vaultName}`, err);
-    }
-  }
-
-  /** Vault URL by name, from every readable subscription's vaults (listed once per scan). */
-  private async vaultUrlOf(name: string): Promise<string | undefined> {
-    return (await this.vaults()).get(name.toLowerCase());
-  }
-
-  /** The vault's name for people, when its URL does not carry it (a local endpoint), else undefined. */
-  private async vaultNameOf(vaultUrl: string): Promise<string | undefined> {
-    if (trustedVaultUrl(vaultUrl, this.deps.endpoints) !== 'local') return undefined;
-    const want = vaultUrl.replace(/\/+$/, '').toLowerCase();
-    for (const [name, url] of await this.vaults()) if (url?.replace(/\/+$/, '').toLowerCase() === want) return name;
-    return undefined;
-  }
-
-  private vaults(): Promise<Map<string, string | undefined>> {
-    this.vaultIndex ??= (async () => {
-      const index = new Map<string, string | undefined>();
-      for (const sub of this.subscriptionIds) {
-        try {
-          for await (const v of this.deps.clients(sub).keyVault.vaults.listBySubscription())
-            if (v.name) index.set(v.name.toLowerCase(), v.properties?.vaultUri);
-        } catch (err) {
-          if (!isPermanent(err)) throw toFailure(`listing the key vaults of subscription ${sub}`, err);
-        }
-      }
-      return index;
-    })();
-    return this.vaultIndex;
-  }
-}
-
-/** 4xx answers are Azure's final word on what the worker may see; anything else is retried by the caller. */
-/** Azure's final answer (this scope cannot be read), as opposed to one worth retrying. */
-function isPermanent(err: unknown): boolean {
-  return !isTransient(azureErrorInfo(err));
 }
 
 function siteRefOf(subscriptionId: string, app: Site): SiteRef | undefined {
